@@ -1,0 +1,71 @@
+/// One permission an API key carries: `admin`, `publish:<pattern>` or `subscribe:<pattern>`.
+public enum Scope: Hashable, Sendable, CustomStringConvertible {
+    case admin
+    case publish(NamePattern)
+    case subscribe(NamePattern)
+
+    /// Parses the wire form.
+    public init(_ text: String) throws(SwitchboardError) {
+        if text == "admin" {
+            self = .admin
+        } else if text.hasPrefix("publish:") {
+            self = .publish(try NamePattern(String(text.dropFirst("publish:".count))))
+        } else if text.hasPrefix("subscribe:") {
+            self = .subscribe(try NamePattern(String(text.dropFirst("subscribe:".count))))
+        } else {
+            throw SwitchboardError(.badRequest, "a scope is admin, publish:<pattern> or subscribe:<pattern>")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .admin: "admin"
+        case .publish(let p): "publish:\(p)"
+        case .subscribe(let p): "subscribe:\(p)"
+        }
+    }
+}
+
+/// Who is asking and what they may do; made by authentication, consulted by every operation.
+public struct Principal: Hashable, Sendable {
+    /// The user id shown to others (a token's `sub`, or nil for a key or anonymous client).
+    public var user: String?
+    /// Channels this principal may subscribe to.
+    public var subscribePatterns: [NamePattern]
+    /// Channels this principal may publish to.
+    public var publishPatterns: [NamePattern]
+    /// Whether this principal may administer the server.
+    public var isAdmin: Bool
+    /// Whether no credential was presented.
+    public var isAnonymous: Bool
+
+    /// Makes a principal.
+    public init(
+        user: String? = nil,
+        subscribePatterns: [NamePattern] = [],
+        publishPatterns: [NamePattern] = [],
+        isAdmin: Bool = false,
+        isAnonymous: Bool = false
+    ) {
+        self.user = user
+        self.subscribePatterns = subscribePatterns
+        self.publishPatterns = publishPatterns
+        self.isAdmin = isAdmin
+        self.isAnonymous = isAnonymous
+    }
+
+    /// A client that presented no credential.
+    public static let anonymous = Principal(isAnonymous: true)
+
+    /// The principal of an API key with `scopes`.
+    public init(scopes: [Scope]) {
+        self.init()
+        for scope in scopes {
+            switch scope {
+            case .admin: isAdmin = true
+            case .publish(let p): publishPatterns.append(p)
+            case .subscribe(let p): subscribePatterns.append(p)
+            }
+        }
+    }
+}

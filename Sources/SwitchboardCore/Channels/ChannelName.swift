@@ -1,0 +1,50 @@
+/// A validated channel name: 1–200 characters of `A–Z a–z 0–9 _ - . : =`, optionally after a leading `$`.
+public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The longest name accepted.
+    public static let maximumLength = 200
+
+    /// The name as written.
+    public let rawValue: String
+
+    /// Validates `rawValue`; a leading `$` (a server-written channel) is allowed here and refused for
+    /// publishing by the publisher, not by the grammar.
+    public init(_ rawValue: String) throws(SwitchboardError) {
+        var body = Substring(rawValue)
+        if body.first == "$" { body = body.dropFirst() }
+        guard !body.isEmpty, rawValue.utf8.count <= Self.maximumLength else {
+            throw SwitchboardError(.invalidChannel, "channel names are 1 to 200 characters long")
+        }
+        for byte in body.utf8 where !Self.isAllowed(byte) {
+            throw SwitchboardError(
+                .invalidChannel,
+                "channel names may contain only A-Z a-z 0-9 _ - . : = (got \(JSONWriter.quoted(String(rawValue.prefix(64)))))"
+            )
+        }
+        self.rawValue = rawValue
+    }
+
+    static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: ":"), UInt8(ascii: "="):
+            true
+        default: false
+        }
+    }
+
+    /// The part before the first `:` (the whole name when there is none), without a leading `$`.
+    public var namespace: String {
+        var body = Substring(rawValue)
+        if body.first == "$" { body = body.dropFirst() }
+        if let colon = body.firstIndex(of: ":") { return String(body[..<colon]) }
+        return String(body)
+    }
+
+    /// Whether the server itself writes this channel (`$system`, `$presence:…`).
+    public var isServerWritten: Bool { rawValue.first == "$" }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: ChannelName, rhs: ChannelName) -> Bool { lhs.rawValue < rhs.rawValue }
+}

@@ -1,0 +1,45 @@
+/// An event's unique id: server-made `evt_…`, or the publisher's idempotency key.
+public struct EventID: Hashable, Sendable, CustomStringConvertible {
+    /// The longest caller-chosen id accepted.
+    public static let maximumLength = 200
+
+    /// The id as written.
+    public let rawValue: String
+
+    /// Validates a caller-chosen id (an idempotency key): 1–200 printable ASCII characters.
+    public init(callerChosen rawValue: String) throws(SwitchboardError) {
+        guard !rawValue.isEmpty, rawValue.utf8.count <= Self.maximumLength,
+            rawValue.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
+            throw SwitchboardError(.badRequest, "an event id or Idempotency-Key is 1 to 200 printable ASCII characters")
+        }
+        self.rawValue = rawValue
+    }
+
+    /// An id read back from the store.
+    public init(stored rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// A new random server id, `evt_` and 22 base-62 characters (about 131 bits).
+    public static func random(using generator: inout some RandomNumberGenerator) -> EventID {
+        EventID(stored: "evt_" + RandomToken.base62(count: 22, using: &generator))
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Random base-62 strings for ids and keys.
+public enum RandomToken {
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// `count` characters drawn uniformly from `0-9A-Za-z`.
+    public static func base62(count: Int, using generator: inout some RandomNumberGenerator) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(count)
+        for _ in 0..<count {
+            bytes.append(alphabet[Int.random(in: 0..<alphabet.count, using: &generator)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,42 @@
+/// One page of a channel's history, as the history API and the WebSocket `history` reply carry it.
+public struct HistoryPage: Hashable, Sendable {
+    /// The channel read.
+    public let channel: ChannelName
+    /// Events after the requested offset, in order.
+    public let events: [Event]
+    /// The offset to send as `after` next time.
+    public let next: Int64
+    /// The earliest offset still retained (the head + 1 when the channel is empty).
+    public let earliest: Int64
+    /// Whether events the reader asked for were lost to retention.
+    public let isTruncated: Bool
+
+    /// Makes a page.
+    public init(channel: ChannelName, events: [Event], next: Int64, earliest: Int64, isTruncated: Bool) {
+        self.channel = channel
+        self.events = events
+        self.next = next
+        self.earliest = earliest
+        self.isTruncated = isTruncated
+    }
+
+    /// `"channel":…,"events":[…],"next":…,"earliest":…,"truncated":…` (no braces).
+    public func appendFields(into out: inout String) {
+        out += "\"channel\":\"\(channel)\",\"events\":["
+        for (i, event) in events.enumerated() {
+            if i > 0 { out += "," }
+            out += "{"
+            event.appendFields(into: &out)
+            out += "}"
+        }
+        out += "],\"next\":\(next),\"earliest\":\(earliest),\"truncated\":\(isTruncated)"
+    }
+
+    /// The HTTP body: `{"channel","events","next","earliest","truncated"}`.
+    public var json: String {
+        var out = "{"
+        appendFields(into: &out)
+        out += "}"
+        return out
+    }
+}

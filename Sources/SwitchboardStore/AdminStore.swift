@@ -1,0 +1,43 @@
+public import SwitchboardCore
+
+/// Administrative records: API keys (and, later, endpoints and sources).
+///
+/// Keys are stored only as digests; lookups are by digest.
+public protocol AdminStore: Sendable {
+    /// Stores a new key record.
+    func insertAPIKey(_ record: APIKeyRecord) async throws
+    /// The key whose digest is `digest`, if any and not revoked.
+    func findAPIKey(digest: APIKeyDigest) async throws -> APIKeyRecord?
+    /// All keys, oldest first.
+    func listAPIKeys() async throws -> [APIKeyRecord]
+    /// Records that a key was used at `time`.
+    func touchAPIKey(id: String, at time: Timestamp) async throws
+    /// Revokes a key; returns whether it existed.
+    func deleteAPIKey(id: String) async throws -> Bool
+}
+
+/// A stored API key: never the key itself.
+public struct APIKeyRecord: Hashable, Sendable {
+    /// `key_…`.
+    public let id: String
+    /// A label for people.
+    public let name: String
+    /// SHA-256 of the key.
+    public let digest: APIKeyDigest
+    /// What it may do.
+    public let scopes: [Scope]
+    /// When it was made.
+    public let created: Timestamp
+    /// When it was last presented.
+    public let lastUsed: Timestamp?
+
+    /// Makes a record.
+    public init(id: String, name: String, digest: APIKeyDigest, scopes: [Scope], created: Timestamp, lastUsed: Timestamp?) {
+        self.id = id
+        self.name = name
+        self.digest = digest
+        self.scopes = scopes
+        self.created = created
+        self.lastUsed = lastUsed
+    }
+}

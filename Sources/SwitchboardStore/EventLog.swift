@@ -1,0 +1,75 @@
+public import SwitchboardCore
+
+/// The durable, append-only log of events: the one source of truth every transport reads.
+///
+/// Contract every implementation keeps (checked by the shared conformance suite):
+/// - `append` is all-or-nothing per call: either every draft of the call is stored (or replayed), or
+///   none is and the call throws.
+/// - Offsets are assigned inside the committing transaction, per channel, 1, 2, 3, … without gaps,
+///   in commit order. Calls may share one transaction and one fsync (group commit).
+/// - `append` returns only after the commit is durable under the configured durability.
+/// - A draft whose idempotency key was stored within the idempotency window is not stored again;
+///   its receipt is the original event's, marked `wasReplayed`. The same key twice in one call
+///   stores one event.
+/// - Committed events are handed to the commit observer in commit order, before `append` returns.
+/// - Reads never block on appends; they see only committed events.
+public protocol EventLog: Sendable {
+    /// Appends drafts atomically; receipts come back in draft order.
+    func append(_ drafts: [EventDraft]) async throws -> AppendOutcome
+
+    /// Reads up to `limit` events of `channel` after offset `after` (0: from the start of retention),
+    /// saying whether the reader missed events lost to retention or asked beyond the head.
+    func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage
+
+    /// The last offset assigned in `channel` (0 when nothing was ever published there).
+    func head(of channel: ChannelName) async throws -> Int64
+
+    /// Removes events beyond each namespace's retention and idempotency keys older than the window;
+    /// returns how many events were removed.
+    func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int
+
+    /// Whether the store answers.
+    func checkReadiness() async -> Bool
+}
+
+/// What one `append` call produced.
+public struct AppendOutcome: Hashable, Sendable {
+    /// One receipt per draft, in draft order.
+    public let receipts: [AppendReceipt]
+    /// The events newly stored by this call (replays excluded), in offset order per channel.
+    public let appended: [Event]
+
+    /// Makes an outcome.
+    public init(receipts: [AppendReceipt], appended: [Event]) {
+        self.receipts = receipts
+        self.appended = appended
+    }
+}
+
+/// Where a published event landed.
+public struct AppendReceipt: Hashable, Sendable {
+    /// The event's id.
+    public let id: EventID
+    /// The channel.
+    public let channel: ChannelName
+    /// The event's offset.
+    public let offset: Int64
+    /// When it was first stored.
+    public let time: Timestamp
+    /// Whether this is the receipt of an earlier publish with the same idempotency key.
+    public let wasReplayed: Bool
+
+    /// Makes a receipt.
+    public init(id: EventID, channel: ChannelName, offset: Int64, time: Timestamp, wasReplayed: Bool) {
+        self.id = id
+        self.channel = channel
+        self.offset = offset
+        self.time = time
+        self.wasReplayed = wasReplayed
+    }
+
+    /// `{"id","channel","offset","time"}`.
+    public var json: String {
+        "{\"id\":\(JSONWriter.quoted(id.rawValue)),\"channel\":\"\(channel)\",\"offset\":\(offset),\"time\":\"\(time)\"}"
+    }
+}

@@ -1,0 +1,64 @@
+import SQLiteNIO
+public import SwitchboardCore
+
+/// `AdminStore` on the embedded SQLite database.
+public final class SQLiteAdminStore: AdminStore {
+    private let database: SQLiteDatabase
+
+    /// Uses `database`.
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func insertAPIKey(_ record: APIKeyRecord) async throws {
+        _ = try await database.writer.exclusive { connection in
+            try await connection.query(
+                "INSERT INTO api_keys (id, name, digest, scopes, created_ms) VALUES (?, ?, ?, ?, ?)",
+                [
+                    .text(record.id), .text(record.name), .text(record.digest.hex),
+                    .text(record.scopes.map(\.description).joined(separator: " ")),
+                    .integer(Int(record.created.millisecondsSinceEpoch)),
+                ]
+            )
+        }
+    }
+
+    public func findAPIKey(digest: APIKeyDigest) async throws -> APIKeyRecord? {
+        let rows = try await database.read("SELECT * FROM api_keys WHERE digest = ?", [.text(digest.hex)])
+        return try rows.first.map(Self.record)
+    }
+
+    public func listAPIKeys() async throws -> [APIKeyRecord] {
+        try await database.read("SELECT * FROM api_keys ORDER BY created_ms, id").map(Self.record)
+    }
+
+    public func touchAPIKey(id: String, at time: Timestamp) async throws {
+        _ = try await database.writer.exclusive { connection in
+            try await connection.query(
+                "UPDATE api_keys SET last_used_ms = ? WHERE id = ?",
+                [.integer(Int(time.millisecondsSinceEpoch)), .text(id)]
+            )
+        }
+    }
+
+    public func deleteAPIKey(id: String) async throws -> Bool {
+        try await database.writer.exclusive { connection in
+            try await !connection.query("DELETE FROM api_keys WHERE id = ? RETURNING id", [.text(id)]).isEmpty
+        }
+    }
+
+    private static func record(_ row: SQLiteRow) throws -> APIKeyRecord {
+        guard let id = row.column("id")?.string, let name = row.column("name")?.string,
+            let digest = row.column("digest")?.string, let scopes = row.column("scopes")?.string,
+            let created = row.column("created_ms")?.integer
+        else { throw StoreError("malformed api_keys row") }
+        return APIKeyRecord(
+            id: id,
+            name: name,
+            digest: APIKeyDigest(storedHex: digest),
+            scopes: try scopes.split(separator: " ").map { try Scope(String($0)) },
+            created: Timestamp(millisecondsSinceEpoch: Int64(created)),
+            lastUsed: row.column("last_used_ms")?.integer.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
+        )
+    }
+}

@@ -1,0 +1,193 @@
+import Logging
+import SQLiteNIO
+import SwitchboardCore
+
+/// Commits a group of appends in one transaction: looks up idempotency keys, assigns offsets from the
+/// channel heads it caches, inserts events, keys and heads, commits, then tells the observer and the
+/// callers. Owned by the writer loop, so its state needs no lock.
+struct SQLiteAppender: Sendable {
+    let maximumGroupEvents: Int
+    let idempotencyWindowMilliseconds: Int64
+    let now: @Sendable () -> Timestamp
+    let onCommit: @Sendable ([Event]) -> Void
+    /// Last offset per channel, as committed.
+    private var heads: [ChannelName: Int64] = [:]
+
+    init(
+        maximumGroupEvents: Int,
+        idempotencyWindowMilliseconds: Int64,
+        now: @escaping @Sendable () -> Timestamp,
+        onCommit: @escaping @Sendable ([Event]) -> Void
+    ) {
+        self.maximumGroupEvents = maximumGroupEvents
+        self.idempotencyWindowMilliseconds = idempotencyWindowMilliseconds
+        self.now = now
+        self.onCommit = onCommit
+    }
+
+    mutating func commit(_ group: [PendingAppend], on connection: SQLiteConnection, logger: Logger) async {
+        do {
+            let outcomes = try await transact(group, on: connection)
+            onCommit(outcomes.flatMap(\.appended))
+            for (pending, outcome) in zip(group, outcomes) {
+                pending.continuation.resume(returning: outcome)
+            }
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            logger.error("group commit failed", metadata: ["sb.error": "\(error)", "sb.calls": "\(group.count)"])
+            for pending in group {
+                pending.continuation.resume(throwing: StoreError("append failed: \(error)"))
+            }
+        }
+    }
+
+    private mutating func transact(_ group: [PendingAppend], on connection: SQLiteConnection) async throws
+        -> [AppendOutcome]
+    {
+        let time = now()
+        let keys = Set(group.flatMap { $0.drafts.compactMap(\.idempotencyKey) })
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        let existing = try await lookUp(keys, at: time, on: connection)
+        try await loadHeads(Set(group.flatMap { $0.drafts.map(\.channel) }), on: connection)
+
+        var newHeads = heads
+        var seenInGroup: [EventID: AppendReceipt] = [:]
+        var rng = SystemRandomNumberGenerator()
+        var outcomes: [AppendOutcome] = []
+        var eventRows: [SQLiteData] = []
+        var keyRows: [SQLiteData] = []
+        for pending in group {
+            var receipts: [AppendReceipt] = []
+            var appended: [Event] = []
+            for draft in pending.drafts {
+                if let key = draft.idempotencyKey, let earlier = existing[key] ?? seenInGroup[key] {
+                    receipts.append(earlier.replayed)
+                    continue
+                }
+                let offset = (newHeads[draft.channel] ?? 0) + 1
+                newHeads[draft.channel] = offset
+                let id = draft.idempotencyKey ?? EventID.random(using: &rng)
+                let event = Event(id: id, channel: draft.channel, offset: offset, type: draft.type, time: time, data: draft.data)
+                let receipt = AppendReceipt(id: id, channel: draft.channel, offset: offset, time: time, wasReplayed: false)
+                if let key = draft.idempotencyKey {
+                    seenInGroup[key] = receipt
+                    keyRows += [.text(key.rawValue), .text(draft.channel.rawValue), .integer(Int(offset)), .integer(Int(time.millisecondsSinceEpoch))]
+                }
+                eventRows += [
+                    .text(draft.channel.rawValue), .integer(Int(offset)), .text(id.rawValue), .text(draft.type.rawValue),
+                    .integer(Int(time.millisecondsSinceEpoch)), .text(draft.data),
+                ]
+                receipts.append(receipt)
+                appended.append(event)
+            }
+            outcomes.append(AppendOutcome(receipts: receipts, appended: appended))
+        }
+        try await insertRows(
+            "INSERT INTO events (channel, \"offset\", id, type, time_ms, data) VALUES ",
+            columns: 6,
+            rows: eventRows,
+            on: connection
+        )
+        try await insertRows(
+            "INSERT OR REPLACE INTO idempotency_keys (id, channel, \"offset\", time_ms) VALUES ",
+            columns: 4,
+            rows: keyRows,
+            on: connection
+        )
+        var headRows: [SQLiteData] = []
+        for (channel, head) in newHeads where heads[channel] != head {
+            headRows += [.text(channel.rawValue), .integer(Int(head))]
+        }
+        try await insertRows(
+            "INSERT INTO channels (name, head) VALUES ",
+            columns: 2,
+            rows: headRows,
+            suffix: " ON CONFLICT(name) DO UPDATE SET head = excluded.head",
+            on: connection
+        )
+        _ = try await connection.query("COMMIT")
+        heads = newHeads
+        return outcomes
+    }
+
+    /// Receipts of events already stored under `keys`: retained events by id, then remembered keys.
+    private func lookUp(_ keys: Set<EventID>, at time: Timestamp, on connection: SQLiteConnection) async throws
+        -> [EventID: AppendReceipt]
+    {
+        guard !keys.isEmpty else { return [:] }
+        var found: [EventID: AppendReceipt] = [:]
+        let binds = keys.map { SQLiteData.text($0.rawValue) }
+        for chunk in binds.chunked(by: 500) {
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let cutoff = SQLiteData.integer(Int(time.millisecondsSinceEpoch - idempotencyWindowMilliseconds))
+            let rows = try await connection.query(
+                """
+                SELECT id, channel, "offset", time_ms FROM events WHERE id IN (\(placeholders))
+                UNION ALL
+                SELECT id, channel, "offset", time_ms FROM idempotency_keys WHERE id IN (\(placeholders)) AND time_ms >= ?
+                """,
+                chunk + chunk + [cutoff]
+            )
+            for row in rows {
+                guard let id = row.column("id")?.string, let channel = row.column("channel")?.string,
+                    let offset = row.column("offset")?.integer, let ms = row.column("time_ms")?.integer
+                else { continue }
+                let receipt = AppendReceipt(
+                    id: EventID(stored: id),
+                    channel: try ChannelName(channel),
+                    offset: Int64(offset),
+                    time: Timestamp(millisecondsSinceEpoch: Int64(ms)),
+                    wasReplayed: true
+                )
+                found[receipt.id] = found[receipt.id] ?? receipt
+            }
+        }
+        return found
+    }
+
+    private mutating func loadHeads(_ channels: Set<ChannelName>, on connection: SQLiteConnection) async throws {
+        let missing = channels.filter { heads[$0] == nil }
+        guard !missing.isEmpty else { return }
+        for chunk in missing.map({ SQLiteData.text($0.rawValue) }).chunked(by: 500) {
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try await connection.query("SELECT name, head FROM channels WHERE name IN (\(placeholders))", chunk)
+            for row in rows {
+                if let name = row.column("name")?.string, let head = row.column("head")?.integer {
+                    heads[try ChannelName(name)] = Int64(head)
+                }
+            }
+        }
+        for channel in missing where heads[channel] == nil {
+            heads[channel] = 0
+        }
+    }
+
+    private func insertRows(
+        _ prefix: String,
+        columns: Int,
+        rows: [SQLiteData],
+        suffix: String = "",
+        on connection: SQLiteConnection
+    ) async throws {
+        guard !rows.isEmpty else { return }
+        let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        // SQLite allows 32,766 bound variables per statement.
+        for chunk in rows.chunked(by: (30_000 / columns) * columns) {
+            let values = Array(repeating: tuple, count: chunk.count / columns).joined(separator: ",")
+            _ = try await connection.query(prefix + values + suffix, chunk)
+        }
+    }
+}
+
+extension AppendReceipt {
+    fileprivate var replayed: AppendReceipt {
+        AppendReceipt(id: id, channel: channel, offset: offset, time: time, wasReplayed: true)
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(by size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}

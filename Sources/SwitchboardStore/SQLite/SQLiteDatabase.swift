@@ -1,0 +1,97 @@
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+public import SQLiteNIO
+import SwitchboardCore
+
+/// The embedded database: one writer connection used by one `SQLiteWriter`, and reader connections
+/// used round-robin (WAL lets reads run beside the writer).
+public final class SQLiteDatabase: Sendable {
+    /// The connection all writes go through, only ever from the writer's loop.
+    let writerConnection: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let nextReader = NIOLockedValueBox(0)
+    /// Serializes writes (appends, trims, admin changes) so that each runs alone in its transaction.
+    public let writer: SQLiteWriter
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writerConnection = writer
+        self.readers = readers
+        self.writer = SQLiteWriter(connection: writer, logger: logger)
+    }
+
+    /// Opens (creating when missing) `switchboard.sqlite` in the data directory and migrates it.
+    public static func open(configuration: StoreConfiguration, logger: Logger) async throws -> SQLiteDatabase {
+        let path = configuration.dataDirectory + "/switchboard.sqlite"
+        let threadPool = NIOThreadPool.singleton
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: loop)
+        let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
+        for pragma in [
+            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",
+        ] {
+            _ = try await writer.query(pragma)
+        }
+        try await migrate(writer, logger: logger)
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<2 {
+            let reader = try await SQLiteConnection.open(
+                storage: .file(path: path),
+                threadPool: threadPool,
+                logger: logger,
+                on: loop
+            )
+            _ = try await reader.query("PRAGMA busy_timeout = 5000")
+            readers.append(reader)
+        }
+        return SQLiteDatabase(writer: writer, readers: readers, logger: logger)
+    }
+
+    /// A reader connection (round-robin).
+    var reader: SQLiteConnection {
+        let index = nextReader.withLockedValue { value in
+            value = (value + 1) % readers.count
+            return value
+        }
+        return readers[index]
+    }
+
+    /// Runs a read query.
+    func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await reader.query(sql, binds)
+    }
+
+    /// Closes every connection; the writer must have stopped.
+    public func close() async {
+        for connection in readers + [writerConnection] {
+            try? await connection.close()
+        }
+    }
+
+    private static func migrate(_ connection: SQLiteConnection, logger: Logger) async throws {
+        _ = try await connection.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)"
+        )
+        let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        let current = rows.first?.column("v")?.integer ?? 0
+        for migration in SQLiteMigrations.all where migration.version > current {
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                for statement in migration.sql {
+                    _ = try await connection.query(statement)
+                }
+                _ = try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_ms) VALUES (?, strftime('%s','now') * 1000)",
+                    [.integer(migration.version)]
+                )
+                _ = try await connection.query("COMMIT")
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw StoreError("migration \(migration.version) failed: \(error)")
+            }
+            logger.info("applied migration", metadata: ["sb.migration": "\(migration.version)"])
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Logging
+import SQLiteNIO
+public import SwitchboardCore
+
+/// `EventLog` on the embedded SQLite database: appends through the group-commit writer, reads on
+/// reader connections.
+public final class SQLiteEventLog: EventLog {
+    private let database: SQLiteDatabase
+    private let idempotencyWindowMilliseconds: Int64
+
+    /// Attaches the log to `database`; `onCommit` receives committed events in commit order.
+    public init(
+        database: SQLiteDatabase,
+        configuration: StoreConfiguration,
+        now: @escaping @Sendable () -> Timestamp,
+        onCommit: @escaping @Sendable ([Event]) -> Void
+    ) {
+        self.database = database
+        self.idempotencyWindowMilliseconds = Int64(configuration.idempotencyWindowSeconds) * 1000
+        database.writer.install(
+            SQLiteAppender(
+                maximumGroupEvents: configuration.maximumGroupEvents,
+                idempotencyWindowMilliseconds: idempotencyWindowMilliseconds,
+                now: now,
+                onCommit: onCommit
+            )
+        )
+    }
+
+    public func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
+        guard !drafts.isEmpty else { return AppendOutcome(receipts: [], appended: []) }
+        return try await database.writer.append(drafts)
+    }
+
+    public func head(of channel: ChannelName) async throws -> Int64 {
+        let rows = try await database.read("SELECT head FROM channels WHERE name = ?", [.text(channel.rawValue)])
+        return Int64(rows.first?.column("head")?.integer ?? 0)
+    }
+
+    public func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage {
+        let rows = try await database.read(
+            "SELECT head, earliest FROM channels WHERE name = ?",
+            [.text(channel.rawValue)]
+        )
+        let head = Int64(rows.first?.column("head")?.integer ?? 0)
+        let earliest = Int64(rows.first?.column("earliest")?.integer ?? 1)
+        var start = after
+        var isTruncated = false
+        if after > head || (after > 0 && after < earliest - 1) {
+            // Beyond the head (the log was replaced) or older than retention: say so, go on from the earliest.
+            isTruncated = true
+            start = earliest - 1
+        }
+        let eventRows = try await database.read(
+            """
+            SELECT "offset", id, type, time_ms, data FROM events
+            WHERE channel = ? AND "offset" > ? ORDER BY "offset" LIMIT ?
+            """,
+            [.text(channel.rawValue), .integer(Int(start)), .integer(max(1, limit))]
+        )
+        var events: [Event] = []
+        events.reserveCapacity(eventRows.count)
+        for row in eventRows {
+            guard let offset = row.column("offset")?.integer, let id = row.column("id")?.string,
+                let type = row.column("type")?.string, let ms = row.column("time_ms")?.integer,
+                let data = row.column("data")?.string
+            else { throw StoreError("malformed event row in \(channel)") }
+            events.append(
+                Event(
+                    id: EventID(stored: id),
+                    channel: channel,
+                    offset: Int64(offset),
+                    type: try EventType(type),
+                    time: Timestamp(millisecondsSinceEpoch: Int64(ms)),
+                    data: data
+                )
+            )
+        }
+        if let first = events.first, start > 0, first.offset > start + 1 {
+            // Retention removed events between reading the channel row and the events.
+            isTruncated = true
+        }
+        let next = events.last?.offset ?? min(max(after, start), head)
+        return HistoryPage(
+            channel: channel,
+            events: events,
+            next: next,
+            earliest: events.first.map { min($0.offset, earliest) } ?? min(earliest, head + 1),
+            isTruncated: isTruncated
+        )
+    }
+
+    public func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int {
+        let window = idempotencyWindowMilliseconds
+        return try await database.writer.exclusive { connection in
+            let channels = try await connection.query("SELECT name, head FROM channels")
+            var removed = 0
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                for row in channels {
+                    guard let name = row.column("name")?.string, let head = row.column("head")?.integer,
+                        let channel = try? ChannelName(name)
+                    else { continue }
+                    let policy = policies.policy(for: channel)
+                    var conditions: [String] = []
+                    var binds: [SQLiteData] = [.text(name)]
+                    if let count = policy.retentionCount {
+                        conditions.append("\"offset\" <= ?")
+                        binds.append(.integer(head - count))
+                    }
+                    if let seconds = policy.retentionSeconds {
+                        conditions.append("time_ms < ?")
+                        binds.append(.integer(Int(now.millisecondsSinceEpoch) - seconds * 1000))
+                    }
+                    guard !conditions.isEmpty else { continue }
+                    let deleted = try await connection.query(
+                        "DELETE FROM events WHERE channel = ? AND (\(conditions.joined(separator: " OR "))) RETURNING \"offset\"",
+                        binds
+                    )
+                    guard !deleted.isEmpty else { continue }
+                    removed += deleted.count
+                    _ = try await connection.query(
+                        """
+                        UPDATE channels SET earliest = COALESCE(
+                            (SELECT MIN("offset") FROM events WHERE channel = ?), head + 1) WHERE name = ?
+                        """,
+                        [.text(name), .text(name)]
+                    )
+                }
+                _ = try await connection.query(
+                    "DELETE FROM idempotency_keys WHERE time_ms < ?",
+                    [.integer(Int(now.millisecondsSinceEpoch - window))]
+                )
+                _ = try await connection.query("COMMIT")
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw error
+            }
+            return removed
+        }
+    }
+
+    public func checkReadiness() async -> Bool {
+        (try? await database.read("SELECT 1 AS ok").first?.column("ok")?.integer) == 1
+    }
+}

@@ -1,0 +1,155 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+public import SQLiteNIO
+public import ServiceLifecycle
+public import SwitchboardCore
+
+/// The single writer of the embedded database. Every write runs on its loop, one at a time; appends
+/// that arrive while a commit is in flight are committed together in the next transaction, so a burst
+/// of publishes shares one fsync (group commit).
+///
+/// It is a `Service`: its `run()` must be running for writes to complete. On graceful shutdown it
+/// finishes every job already submitted, then refuses new ones.
+public final class SQLiteWriter: Service, Sendable {
+    enum Job: Sendable {
+        case append(PendingAppend)
+        case exclusive(@Sendable (SQLiteConnection) async -> Void)
+    }
+
+    private struct Queue {
+        var jobs: [Job] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var isClosed = false
+    }
+
+    private let connection: SQLiteConnection
+    private let logger: Logger
+    private let queue = NIOLockedValueBox(Queue())
+    private let appenderSetup = NIOLockedValueBox<SQLiteAppender?>(nil)
+
+    init(connection: SQLiteConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Installs the append logic; done once by `SQLiteEventLog` before `run()`.
+    func install(_ appender: SQLiteAppender) {
+        appenderSetup.withLockedValue { $0 = appender }
+    }
+
+    /// Appends drafts in the next group commit.
+    func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.append(PendingAppend(drafts: drafts, continuation: continuation))) {
+                continuation.resume(throwing: StoreError("the store is shutting down"))
+            }
+        }
+    }
+
+    /// Runs `body` alone on the writer connection, between group commits.
+    public func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            enqueue(
+                .exclusive({ connection in
+                    do {
+                        continuation.resume(returning: try await body(connection))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                })
+            ) {
+                continuation.resume(throwing: StoreError("the store is shutting down"))
+            }
+        }
+    }
+
+    private func enqueue(_ job: Job, refused: () -> Void) {
+        let (accepted, waiter) = queue.withLockedValue { queue -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !queue.isClosed else { return (false, nil) }
+            queue.jobs.append(job)
+            let waiter = queue.waiter
+            queue.waiter = nil
+            return (true, waiter)
+        }
+        guard accepted else { return refused() }
+        waiter?.resume()
+    }
+
+    /// Stops accepting jobs; those already queued still run.
+    public func close() {
+        let waiter = queue.withLockedValue { queue -> CheckedContinuation<Void, Never>? in
+            queue.isClosed = true
+            let waiter = queue.waiter
+            queue.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    private func nextJobs() async -> [Job] {
+        while true {
+            let taken = queue.withLockedValue { queue -> [Job]? in
+                if !queue.jobs.isEmpty {
+                    defer { queue.jobs.removeAll(keepingCapacity: true) }
+                    return queue.jobs
+                }
+                return queue.isClosed ? [] : nil
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = queue.withLockedValue { queue -> Bool in
+                    if !queue.jobs.isEmpty || queue.isClosed { return true }
+                    queue.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    /// The writer loop.
+    public func run() async throws {
+        guard var appender = appenderSetup.withLockedValue({ $0 }) else {
+            throw StoreError("SQLiteWriter.run() before an event log was attached")
+        }
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            while true {
+                let jobs = await nextJobs()
+                if jobs.isEmpty { break }
+                var group: [PendingAppend] = []
+                var groupEvents = 0
+                for job in jobs {
+                    switch job {
+                    case .append(let pending):
+                        if groupEvents + pending.drafts.count > appender.maximumGroupEvents, !group.isEmpty {
+                            await appender.commit(group, on: connection, logger: logger)
+                            group.removeAll(keepingCapacity: true)
+                            groupEvents = 0
+                        }
+                        group.append(pending)
+                        groupEvents += pending.drafts.count
+                    case .exclusive(let body):
+                        if !group.isEmpty {
+                            await appender.commit(group, on: connection, logger: logger)
+                            group.removeAll(keepingCapacity: true)
+                            groupEvents = 0
+                        }
+                        await body(connection)
+                    }
+                }
+                if !group.isEmpty {
+                    await appender.commit(group, on: connection, logger: logger)
+                }
+            }
+        } onCancelOrGracefulShutdown: {
+            self.close()
+        }
+    }
+}
+
+/// One `append` call waiting for its group commit.
+struct PendingAppend: Sendable {
+    let drafts: [EventDraft]
+    let continuation: CheckedContinuation<AppendOutcome, any Error>
+}

@@ -1,0 +1,32 @@
+/// How the embedded store keeps data.
+public struct StoreConfiguration: Hashable, Sendable {
+    /// How hard a commit is pushed to disk before a publish is acknowledged.
+    public enum Durability: String, Hashable, Sendable {
+        /// fsync on every commit (group commit shares it between concurrent publishes).
+        case full
+        /// fsync at WAL checkpoints only: a power loss may lose the last commits, a crash of the process does not.
+        case normal
+    }
+
+    /// The folder holding the database and the admin key.
+    public var dataDirectory: String
+    /// Commit durability.
+    public var durability: Durability
+    /// How long idempotency keys are remembered, in seconds.
+    public var idempotencyWindowSeconds: Int
+    /// Most events one group commit takes.
+    public var maximumGroupEvents: Int
+
+    /// Makes a configuration.
+    public init(
+        dataDirectory: String,
+        durability: Durability = .full,
+        idempotencyWindowSeconds: Int = 86_400,
+        maximumGroupEvents: Int = 4096
+    ) {
+        self.dataDirectory = dataDirectory
+        self.durability = durability
+        self.idempotencyWindowSeconds = idempotencyWindowSeconds
+        self.maximumGroupEvents = maximumGroupEvents
+    }
+}
