@@ -52,7 +52,8 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         guard b.count >= 20, let year = num(0, 4), b[4] == 45, let month = num(5, 2), b[7] == 45,
             let day = num(8, 2), b[10] == 84 || b[10] == 116 || b[10] == 32, let hour = num(11, 2), b[13] == 58,
             let minute = num(14, 2), b[16] == 58, let second = num(17, 2),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            (1...12).contains(month), (1...Self.daysInMonth(year, month)).contains(day), hour < 24, minute < 60,
+            second < 61
         else { return nil }
         var i = 19
         var millis: Int64 = 0
@@ -65,14 +66,14 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            for _ in min(digits, 3)..<3 { millis *= 10 }
         }
         var offsetMinutes: Int64 = 0
         guard i < b.count else { return nil }
         if b[i] == 90 || b[i] == 122 {
             i += 1
         } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58,
-            let om = num(i + 4, 2)
+            let om = num(i + 4, 2), oh < 24, om < 60
         {
             offsetMinutes = (oh * 60 + om) * (b[i] == 45 ? -1 : 1)
             i += 6
@@ -83,6 +84,14 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
         let days = Self.days(fromCivil: year, month, day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
         self.millisecondsSinceEpoch = seconds * 1000 + millis
+    }
+
+    private static func daysInMonth(_ year: Int64, _ month: Int64) -> Int64 {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     private static func pad(_ value: Int64, _ width: Int, _ out: inout String) {

@@ -1,0 +1,174 @@
+public import Logging
+import NIOWebSocket
+public import SwitchboardCore
+import HTTPTypes
+import WSClient
+import WSCore
+import NIOCore
+
+/// The Swift client: follows channels over WebSocket, reconnecting with backoff and jitter and
+/// resuming every channel from the last offset it delivered, so a reader survives server restarts
+/// without losing or repeating events; and publishes.
+public struct SwitchboardClient: Sendable {
+    /// `http://host:port` (or `https://…`), without `/v1`.
+    public let baseURL: String
+    /// An API key or client token, if the server needs one.
+    public let credential: String?
+    /// Backoff between reconnects.
+    public let reconnectPolicy: ReconnectPolicy
+    private let logger: Logger
+
+    /// Makes a client.
+    public init(baseURL: String, credential: String?, reconnectPolicy: ReconnectPolicy = ReconnectPolicy(), logger: Logger) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.credential = credential
+        self.reconnectPolicy = reconnectPolicy
+        self.logger = logger
+    }
+
+    var webSocketURL: String {
+        let scheme = baseURL.hasPrefix("https://") ? "wss://" : "ws://"
+        let rest = baseURL.split(separator: "://", maxSplits: 1).last.map(String.init) ?? baseURL
+        return scheme + rest + "/v1/ws"
+    }
+
+    /// Follows `channels` until the task is cancelled or `onEvent` throws. `since` gives the last offset
+    /// already seen per channel (absent: start live). `onState` hears connection changes.
+    public func follow(
+        channels: [ChannelName],
+        since: [ChannelName: Int64] = [:],
+        onState: @escaping @Sendable (ConnectionState) async -> Void = { _ in },
+        onEvent: @escaping @Sendable (Event) async throws -> Void
+    ) async throws {
+        let cursors = CursorTracker(since)
+        var attempt = 0
+        var rng = SystemRandomNumberGenerator()
+        while !Task.isCancelled {
+            await onState(attempt == 0 ? .connecting : .reconnecting)
+            let opened = OpenFlag()
+            do {
+                try await connectOnce(channels: channels, cursors: cursors, onState: onState, onEvent: onEvent) {
+                    opened.set()
+                }
+            } catch let error as ClientError where error.isFatal {
+                await onState(.closed)
+                throw error
+            } catch {
+                if Task.isCancelled { break }
+                logger.debug("connection lost", metadata: ["sb.error": "\(error)"])
+            }
+            if opened.isSet { attempt = 0 }
+            let delay = reconnectPolicy.delay(attempt: attempt, using: &rng)
+            attempt += 1
+            try? await Task.sleep(for: delay)
+        }
+        await onState(.closed)
+    }
+
+    private func connectOnce(
+        channels: [ChannelName],
+        cursors: CursorTracker,
+        onState: @escaping @Sendable (ConnectionState) async -> Void,
+        onEvent: @escaping @Sendable (Event) async throws -> Void,
+        onOpen: @escaping @Sendable () -> Void
+    ) async throws {
+        var headers = HTTPFields()
+        if let credential { headers[.authorization] = "Bearer \(credential)" }
+        let close = try await WebSocketClient.connect(
+            url: webSocketURL,
+            configuration: WebSocketClientConfiguration(maxFrameSize: 1 << 22, additionalHeaders: headers),
+            logger: logger
+        ) { inbound, outbound, _ in
+            for channel in channels {
+                try await outbound.write(.text(Self.subscribeCommand(channel, since: cursors.offset(for: channel))))
+            }
+            for try await message in inbound.messages(maxSize: 1 << 22) {
+                guard case .text(let text) = message, let value = try? JSONParser.parse(text) else { continue }
+                switch value["op"]?.stringValue {
+                case "welcome":
+                    onOpen()
+                    await onState(.open)
+                case "event":
+                    guard let event = Self.event(from: value) else { continue }
+                    guard cursors.advance(event.channel, to: event.offset) else { continue }
+                    try await onEvent(event)
+                case "error":
+                    if value["code"]?.stringValue == "forbidden" || value["code"]?.stringValue == "unauthorized" {
+                        throw ClientError(message: value["message"]?.stringValue ?? "refused", isFatal: true)
+                    }
+                default:
+                    continue
+                }
+            }
+        }
+        if let close, close.closeCode == .unknown(4001) || close.closeCode == .unknown(4003) {
+            throw ClientError(message: "closed by the server: \(close.reason ?? "")", isFatal: true)
+        }
+    }
+
+    static func subscribeCommand(_ channel: ChannelName, since: Int64?) -> String {
+        var out = "{\"op\":\"subscribe\",\"channel\":\"\(channel)\""
+        if let since { out += ",\"since\":\(since)" }
+        return out + "}"
+    }
+
+    /// Reads an event out of a server `event` message.
+    static func event(from value: JSONValue) -> Event? {
+        guard let id = value["id"]?.stringValue, let channelText = value["channel"]?.stringValue,
+            let channel = try? ChannelName(channelText), let offset = value["offset"]?.intValue,
+            let typeText = value["type"]?.stringValue, let type = try? EventType(typeText),
+            let timeText = value["time"]?.stringValue, let time = Timestamp(rfc3339: timeText),
+            let data = value["data"]
+        else { return nil }
+        return Event(id: EventID(stored: id), channel: channel, offset: offset, type: type, time: time, data: data.jsonText)
+    }
+
+    /// Publishes one event over WebSocket and returns its id and offset.
+    public func publish(channel: ChannelName, type: EventType, data: JSONValue) async throws -> (id: String, offset: Int64) {
+        var headers = HTTPFields()
+        if let credential { headers[.authorization] = "Bearer \(credential)" }
+        let result = ResultBox()
+        let command =
+            "{\"op\":\"publish\",\"ref\":1,\"channel\":\"\(channel)\",\"type\":\"\(type)\",\"data\":\(data.jsonText)}"
+        try await WebSocketClient.connect(
+            url: webSocketURL,
+            configuration: WebSocketClientConfiguration(additionalHeaders: headers),
+            logger: logger
+        ) { inbound, outbound, _ in
+            try await outbound.write(.text(command))
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let text) = message, let value = try? JSONParser.parse(text) else { continue }
+                if value["op"]?.stringValue == "published", let id = value["id"]?.stringValue,
+                    let offset = value["offset"]?.intValue
+                {
+                    result.set(.success((id, offset)))
+                    try await outbound.close(.normalClosure, reason: nil)
+                    return
+                }
+                if value["op"]?.stringValue == "error" {
+                    result.set(.failure(ClientError(message: value["message"]?.stringValue ?? "error", isFatal: true)))
+                    try await outbound.close(.normalClosure, reason: nil)
+                    return
+                }
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// A connection state, as `Switchboard` in the browser reports it.
+public enum ConnectionState: String, Sendable {
+    case connecting, open, reconnecting, closed
+}
+
+/// A refusal or failure the client reports.
+public struct ClientError: Error, CustomStringConvertible, Sendable {
+    /// What happened.
+    public let message: String
+    /// Whether reconnecting cannot help (bad credentials, forbidden channel).
+    public let isFatal: Bool
+
+    public var description: String { message }
+}

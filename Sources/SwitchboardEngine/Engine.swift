@@ -1,0 +1,69 @@
+import FoundationEssentials
+public import Logging
+public import ServiceLifecycle
+public import SwitchboardCore
+public import SwitchboardStore
+
+/// The running system without its HTTP edge: the log, the admin store, the publisher, the hub and
+/// the services that keep them going.
+public final class Engine: Sendable {
+    /// Settings.
+    public let configuration: EngineConfiguration
+    /// The durable log.
+    public let log: any EventLog
+    /// Keys (and later endpoints, sources).
+    public let adminStore: any AdminStore
+    /// The one path into the log.
+    public let publisher: Publisher
+    /// Local fan-out.
+    public let hub: Hub
+    /// Metrics of this server.
+    public let metrics: EngineMetrics
+    /// Long-running parts, in start order (shutdown runs in reverse).
+    public let services: [any Service]
+    private let database: SQLiteDatabase
+
+    /// Opens the embedded store in `configuration.store.dataDirectory` and wires the engine.
+    public static func open(configuration: EngineConfiguration, logger: Logger) async throws -> Engine {
+        let database = try await SQLiteDatabase.open(configuration: configuration.store, logger: logger)
+        return Engine(configuration: configuration, database: database, logger: logger)
+    }
+
+    private init(configuration: EngineConfiguration, database: SQLiteDatabase, logger: Logger) {
+        let metrics = EngineMetrics()
+        let hub = Hub(metrics: metrics)
+        let log = SQLiteEventLog(
+            database: database,
+            configuration: configuration.store,
+            now: Engine.wallClock,
+            onCommit: { events in hub.publish(events) }
+        )
+        self.configuration = configuration
+        self.database = database
+        self.metrics = metrics
+        self.hub = hub
+        self.log = log
+        self.adminStore = SQLiteAdminStore(database: database)
+        self.publisher = Publisher(log: log, metrics: metrics)
+        self.services = [
+            database.writer,
+            RetentionSweeper(
+                log: log,
+                policies: configuration.namespaces,
+                interval: configuration.retentionInterval,
+                now: Engine.wallClock,
+                logger: logger
+            ),
+        ]
+    }
+
+    /// Closes the store's connections; call after the services stopped.
+    public func close() async {
+        await database.close()
+    }
+
+    /// The current wall-clock time.
+    @Sendable public static func wallClock() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}

@@ -1,0 +1,36 @@
+public import SwitchboardCore
+public import SwitchboardStore
+
+/// What the engine needs to run: the store, namespace policies, limits and development mode.
+public struct EngineConfiguration: Sendable, Equatable {
+    /// The embedded store.
+    public var store: StoreConfiguration
+    /// Per-namespace policies.
+    public var namespaces: NamespacePolicies
+    /// Request limits.
+    public var limits: Limits
+    /// Anyone may subscribe and publish; loudly announced at start.
+    public var isDevelopmentMode: Bool
+    /// How often retention runs.
+    public var retentionInterval: Duration
+
+    /// Makes a configuration.
+    public init(
+        store: StoreConfiguration,
+        namespaces: NamespacePolicies = NamespacePolicies(),
+        limits: Limits = Limits(),
+        isDevelopmentMode: Bool = false,
+        retentionInterval: Duration = .seconds(30)
+    ) {
+        self.store = store
+        self.namespaces = namespaces
+        self.limits = limits
+        self.isDevelopmentMode = isDevelopmentMode
+        self.retentionInterval = retentionInterval
+    }
+
+    /// The access rules these settings imply.
+    public var accessPolicy: AccessPolicy {
+        AccessPolicy(namespaces: namespaces, isDevelopmentMode: isDevelopmentMode)
+    }
+}

@@ -1,0 +1,79 @@
+public import NIOCore
+public import SwitchboardCore
+
+/// An event encoded once, for every subscriber of every transport: the WebSocket frame bytes
+/// (header included, unmasked, as a server sends them) and the SSE `data:` block.
+public struct EncodedEvent: Sendable {
+    /// The event.
+    public let event: Event
+    /// A complete WebSocket text frame carrying `{"op":"event",…}`.
+    public let webSocketFrame: ByteBuffer
+    /// `data: <canonical JSON>\n\n`, written after a stream's own `id:` line.
+    public let serverSentData: ByteBuffer
+
+    /// Encodes `event` with `allocator`.
+    public init(_ event: Event, allocator: ByteBufferAllocator) {
+        self.event = event
+        let message = ServerMessage.event(event)
+        self.webSocketFrame = WebSocketFrameBytes.text(message, allocator: allocator)
+        let canonical = event.canonicalJSON
+        var sse = allocator.buffer(capacity: canonical.utf8.count + 8)
+        sse.writeStaticString("data: ")
+        sse.writeString(canonical)
+        sse.writeStaticString("\n\n")
+        self.serverSentData = sse
+    }
+
+    /// The event's offset.
+    public var offset: Int64 { event.offset }
+}
+
+/// Writes server-to-client WebSocket frames (RFC 6455 §5.2: never masked).
+public enum WebSocketFrameBytes {
+    /// The opcodes the server sends.
+    public enum Opcode: UInt8, Sendable {
+        case text = 0x1
+        case close = 0x8
+        case ping = 0x9
+        case pong = 0xA
+    }
+
+    /// A final text frame holding `text`.
+    public static func text(_ text: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var payload = allocator.buffer(capacity: text.utf8.count)
+        payload.writeString(text)
+        return frame(.text, payload: payload, allocator: allocator)
+    }
+
+    /// A final frame of `opcode` around `payload`; `compressed` sets RSV1 (permessage-deflate).
+    public static func frame(
+        _ opcode: Opcode,
+        payload: ByteBuffer,
+        compressed: Bool = false,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        let length = payload.readableBytes
+        var buffer = allocator.buffer(capacity: length + 10)
+        buffer.writeInteger(UInt8(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue))
+        if length < 126 {
+            buffer.writeInteger(UInt8(length))
+        } else if length <= Int(UInt16.max) {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+        } else {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length))
+        }
+        var payload = payload
+        buffer.writeBuffer(&payload)
+        return buffer
+    }
+
+    /// A close frame with `code` and a short reason.
+    public static func close(code: UInt16, reason: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var payload = allocator.buffer(capacity: 2 + reason.utf8.count)
+        payload.writeInteger(code)
+        payload.writeString(String(reason.utf8.prefix(120)) ?? "")
+        return frame(.close, payload: payload, allocator: allocator)
+    }
+}

@@ -1,0 +1,85 @@
+public import Prometheus
+
+/// The server's metrics, kept in one registry per running server (no process-global state), and
+/// rendered at `/metrics` in Prometheus text format.
+public final class EngineMetrics: Sendable {
+    /// The registry the metrics live in.
+    public let registry: PrometheusCollectorRegistry
+    /// Open real-time connections, by transport.
+    public let webSocketConnections: Gauge
+    /// Open SSE streams.
+    public let serverSentEventStreams: Gauge
+    /// Live channel subscriptions over all transports.
+    public let subscriptions: Gauge
+    /// Events committed to the log.
+    public let eventsPublished: Counter
+    /// Publishes answered from the idempotency record.
+    public let publishesReplayed: Counter
+    /// Events written to WebSocket subscribers.
+    public let deliveredWebSocket: Counter
+    /// Events written to SSE subscribers.
+    public let deliveredServerSentEvents: Counter
+    /// Events returned by long-poll and history reads.
+    public let deliveredLongPoll: Counter
+    /// Connections closed as slow consumers.
+    public let slowConsumersClosed: Counter
+    /// Time from a publish call to its durable commit.
+    public let publishLatency: DurationHistogram
+
+    /// Makes the metrics in a fresh registry.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        webSocketConnections = registry.makeGauge(
+            name: "switchboard_connections",
+            labels: [("transport", "websocket")],
+            help: "Open real-time connections"
+        )
+        serverSentEventStreams = registry.makeGauge(
+            name: "switchboard_connections",
+            labels: [("transport", "sse")],
+            help: "Open real-time connections"
+        )
+        subscriptions = registry.makeGauge(name: "switchboard_subscriptions", help: "Live channel subscriptions")
+        eventsPublished = registry.makeCounter(name: "switchboard_events_published_total", help: "Events committed")
+        publishesReplayed = registry.makeCounter(
+            name: "switchboard_publishes_replayed_total",
+            help: "Publishes answered from an idempotency key"
+        )
+        deliveredWebSocket = registry.makeCounter(
+            name: "switchboard_events_delivered_total",
+            labels: [("transport", "websocket")],
+            help: "Events delivered to subscribers"
+        )
+        deliveredServerSentEvents = registry.makeCounter(
+            name: "switchboard_events_delivered_total",
+            labels: [("transport", "sse")],
+            help: "Events delivered to subscribers"
+        )
+        deliveredLongPoll = registry.makeCounter(
+            name: "switchboard_events_delivered_total",
+            labels: [("transport", "longpoll")],
+            help: "Events delivered to subscribers"
+        )
+        slowConsumersClosed = registry.makeCounter(
+            name: "switchboard_slow_consumers_closed_total",
+            help: "Connections closed because they fell behind"
+        )
+        publishLatency = registry.makeDurationHistogram(
+            name: "switchboard_publish_duration_seconds",
+            buckets: [
+                .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .seconds(1),
+            ],
+            help: "Time from publish to durable commit"
+        )
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> [UInt8] {
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return out
+    }
+}

@@ -1,0 +1,45 @@
+public import Logging
+public import ServiceLifecycle
+public import SwitchboardCore
+public import SwitchboardStore
+
+/// Trims the log to each namespace's retention and forgets expired idempotency keys, periodically.
+public struct RetentionSweeper: Service {
+    private let log: any EventLog
+    private let policies: NamespacePolicies
+    private let interval: Duration
+    private let now: @Sendable () -> Timestamp
+    private let logger: Logger
+
+    /// Makes a sweeper that runs every `interval`.
+    public init(
+        log: any EventLog,
+        policies: NamespacePolicies,
+        interval: Duration,
+        now: @escaping @Sendable () -> Timestamp,
+        logger: Logger
+    ) {
+        self.log = log
+        self.policies = policies
+        self.interval = interval
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Sweeps until cancelled or shut down.
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            do {
+                let removed = try await log.trim(policies: policies, now: now())
+                if removed > 0 { logger.debug("retention trimmed events", metadata: ["sb.removed": "\(removed)"]) }
+            } catch {
+                logger.warning("retention sweep failed", metadata: ["sb.error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import NIOConcurrencyHelpers
+public import SwitchboardCore
+public import SwitchboardStore
+import Prometheus
+import Logging
+import HTTPTypes
+import SwitchboardEngine
+import NIOCore
+import Hummingbird
+
+/// Resolves a presented credential (`Authorization: Bearer sbk_…` or `?token=`) into a principal.
+///
+/// Keys are looked up by digest and compared in constant time; a found key is cached for a few
+/// seconds so that publishing does not read the key table on every request (a revoked key stops
+/// working within that time). `lastUsed` is written at most once a minute per key.
+public final class APIKeyAuthenticator: Sendable {
+    private struct Cached {
+        let record: APIKeyRecord
+        let fetchedAt: ContinuousClock.Instant
+        var touchedAt: ContinuousClock.Instant?
+    }
+
+    private let store: any AdminStore
+    private let cache = NIOLockedValueBox([APIKeyDigest: Cached]())
+    private let now: @Sendable () -> Timestamp
+
+    /// Authenticates against `store`.
+    public init(store: any AdminStore, now: @escaping @Sendable () -> Timestamp) {
+        self.store = store
+        self.now = now
+    }
+
+    /// The principal for `credential`; nil credential → anonymous; unknown key → `unauthorized`.
+    public func principal(for credential: String?) async throws(SwitchboardError) -> Principal {
+        guard let credential, !credential.isEmpty else { return .anonymous }
+        guard credential.hasPrefix(APIKeyGenerator.prefix) else {
+            throw SwitchboardError(.unauthorized, "the credential is not a valid API key or client token")
+        }
+        let digest = APIKeyDigest(of: credential)
+        let clock = ContinuousClock.now
+        if let cached = cache.withLockedValue({ $0[digest] }), clock - cached.fetchedAt < .seconds(5),
+            cached.record.digest.constantTimeEquals(digest)
+        {
+            return Principal(scopes: cached.record.scopes)
+        }
+        let record: APIKeyRecord?
+        do {
+            record = try await store.findAPIKey(digest: digest)
+        } catch {
+            throw SwitchboardError(.unavailable, "the key store is unavailable")
+        }
+        guard let record, record.digest.constantTimeEquals(digest) else {
+            cache.withLockedValue { _ = $0.removeValue(forKey: digest) }
+            throw SwitchboardError(.unauthorized, "unknown or revoked API key")
+        }
+        let shouldTouch = cache.withLockedValue { cache -> Bool in
+            let previous = cache[digest]?.touchedAt
+            let touch = previous.map { clock - $0 > .seconds(60) } ?? true
+            cache[digest] = Cached(record: record, fetchedAt: clock, touchedAt: touch ? clock : previous)
+            return touch
+        }
+        if shouldTouch { try? await store.touchAPIKey(id: record.id, at: now()) }
+        return Principal(scopes: record.scopes)
+    }
+
+    /// The bearer credential in an `Authorization` header value, if any.
+    public static func bearer(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingSpaces
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

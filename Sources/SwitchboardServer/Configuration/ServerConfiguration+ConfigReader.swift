@@ -1,0 +1,117 @@
+public import Configuration
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import Logging
+import HTTPTypes
+import NIOCore
+import Hummingbird
+
+extension ServerConfiguration {
+    /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
+    ///
+    /// ## Configuration keys
+    /// - `http.host` (string, `127.0.0.1`; `SWITCHBOARD_HTTP_HOST`, `--host`)
+    /// - `http.port` (int, `8080`; `SWITCHBOARD_HTTP_PORT`, `--port`)
+    /// - `data.dir` (string, `./switchboard-data`; `SWITCHBOARD_DATA_DIR`, `--data-dir`)
+    /// - `dev` (bool, `false`; `SWITCHBOARD_DEV`, `--dev`)
+    /// - `store.durability` (`full` or `normal`, `full`)
+    /// - `store.idempotency_window_seconds` (int, `86400`)
+    /// - `websocket.heartbeat_seconds` (int, `25`)
+    /// - `sse.ping_seconds` (int, `15`)
+    /// - `metrics.require_key` (bool, `false`)
+    /// - `limits.max_data_bytes` (int, `65536`), `limits.max_batch` (int, `1000`),
+    ///   `limits.max_history_page` (int, `1000`), `limits.max_wait_seconds` (int, `60`)
+    /// - `retention.interval_seconds` (int, `30`)
+    /// - `namespaces` (string list of configured namespace names, empty)
+    /// - `namespace.default.*` and `namespace.<name>.*`: `retention_count` (int, `10000`; 0 keeps all),
+    ///   `retention_seconds` (int, `86400`; 0 keeps all), `public` (bool, `false`),
+    ///   `client_publish` (bool, `false`), `mailbox_bytes` (int, `4194304`), `mailbox_events` (int, `10000`)
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        let defaults = ServerConfiguration()
+        self.init()
+        host = reader.string(forKey: "http.host", default: defaults.host)
+        port = try Self.ranged(reader, "http.port", default: defaults.port, 0...65535)
+        heartbeatSeconds = try Self.ranged(reader, "websocket.heartbeat_seconds", default: 25, 1...3600)
+        serverSentEventsPingSeconds = try Self.ranged(reader, "sse.ping_seconds", default: 15, 1...3600)
+        metricsRequireKey = reader.bool(forKey: "metrics.require_key", default: false)
+
+        let durabilityText = reader.string(forKey: "store.durability", default: "full")
+        guard let durability = StoreConfiguration.Durability(rawValue: durabilityText) else {
+            throw ConfigurationError(key: "store.durability", message: "must be full or normal")
+        }
+        let store = StoreConfiguration(
+            dataDirectory: reader.string(forKey: "data.dir", default: defaults.engine.store.dataDirectory),
+            durability: durability,
+            idempotencyWindowSeconds: try Self.ranged(
+                reader,
+                "store.idempotency_window_seconds",
+                default: 86_400,
+                86_400...(86_400 * 30)
+            )
+        )
+        let limits = Limits(
+            maximumDataBytes: try Self.ranged(reader, "limits.max_data_bytes", default: 65_536, 1...(4 * 1024 * 1024)),
+            maximumBatchSize: try Self.ranged(reader, "limits.max_batch", default: 1000, 1...10_000),
+            maximumHistoryPage: try Self.ranged(reader, "limits.max_history_page", default: 1000, 1...10_000),
+            maximumWaitSeconds: try Self.ranged(reader, "limits.max_wait_seconds", default: 60, 0...600)
+        )
+        let defaultPolicy = try Self.policy(reader, scope: "namespace.default", base: NamespacePolicy())
+        var named: [String: NamespacePolicy] = [:]
+        for name in reader.stringArray(forKey: "namespaces", default: []) where !name.isEmpty {
+            named[name] = try Self.policy(reader, scope: "namespace.\(name)", base: defaultPolicy)
+        }
+        engine = EngineConfiguration(
+            store: store,
+            namespaces: NamespacePolicies(defaultPolicy: defaultPolicy, named: named),
+            limits: limits,
+            isDevelopmentMode: reader.bool(forKey: "dev", default: false),
+            retentionInterval: .seconds(try Self.ranged(reader, "retention.interval_seconds", default: 30, 1...86_400))
+        )
+    }
+
+    private static func policy(_ reader: ConfigReader, scope: String, base: NamespacePolicy) throws(ConfigurationError)
+        -> NamespacePolicy
+    {
+        func key(_ name: String) -> ConfigKey { ConfigKey(scope + "." + name) }
+        let count = try ranged(reader, scope + ".retention_count", default: base.retentionCount ?? 0, 0...Int(Int32.max))
+        let seconds = try ranged(
+            reader,
+            scope + ".retention_seconds",
+            default: base.retentionSeconds ?? 0,
+            0...Int(Int32.max)
+        )
+        return NamespacePolicy(
+            retentionCount: count == 0 ? nil : count,
+            retentionSeconds: seconds == 0 ? nil : seconds,
+            isPublic: reader.bool(forKey: key("public"), default: base.isPublic),
+            allowsClientPublish: reader.bool(forKey: key("client_publish"), default: base.allowsClientPublish),
+            mailboxBytes: try ranged(reader, scope + ".mailbox_bytes", default: base.mailboxBytes, 1024...(1 << 30)),
+            mailboxEvents: try ranged(reader, scope + ".mailbox_events", default: base.mailboxEvents, 1...10_000_000)
+        )
+    }
+
+    private static func ranged(
+        _ reader: ConfigReader,
+        _ key: String,
+        default value: Int,
+        _ range: ClosedRange<Int>
+    ) throws(ConfigurationError) -> Int {
+        let read = reader.int(forKey: ConfigKey(key), default: value)
+        guard range.contains(read) else {
+            throw ConfigurationError(key: key, message: "must be within \(range.lowerBound)...\(range.upperBound)")
+        }
+        return read
+    }
+}
+
+/// A configuration value that stops the server from starting.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// The key at fault.
+    public let key: String
+    /// What is wrong.
+    public let message: String
+
+    public var description: String { "configuration key \(key) \(message)" }
+}

@@ -1,0 +1,49 @@
+import Hummingbird
+import SwitchboardCore
+import SwitchboardEngine
+import Prometheus
+import Logging
+import HTTPTypes
+import SwitchboardStore
+import NIOCore
+
+/// What every HTTP API handler needs: the engine, the authenticator and the access rules.
+struct APIContext: Sendable {
+    let engine: Engine
+    let authenticator: APIKeyAuthenticator
+
+    var limits: Limits { engine.configuration.limits }
+    var access: AccessPolicy { engine.configuration.accessPolicy }
+
+    /// The principal behind the request's `Authorization` header.
+    func principal(of request: Request) async throws(SwitchboardError) -> Principal {
+        let credential = APIKeyAuthenticator.bearer(request.headers[.authorization])
+        if credential == nil && !engine.configuration.isDevelopmentMode {
+            throw SwitchboardError(.unauthorized, "an API key is required: Authorization: Bearer sbk_…")
+        }
+        return try await authenticator.principal(for: credential)
+    }
+
+    /// The request body parsed as JSON, within the request size limit.
+    func jsonBody(of request: Request) async throws -> JSONValue {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limits.maximumRequestBytes)
+        } catch {
+            throw SwitchboardError(.tooLarge, "the request body is over \(limits.maximumRequestBytes) bytes")
+        }
+        do {
+            return try JSONParser.parse(Array(buffer.readableBytesView))
+        } catch {
+            throw SwitchboardError(.badRequest, "invalid JSON: \(error)")
+        }
+    }
+
+    /// A JSON response.
+    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

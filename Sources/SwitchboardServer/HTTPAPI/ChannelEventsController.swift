@@ -1,0 +1,105 @@
+import Hummingbird
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import Logging
+import HTTPTypes
+import NIOCore
+
+/// `POST /v1/channels/{channel}/events` (publish one) and `GET …/events` (history and long-poll).
+struct ChannelEventsController<Context: RequestContext>: Sendable {
+    let api: APIContext
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("channels/{channel}/events", use: publish)
+        group.get("channels/{channel}/events", use: history)
+        group.post("events", use: publishBatch)
+    }
+
+    @Sendable func publish(_ request: Request, context: Context) async throws -> Response {
+        let principal = try await api.principal(of: request)
+        let channel = try ChannelName(context.parameters.get("channel") ?? "")
+        let body = try await api.jsonBody(of: request)
+        let draft = try EventDraft.parse(
+            body,
+            channel: channel,
+            headerKey: request.headers[HTTPField.Name("Idempotency-Key")!],
+            limits: api.limits
+        )
+        try api.access.authorizeAPIPublish(principal, to: channel)
+        let receipts = try await api.engine.publisher.publish([draft])
+        guard let receipt = receipts.first else { throw SwitchboardError(.internalError, "no receipt") }
+        if receipt.wasReplayed {
+            return APIContext.json(receipt.json, status: .ok, headers: [HTTPField.Name("Idempotent-Replayed")!: "true"])
+        }
+        return APIContext.json(receipt.json, status: .created)
+    }
+
+    @Sendable func publishBatch(_ request: Request, context: Context) async throws -> Response {
+        let principal = try await api.principal(of: request)
+        let body = try await api.jsonBody(of: request)
+        guard case .array(let items) = body["events"] ?? .null else {
+            throw SwitchboardError(.badRequest, "the body must be {\"events\":[…]}")
+        }
+        guard !items.isEmpty, items.count <= api.limits.maximumBatchSize else {
+            throw SwitchboardError(.badRequest, "a batch holds 1 to \(api.limits.maximumBatchSize) events")
+        }
+        var drafts: [EventDraft] = []
+        drafts.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            do {
+                let draft = try EventDraft.parse(item, channel: nil, headerKey: nil, limits: api.limits)
+                try api.access.authorizeAPIPublish(principal, to: draft.channel)
+                drafts.append(draft)
+            } catch {
+                throw error.at(index: index)
+            }
+        }
+        let receipts = try await api.engine.publisher.publish(drafts)
+        let list = receipts.map(\.json).joined(separator: ",")
+        return APIContext.json("{\"events\":[\(list)]}", status: .created)
+    }
+
+    @Sendable func history(_ request: Request, context: Context) async throws -> Response {
+        let principal = try await api.principal(of: request)
+        let channel = try ChannelName(context.parameters.get("channel") ?? "")
+        try api.access.authorizeSubscribe(principal, to: channel)
+        let query = request.uri.queryParameters
+        let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...Int64.max)
+        let limit = try Self.integer(
+            query["limit"].map(String.init),
+            name: "limit",
+            default: 100,
+            range: 1...Int64.max
+        )
+        let wait = try Self.integer(
+            query["wait"].map(String.init),
+            name: "wait",
+            default: 0,
+            range: 0...Int64(api.limits.maximumWaitSeconds)
+        )
+        let pageSize = Int(min(limit, Int64(api.limits.maximumHistoryPage)))
+        let page = try await LongPoll(engine: api.engine).read(
+            channel: channel,
+            after: after,
+            limit: pageSize,
+            wait: .seconds(wait)
+        )
+        api.engine.metrics.deliveredLongPoll.increment(by: Int64(page.events.count))
+        return APIContext.json(page.json)
+    }
+
+    private static func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>)
+        throws(SwitchboardError) -> Int64
+    {
+        guard let text else { return value }
+        guard let parsed = Int64(text), range.contains(parsed) else {
+            throw SwitchboardError(
+                .badRequest,
+                "\(name) must be an integer within \(range.lowerBound)...\(range.upperBound == Int64.max ? "" : String(range.upperBound))"
+            )
+        }
+        return parsed
+    }
+}

@@ -1,0 +1,32 @@
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import Logging
+import HTTPTypes
+import NIOCore
+import Hummingbird
+
+/// A history read that, when nothing is after the cursor, waits for the next event on the channel.
+struct LongPoll: Sendable {
+    let engine: Engine
+
+    func read(channel: ChannelName, after: Int64, limit: Int, wait: Duration) async throws -> HistoryPage {
+        guard wait > .zero else { return try await readLog(channel, after, limit) }
+        // Register before reading, so that an event committed between the read and the wait rings the bell.
+        let waiter = engine.hub.makeWaiter(for: channel)
+        defer { engine.hub.removeWaiter(waiter, for: channel) }
+        let page = try await readLog(channel, after, limit)
+        guard page.events.isEmpty, !page.isTruncated else { return page }
+        await waiter.wait(timeout: wait)
+        return try await readLog(channel, after, limit)
+    }
+
+    private func readLog(_ channel: ChannelName, _ after: Int64, _ limit: Int) async throws -> HistoryPage {
+        do {
+            return try await engine.log.read(channel: channel, after: after, limit: limit)
+        } catch {
+            throw SwitchboardError(.unavailable, "the event log is unavailable")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+public import Configuration
+import Hummingbird
+import HummingbirdCore
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import HTTPTypes
+import UnixSignals
+
+/// The composition root: opens the engine, builds the router and the transports, and runs
+/// everything in one `ServiceGroup` until SIGTERM/SIGINT (or `shutdown`), then closes the store.
+public enum SwitchboardApplication {
+    /// Runs the server. `onReady` receives the bound port (useful with port 0) and, on first start,
+    /// the newly created admin key.
+    public static func run(
+        configuration: ServerConfiguration,
+        logger: Logger,
+        handlesSignals: Bool = true,
+        onReady: @escaping @Sendable (_ port: Int, _ newAdminKey: String?) async -> Void = { _, _ in }
+    ) async throws {
+        let dataDirectory = configuration.engine.store.dataDirectory
+        try AdminKeyBootstrap.prepareDataDirectory(dataDirectory)
+        let engine = try await Engine.open(configuration: configuration.engine, logger: logger)
+        if configuration.engine.isDevelopmentMode {
+            logger.warning(
+                "DEVELOPMENT MODE: no key or token is needed anywhere; do not expose this server"
+            )
+        }
+        do {
+            try await serve(engine: engine, configuration: configuration, logger: logger, handlesSignals: handlesSignals, onReady: onReady)
+        } catch {
+            await engine.close()
+            throw error
+        }
+        await engine.close()
+    }
+
+    private static func serve(
+        engine: Engine,
+        configuration: ServerConfiguration,
+        logger: Logger,
+        handlesSignals: Bool,
+        onReady: @escaping @Sendable (_ port: Int, _ newAdminKey: String?) async -> Void
+    ) async throws {
+        let authenticator = APIKeyAuthenticator(store: engine.adminStore, now: Engine.wallClock)
+        let api = APIContext(engine: engine, authenticator: authenticator)
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ProblemMiddleware())
+        OperationsController<BasicRequestContext>(api: api, metricsRequireKey: configuration.metricsRequireKey)
+            .addRoutes(to: router)
+        ChannelEventsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        router.get("v1/ws") { _, _ -> Response in
+            throw SwitchboardError(.badRequest, "GET /v1/ws needs a WebSocket upgrade (Upgrade: websocket)")
+        }
+        let transports = TransportSettings(
+            engine: engine,
+            authenticator: authenticator,
+            heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
+            serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
+            maximumFrameBytes: 1 << 20
+        )
+        let writer = engine.services
+        let application = Application(
+            router: router,
+            server: .switchboard(transports),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "Switchboard"
+            ),
+            onServerRunning: { channel in
+                let newKey = try? await AdminKeyBootstrap.ensureAdminKey(
+                    store: engine.adminStore,
+                    dataDirectory: configuration.engine.store.dataDirectory,
+                    now: Engine.wallClock()
+                )
+                await onReady(channel.localAddress?.port ?? configuration.port, newKey)
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: writer.map { .init(service: $0) } + [.init(service: application)],
+                gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,351 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import HTTPTypes
+import NIOHTTPTypes
+
+/// Serves `GET /v1/sse` as a plain NIO handler in front of the HTTP responder: it takes the request,
+/// authorizes it, recovers missed events from the log, then streams live events from the Hub.
+/// Other requests pass through untouched.
+///
+/// Recovery: the stream registers with the Hub first and buffers live events while it reads missed
+/// ones; anything unexpected (a gap, the buffer or mailbox overflowing, more missed events than one
+/// recovery reads) ends the stream, and the browser's `EventSource` reconnects with `Last-Event-ID`,
+/// which resumes exactly where it stopped.
+///
+/// `@unchecked Sendable`: all mutable state is touched only on `eventLoop` (NIO and the Hub call in
+/// there; async results hop back with `eventLoop.execute`).
+final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case passthrough
+        case readingRequest(HTTPRequestHead)
+        case starting
+        case streaming
+        case finished
+    }
+
+    static let maximumRecoveredEvents = 10_000
+
+    private let transports: TransportSettings
+    private let logger: Logger
+    private var state = State.passthrough
+    private var context: ChannelHandlerContext?
+    let eventLoop: any EventLoop
+    private var cursor = CursorSet([])
+    private var channels: [ChannelName] = []
+    private var buffered: [EncodedEvent] = []
+    private var unflushedEvents = 0
+    private var pingTask: RepeatedTask?
+    private var policy = NamespacePolicy()
+
+    private var engine: Engine { transports.engine }
+
+    init(eventLoop: any EventLoop, transports: TransportSettings, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.transports = transports
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, case .streaming = state {
+            finish()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .passthrough:
+            if case .head(let head) = part, head.method == .GET, URI(head.uri).path == "/v1/sse" {
+                state = .readingRequest(head)
+            } else {
+                context.fireChannelRead(data)
+            }
+        case .readingRequest(let head):
+            if case .end = part {
+                state = .starting
+                start(head)
+            }
+        case .starting, .streaming, .finished:
+            break
+        }
+    }
+
+    // MARK: Starting
+
+    private func start(_ head: HTTPRequestHead) {
+        let uri = URI(head.uri)
+        let query = uri.queryParameters
+        do {
+            for name in query.getAll("channel") {
+                let channel = try ChannelName(String(name))
+                if !channels.contains(channel) { channels.append(channel) }
+            }
+            guard !channels.isEmpty else {
+                throw SwitchboardError(.badRequest, "name at least one channel: /v1/sse?channel=…")
+            }
+            let resume = head.headers.first(name: "Last-Event-ID") ?? query["cursor"].map(String.init)
+            if let resume, !resume.isEmpty { cursor = try CursorSet(parsing: resume) }
+        } catch let error as SwitchboardError {
+            return respondWithProblem(error)
+        } catch {
+            return respondWithProblem(SwitchboardError(.badRequest, "bad request"))
+        }
+        let credential =
+            query["token"].map(String.init) ?? APIKeyAuthenticator.bearer(head.headers.first(name: "Authorization"))
+        let authenticator = transports.authenticator
+        let access = engine.configuration.accessPolicy
+        let channels = self.channels
+        let loop = eventLoop
+        Task {
+            let result: Result<Void, SwitchboardError>
+            do throws(SwitchboardError) {
+                let principal = try await authenticator.principal(for: credential)
+                for channel in channels { try access.authorizeSubscribe(principal, to: channel) }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute {
+                switch result {
+                case .success: self.register()
+                case .failure(let error): self.respondWithProblem(error)
+                }
+            }
+        }
+    }
+
+    private func register() {
+        guard case .starting = state else { return }
+        policy = channels.map { engine.configuration.namespaces.policy(for: $0) }
+            .min { $0.mailboxEvents < $1.mailboxEvents } ?? NamespacePolicy()
+        // Register before reading heads and missed events, so nothing committed in between is lost.
+        for channel in channels { engine.hub.subscribe(self, to: channel) }
+        recover()
+    }
+
+    /// Sends the response head once the starting offsets are known, so that the stream is live the
+    /// moment the client sees it.
+    private func writeResponseHead() {
+        guard let context else { return }
+        engine.metrics.serverSentEventStreams.increment()
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/event-stream; charset=utf-8")
+        headers.add(name: "Cache-Control", value: "no-cache")
+        headers.add(name: "X-Accel-Buffering", value: "no")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        var comment = context.channel.allocator.buffer(capacity: 16)
+        comment.writeStaticString(": connected\n\n")
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
+        let ping = transports.serverSentEventsPing
+        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: ping, delay: ping) { [weak self] _ in
+            self?.writePing()
+        }
+    }
+
+    /// Reads what each channel missed (or its head, for a live start), off the loop.
+    private func recover() {
+        let log = engine.log
+        let loop = eventLoop
+        let starts = channels.map { ($0, cursor.offset(for: $0)) }
+        Task {
+            var pages: [(ChannelName, Int64, [Event], Bool)] = []
+            var failed = false
+            do {
+                for (channel, start) in starts {
+                    guard let start else {
+                        pages.append((channel, try await log.head(of: channel), [], false))
+                        continue
+                    }
+                    var events: [Event] = []
+                    var after = start
+                    var truncated = false
+                    while events.count < Self.maximumRecoveredEvents {
+                        let page = try await log.read(channel: channel, after: after, limit: 1000)
+                        truncated = truncated || page.isTruncated
+                        events += page.events
+                        guard let last = page.events.last, page.events.count == 1000 else { break }
+                        after = last.offset
+                    }
+                    // Older than retention or beyond the head: continue from the earliest retained event.
+                    var effectiveStart = start
+                    if truncated {
+                        if let first = events.first {
+                            effectiveStart = first.offset - 1
+                        } else {
+                            effectiveStart = try await log.head(of: channel)
+                        }
+                    }
+                    pages.append((channel, effectiveStart, events, truncated))
+                }
+            } catch {
+                failed = true
+            }
+            loop.execute { self.applyRecovery(pages, failed: failed) }
+        }
+    }
+
+    private func applyRecovery(_ pages: [(ChannelName, Int64, [Event], Bool)], failed: Bool) {
+        guard case .starting = state else { return }
+        guard !failed else {
+            return respondWithProblem(SwitchboardError(.unavailable, "the event log is unavailable"))
+        }
+        state = .streaming
+        writeResponseHead()
+        var recovered = 0
+        for (channel, start, events, truncated) in pages {
+            cursor.set(channel, to: start)
+            if truncated { writeControl("{\"op\":\"truncated\",\"channel\":\"\(channel)\"}") }
+            for event in events where event.offset > (cursor.offset(for: channel) ?? 0) {
+                write(EncodedEvent(event, allocator: context?.channel.allocator ?? ByteBufferAllocator()))
+                recovered += 1
+            }
+        }
+        let live = buffered
+        buffered.removeAll()
+        if recovered >= Self.maximumRecoveredEvents {
+            // More missed than one recovery reads: the client reconnects and resumes from here.
+            flushDeliveries()
+            return finish()
+        }
+        for encoded in live { acceptLive(encoded) }
+        flushDeliveries()
+    }
+
+    // MARK: Live
+
+    func deliver(_ events: [EncodedEvent], of channel: ChannelName) {
+        switch state {
+        case .starting:
+            buffered += events
+            if buffered.count > policy.mailboxEvents { finish() }
+        case .streaming:
+            for encoded in events { acceptLive(encoded) }
+        default:
+            break
+        }
+    }
+
+    private func acceptLive(_ encoded: EncodedEvent) {
+        guard case .streaming = state else { return }
+        let seen = cursor.offset(for: encoded.event.channel) ?? 0
+        if encoded.offset <= seen { return }
+        guard encoded.offset == seen + 1 else {
+            // A gap can only be filled from the log: end the stream so the client resumes.
+            return finish()
+        }
+        write(encoded)
+    }
+
+    private func write(_ encoded: EncodedEvent) {
+        guard let context else { return }
+        cursor.set(encoded.event.channel, to: encoded.offset)
+        var idLine = context.channel.allocator.buffer(capacity: 64)
+        idLine.writeStaticString("id: ")
+        idLine.writeString(cursor.description)
+        idLine.writeStaticString("\n")
+        context.write(wrapOutboundOut(.body(.byteBuffer(idLine))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(encoded.serverSentData))), promise: nil)
+        unflushedEvents += 1
+    }
+
+    func flushDeliveries() {
+        guard unflushedEvents > 0, let context else { return }
+        engine.metrics.deliveredServerSentEvents.increment(by: Int64(unflushedEvents))
+        unflushedEvents = 0
+        context.flush()
+        let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        if pending > policy.mailboxBytes {
+            engine.metrics.slowConsumersClosed.increment()
+            finish()
+        }
+    }
+
+    private func writePing() {
+        guard case .streaming = state, let context else { return }
+        var ping = context.channel.allocator.buffer(capacity: 8)
+        ping.writeStaticString(": ping\n\n")
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ping))), promise: nil)
+    }
+
+    private func writeControl(_ json: String) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: json.utf8.count + 32)
+        buffer.writeString("event: switchboard\ndata: \(json)\n\n")
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    // MARK: Ending
+
+    private func respondWithProblem(_ error: SwitchboardError) {
+        guard let context else { return }
+        stop()
+        state = .finished
+        let body = Problem.json(for: error)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: Problem.contentType)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        let status = HTTPResponseStatus(statusCode: error.code.httpStatus)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    /// Ends the stream (terminating chunk) and closes the connection.
+    private func finish() {
+        guard let context else { return }
+        let wasStreaming: Bool
+        switch state {
+        case .streaming, .starting: wasStreaming = true
+        default: wasStreaming = false
+        }
+        stop()
+        state = .finished
+        guard wasStreaming else { return }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func stop() {
+        pingTask?.cancel()
+        pingTask = nil
+        switch state {
+        case .streaming, .starting:
+            for channel in channels { engine.hub.unsubscribe(self, from: channel) }
+            if case .streaming = state { engine.metrics.serverSentEventStreams.decrement() }
+        default:
+            break
+        }
+        if case .streaming = state { state = .finished }
+    }
+}

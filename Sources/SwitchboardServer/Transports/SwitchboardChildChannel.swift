@@ -1,0 +1,114 @@
+import HTTPTypes
+public import HummingbirdCore
+import Logging
+public import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import SwitchboardCore
+import Prometheus
+import SwitchboardStore
+import SwitchboardEngine
+import Hummingbird
+import NIOHTTPTypes
+
+/// How each accepted connection is set up: WebSocket upgrades on `/v1/ws` become a plain NIO
+/// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler`, and
+/// everything else is served by Hummingbird's HTTP/1.1 responder (the router).
+///
+/// Upgraded connections get no task: `handle` returns as soon as the upgrade is done and the
+/// connection lives on in its NIO handler.
+struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        case webSocket
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let transports: TransportSettings
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let transports = self.transports
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: transports.maximumFrameBytes,
+                enableAutomaticErrorHandling: false,
+                shouldUpgrade: { channel, head in
+                    upgradeAttempted.value = true
+                    guard URI(head.uri).path == "/v1/ws" else { return channel.eventLoop.makeSucceededFuture(nil) }
+                    var headers = HTTPHeaders()
+                    if head.headers[canonicalForm: "Sec-WebSocket-Protocol"].contains("switchboard.v1") {
+                        headers.add(name: "Sec-WebSocket-Protocol", value: "switchboard.v1")
+                    }
+                    return channel.eventLoop.makeSucceededFuture(headers)
+                },
+                upgradePipelineHandler: { channel, head in
+                    channel.eventLoop.makeCompletedFuture {
+                        let operations = channel.pipeline.syncOperations
+                        // Frames are written as ready-made bytes through a writer next to the socket.
+                        try operations.addHandler(RawFrameWriter(), position: .first)
+                        let uri = URI(head.uri)
+                        let credential =
+                            uri.queryParameters["token"].map(String.init)
+                            ?? APIKeyAuthenticator.bearer(head.headers.first(name: "Authorization"))
+                        try operations.addHandler(
+                            WebSocketConnection(
+                                eventLoop: channel.eventLoop,
+                                settings: transports.webSocketSettings(credential: credential, logger: logger)
+                            )
+                        )
+                        return .webSocket
+                    }
+                }
+            )
+            let serverUpgrade = NIOTypedHTTPServerUpgradeConfiguration<UpgradeResult>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let operations = channel.pipeline.syncOperations
+                        try operations.addHandler(ServerSentEventsHandler(eventLoop: channel.eventLoop, transports: transports, logger: logger))
+                        try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true)
+                        )
+                        return upgradeAttempted.value ? .failedUpgrade(http) : .notUpgraded(http)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: serverUpgrade)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                configuration: configuration
+            )
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .webSocket:
+                return
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .failedUpgrade(let http):
+                // An upgrade request that is not a valid WebSocket upgrade on /v1/ws: let the router
+                // answer it (404 for other paths, a problem for a malformed upgrade).
+                await handleHTTP(asyncChannel: http, logger: logger)
+            }
+        } catch {
+            logger.trace("connection ended during upgrade", metadata: ["sb.error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import SwitchboardEngine
+import Prometheus
+import HTTPTypes
+import SwitchboardStore
+import SwitchboardCore
+import NIOHTTPTypes
+
+/// What the real-time transports share: the engine, authentication and their timing settings.
+struct TransportSettings: Sendable {
+    let engine: Engine
+    let authenticator: APIKeyAuthenticator
+    let heartbeat: TimeAmount
+    let serverSentEventsPing: TimeAmount
+    let maximumFrameBytes: Int
+
+    func webSocketSettings(credential: String?, logger: Logger) -> WebSocketConnection.Settings {
+        WebSocketConnection.Settings(
+            engine: engine,
+            authenticator: authenticator,
+            heartbeat: heartbeat,
+            initialCredential: credential,
+            logger: logger
+        )
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with Switchboard's own WebSocket and SSE transports.
+    static func switchboard(_ transports: TransportSettings) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            SwitchboardChildChannel(responder: responder, transports: transports)
+        }
+    }
+}

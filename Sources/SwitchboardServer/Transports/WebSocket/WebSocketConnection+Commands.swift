@@ -1,0 +1,128 @@
+import NIOCore
+import NIOWebSocket
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import Logging
+import HTTPTypes
+import Hummingbird
+import NIOHTTPTypes
+
+extension WebSocketConnection {
+    /// Decodes and runs one client command.
+    func handleText(_ frame: WebSocketFrame) {
+        let bytes = Array(frame.unmaskedData.readableBytesView)
+        let envelope: ClientCommand.Envelope
+        do {
+            envelope = try ClientCommand.decode(bytes, limits: engine.configuration.limits)
+        } catch {
+            sendError(error.error, ref: error.ref)
+            return
+        }
+        let ref = envelope.ref
+        switch envelope.command {
+        case .ping:
+            send(ServerMessage.pong(ref: ref))
+        case .auth(let token):
+            authenticate(token, ref: ref, isInitial: false)
+        case .subscribe(let channel, let since):
+            subscribe(channel, since: since, ref: ref)
+        case .unsubscribe(let channel):
+            if subscriptions.removeValue(forKey: channel) != nil {
+                engine.hub.unsubscribe(self, from: channel)
+            }
+            channelsAwaitingWritability.removeAll { $0 == channel }
+            send(ServerMessage.unsubscribed(channel: channel, ref: ref))
+        case .publish(let draft):
+            publish(draft, ref: ref)
+        case .history(let channel, let after, let limit):
+            history(channel, after: after, limit: limit ?? 100, ref: ref)
+        case .presence(let channel):
+            sendError(SwitchboardError(.badRequest, "presence is not enabled for \(channel.namespace)"), ref: ref)
+        }
+    }
+
+    /// Resolves a credential off the loop, then applies it on the loop.
+    func authenticate(_ credential: String, ref: JSONValue?, isInitial: Bool) {
+        let authenticator = settings.authenticator
+        let loop = eventLoop
+        Task {
+            let result: Result<Principal, SwitchboardError>
+            do throws(SwitchboardError) {
+                result = .success(try await authenticator.principal(for: credential))
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute {
+                switch result {
+                case .success(let principal):
+                    self.principal = principal
+                    if isInitial {
+                        self.becomeReady()
+                    } else {
+                        self.send(ServerMessage.authed(user: principal.user, expires: nil, ref: ref))
+                    }
+                case .failure(let error):
+                    if error.code == .unavailable {
+                        self.close(.internalError, reason: "authentication unavailable")
+                    } else {
+                        self.close(.unauthorized, reason: error.detail)
+                    }
+                }
+            }
+        }
+    }
+
+    private func publish(_ draft: EventDraft, ref: JSONValue?) {
+        do {
+            try engine.configuration.accessPolicy.authorizeClientPublish(principal, to: draft.channel)
+        } catch {
+            return sendError(error, ref: ref)
+        }
+        let publisher = engine.publisher
+        let loop = eventLoop
+        Task {
+            let result: Result<AppendReceipt, SwitchboardError>
+            do throws(SwitchboardError) {
+                let receipts = try await publisher.publish([draft])
+                if let receipt = receipts.first {
+                    result = .success(receipt)
+                } else {
+                    result = .failure(SwitchboardError(.internalError, "no receipt"))
+                }
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute {
+                switch result {
+                case .success(let receipt):
+                    self.send(
+                        ServerMessage.published(id: receipt.id, channel: receipt.channel, offset: receipt.offset, ref: ref)
+                    )
+                case .failure(let error):
+                    self.sendError(error, ref: ref)
+                }
+            }
+        }
+    }
+
+    private func history(_ channel: ChannelName, after: Int64, limit: Int, ref: JSONValue?) {
+        do {
+            try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel)
+        } catch {
+            return sendError(error, ref: ref)
+        }
+        let log = engine.log
+        let loop = eventLoop
+        Task {
+            let page = try? await log.read(channel: channel, after: after, limit: limit)
+            loop.execute {
+                guard let page else {
+                    return self.sendError(SwitchboardError(.unavailable, "the event log is unavailable"), ref: ref)
+                }
+                self.send(ServerMessage.history(page: page, ref: ref))
+            }
+        }
+    }
+}

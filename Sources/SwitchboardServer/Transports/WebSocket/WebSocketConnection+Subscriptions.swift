@@ -1,0 +1,172 @@
+import NIOCore
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import Logging
+import HTTPTypes
+import Hummingbird
+import NIOHTTPTypes
+
+/// Subscribing, recovering missed events from the log, and taking live events from the Hub.
+///
+/// A subscription registers with the Hub first and only then reads the log, so that no event can
+/// fall between the two: while it reads, live events just raise `liveHighWater`; it turns live once
+/// a read reaches the head and nothing newer was seen. A live event that does not follow the last
+/// delivered offset sends the subscription back to the log, so gaps are impossible.
+extension WebSocketConnection {
+    static let catchUpPageSize = 500
+
+    func subscribe(_ channel: ChannelName, since: Int64?, ref: JSONValue?) {
+        do {
+            try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel)
+        } catch {
+            return sendError(error, ref: ref)
+        }
+        guard subscriptions[channel] == nil else {
+            return sendError(SwitchboardError(.conflict, "already subscribed to \(channel)"), ref: ref)
+        }
+        subscriptions[channel] = WebSocketSubscription(
+            delivered: since ?? 0,
+            isCatchingUp: true,
+            pendingReply: PendingSubscribeReply(ref: ref, since: since),
+            policy: engine.configuration.namespaces.policy(for: channel)
+        )
+        engine.hub.subscribe(self, to: channel)
+        continueCatchUp(channel)
+    }
+
+    /// Reads the next page of missed events for `channel` (off the loop) and applies it on the loop.
+    func continueCatchUp(_ channel: ChannelName) {
+        guard var subscription = subscriptions[channel], subscription.isCatchingUp, !subscription.isReading else {
+            return
+        }
+        subscription.isReading = true
+        subscriptions[channel] = subscription
+        let log = engine.log
+        let loop = eventLoop
+        let pending = subscription.pendingReply
+        let after = subscription.delivered
+        Task {
+            let result: Result<(head: Int64, page: HistoryPage?), any Error>
+            do {
+                if let pending, pending.since == nil {
+                    // Live only: start after the head as it is now (we are already registered).
+                    result = .success((try await log.head(of: channel), nil))
+                } else {
+                    let page = try await log.read(channel: channel, after: after, limit: Self.catchUpPageSize)
+                    let head = pending == nil ? 0 : try await log.head(of: channel)
+                    result = .success((head, page))
+                }
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute { self.applyCatchUp(channel, result) }
+        }
+    }
+
+    private func applyCatchUp(_ channel: ChannelName, _ result: Result<(head: Int64, page: HistoryPage?), any Error>) {
+        guard var subscription = subscriptions[channel], !isClosing else { return }
+        subscription.isReading = false
+        guard case .success(let (head, page)) = result else {
+            subscriptions[channel] = nil
+            engine.hub.unsubscribe(self, from: channel)
+            sendError(SwitchboardError(.unavailable, "the event log is unavailable"), ref: subscription.pendingReply?.ref)
+            return
+        }
+        if let reply = subscription.pendingReply {
+            subscription.pendingReply = nil
+            let isTruncated = page?.isTruncated ?? false
+            if reply.since == nil { subscription.delivered = head }
+            send(
+                ServerMessage.subscribed(
+                    channel: channel,
+                    head: head,
+                    recovered: reply.since != nil && !isTruncated,
+                    truncated: isTruncated,
+                    ref: reply.ref
+                )
+            )
+        }
+        var wroteEvents = 0
+        if let page, let context {
+            if page.isTruncated {
+                // Older than retention or beyond the head: continue from the earliest retained event.
+                subscription.delivered = page.events.first.map { $0.offset - 1 } ?? page.next
+            }
+            for event in page.events where event.offset > subscription.delivered {
+                writeRaw(WebSocketFrameBytes.text(ServerMessage.event(event), allocator: context.channel.allocator))
+                subscription.delivered = event.offset
+                wroteEvents += 1
+            }
+        }
+        let reachedHead = (page?.events.count ?? 0) < Self.catchUpPageSize
+        if reachedHead && subscription.liveHighWater <= subscription.delivered {
+            subscription.isCatchingUp = false
+        }
+        subscriptions[channel] = subscription
+        if wroteEvents > 0 {
+            outbound.eventsInBatch += wroteEvents
+            engine.metrics.deliveredWebSocket.increment(by: Int64(wroteEvents))
+        }
+        context?.flush()
+        checkFlowControl(whileCatchingUp: true)
+        guard subscription.isCatchingUp else { return }
+        if context?.channel.isWritable ?? false {
+            continueCatchUp(channel)
+        } else {
+            channelsAwaitingWritability.append(channel)
+        }
+    }
+
+    func deliver(_ events: [EncodedEvent], of channel: ChannelName) {
+        guard var subscription = subscriptions[channel], !isClosing else { return }
+        var written = 0
+        for encoded in events {
+            let offset = encoded.offset
+            if subscription.isCatchingUp {
+                subscription.liveHighWater = max(subscription.liveHighWater, offset)
+                continue
+            }
+            if offset <= subscription.delivered { continue }
+            if offset != subscription.delivered + 1 {
+                subscription.isCatchingUp = true
+                subscription.liveHighWater = max(subscription.liveHighWater, events.last?.offset ?? offset)
+                subscriptions[channel] = subscription
+                continueCatchUp(channel)
+                break
+            }
+            writeRaw(encoded.webSocketFrame)
+            subscription.delivered = offset
+            written += 1
+        }
+        if subscriptions[channel] != nil { subscriptions[channel] = subscription }
+        if written > 0 {
+            outbound.eventsInBatch += written
+            engine.metrics.deliveredWebSocket.increment(by: Int64(written))
+        }
+    }
+
+    func flushDeliveries() {
+        guard outbound.eventsInBatch > 0, let context, !isClosing else { return }
+        context.flush()
+        checkFlowControl(whileCatchingUp: false)
+    }
+
+    /// Closes the connection with 4008 when its unsent data is past the mailbox limits. While catching
+    /// up the connection is paced by writability instead, so only live overflow counts.
+    private func checkFlowControl(whileCatchingUp: Bool) {
+        guard let context else { return }
+        let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let pendingEvents = outbound.flushed(buffered: buffered)
+        guard !whileCatchingUp else { return }
+        let limits = subscriptions.values.map(\.policy)
+        let maximumBytes = limits.map(\.mailboxBytes).min() ?? Int.max
+        let maximumEvents = limits.map(\.mailboxEvents).min() ?? Int.max
+        if buffered > maximumBytes || pendingEvents > maximumEvents {
+            engine.metrics.slowConsumersClosed.increment()
+            settings.logger.debug("closing slow consumer", metadata: ["sb.client": "\(clientID)"])
+            close(.slowConsumer, reason: "slow consumer: reconnect and resume from your cursor")
+        }
+    }
+}

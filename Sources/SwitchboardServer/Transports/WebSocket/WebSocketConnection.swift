@@ -1,0 +1,244 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+import Prometheus
+import HTTPTypes
+import Hummingbird
+import NIOHTTPTypes
+
+/// One upgraded WebSocket connection, as a plain NIO channel handler: it reads client commands,
+/// answers them, and receives live events from the Hub on its own event loop.
+///
+/// Server frames are written as ready-made bytes (an event's frame is encoded once by the Hub and the
+/// same buffer goes to every subscriber), so no frame encoder sits in the pipeline. A batch of events
+/// leaves in one write and one flush. Unsent data is bounded by the namespace's mailbox limits; a
+/// connection past them is closed with 4008.
+///
+/// `@unchecked Sendable`: the Hub needs a `Sendable` reference, but every mutable property is read
+/// and written only on `eventLoop` — NIO calls the handler methods there, the Hub calls `deliver` and
+/// `flushDeliveries` there, and every async result hops back with `eventLoop.execute` before it
+/// touches state.
+final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    struct Settings: Sendable {
+        let engine: Engine
+        let authenticator: APIKeyAuthenticator
+        let heartbeat: TimeAmount
+        /// The credential from `?token=` or `Authorization` at upgrade time.
+        let initialCredential: String?
+        let logger: Logger
+    }
+
+    let eventLoop: any EventLoop
+    let settings: Settings
+    let clientID: String
+    var context: ChannelHandlerContext?
+    /// The context of `RawFrameWriter`, next to the socket: writes made on it skip NIO's frame
+    /// encoder, which the upgrader installs and which cannot be removed.
+    var rawWriter: ChannelHandlerContext?
+    var principal = Principal.anonymous
+    var isReady = false
+    var isClosing = false
+    var commandsBeforeReady: [WebSocketFrame] = []
+    var subscriptions: [ChannelName: WebSocketSubscription] = [:]
+    var outbound = OutboundAccount()
+    var fragments: ByteBuffer?
+    var lastHeard = NIODeadline.now()
+    var heartbeatTask: RepeatedTask?
+    var channelsAwaitingWritability: [ChannelName] = []
+
+    var engine: Engine { settings.engine }
+
+    init(eventLoop: any EventLoop, settings: Settings) {
+        self.eventLoop = eventLoop
+        self.settings = settings
+        var rng = SystemRandomNumberGenerator()
+        self.clientID = "cl_" + RandomToken.base62(count: 20, using: &rng)
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.rawWriter = try? context.pipeline.syncOperations.context(handlerType: RawFrameWriter.self)
+        engine.metrics.webSocketConnections.increment()
+        startHeartbeat(context: context)
+        guard let credential = settings.initialCredential else {
+            becomeReady()
+            return
+        }
+        authenticate(credential, ref: nil, isInitial: true)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+        self.rawWriter = nil
+    }
+
+    private func tearDown() {
+        guard !subscriptions.isEmpty || heartbeatTask != nil else { return }
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        for channel in subscriptions.keys {
+            engine.hub.unsubscribe(self, from: channel)
+        }
+        subscriptions.removeAll()
+        engine.metrics.webSocketConnections.decrement()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            close(.restarting, reason: "server restarting")
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? NIOWebSocketError, case .invalidFrameLength = error {
+            close(.frameTooBig, reason: "frame too big")
+        } else {
+            writeRaw(WebSocketFrameBytes.close(code: 1002, reason: "protocol error", allocator: context.channel.allocator))
+            context.flush()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !channelsAwaitingWritability.isEmpty {
+            let waiting = channelsAwaitingWritability
+            channelsAwaitingWritability.removeAll()
+            for channel in waiting { continueCatchUp(channel) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func becomeReady() {
+        isReady = true
+        send(ServerMessage.welcome(client: clientID, heartbeatSeconds: heartbeatSeconds, user: principal.user))
+        let queued = commandsBeforeReady
+        commandsBeforeReady.removeAll()
+        for frame in queued { handleText(frame) }
+    }
+
+    var heartbeatSeconds: Int { Int(settings.heartbeat.nanoseconds / 1_000_000_000) }
+
+    private func startHeartbeat(context: ChannelHandlerContext) {
+        let interval = settings.heartbeat
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+            [weak self] _ in
+            guard let self, let context = self.context else { return }
+            if NIODeadline.now() - self.lastHeard > interval * 2 {
+                // No pong (or anything) for two intervals: the peer is gone.
+                context.close(promise: nil)
+                return
+            }
+            self.writeRaw(WebSocketFrameBytes.frame(.ping, payload: ByteBuffer(), allocator: context.channel.allocator))
+            context.flush()
+        }
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        lastHeard = .now()
+        guard !isClosing else { return }
+        guard frame.rsv1 == false, frame.rsv2 == false, frame.rsv3 == false else {
+            close(.policy, reason: "reserved bits set")
+            return
+        }
+        switch frame.opcode {
+        case .text where frame.fin:
+            guard fragments == nil else { return close(.policy, reason: "new message inside a fragmented one") }
+            dispatchText(frame)
+        case .text:
+            fragments = frame.unmaskedData
+        case .continuation:
+            guard var buffer = fragments else { return close(.policy, reason: "unexpected continuation frame") }
+            var data = frame.unmaskedData
+            guard buffer.readableBytes + data.readableBytes <= engine.configuration.limits.maximumRequestBytes else {
+                return close(.frameTooBig, reason: "message too big")
+            }
+            buffer.writeBuffer(&data)
+            if frame.fin {
+                fragments = nil
+                dispatchText(WebSocketFrame(fin: true, opcode: .text, data: buffer))
+            } else {
+                fragments = buffer
+            }
+        case .binary:
+            sendError(SwitchboardError(.badRequest, "commands are JSON text frames"), ref: nil)
+        case .ping:
+            writeRaw(WebSocketFrameBytes.frame(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator))
+            context.flush()
+        case .pong:
+            break
+        case .connectionClose:
+            var data = frame.unmaskedData
+            let code = data.readInteger(as: UInt16.self) ?? 1000
+            isClosing = true
+            writeRaw(WebSocketFrameBytes.close(code: code == 1005 ? 1000 : code, reason: "", allocator: context.channel.allocator))
+            rawWriter?.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        default:
+            close(.policy, reason: "unknown opcode")
+        }
+    }
+
+    private func dispatchText(_ frame: WebSocketFrame) {
+        if isReady {
+            handleText(frame)
+        } else {
+            commandsBeforeReady.append(frame)
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes bytes without flushing and counts them for flow control.
+    func writeRaw(_ buffer: ByteBuffer) {
+        outbound.bytesWritten += buffer.readableBytes
+        rawWriter?.write(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// Sends one server message now.
+    func send(_ message: String) {
+        guard let context, !isClosing else { return }
+        writeRaw(WebSocketFrameBytes.text(message, allocator: context.channel.allocator))
+        context.flush()
+    }
+
+    func sendError(_ error: SwitchboardError, ref: JSONValue?) {
+        send(ServerMessage.error(error, ref: ref))
+    }
+
+    /// Sends a close frame with `code`, stops all deliveries, and closes once the frame is written.
+    func close(_ code: CloseCode, reason: String) {
+        guard let context, !isClosing else { return }
+        isClosing = true
+        for channel in subscriptions.keys { engine.hub.unsubscribe(self, from: channel) }
+        subscriptions.removeAll()
+        let frame = WebSocketFrameBytes.close(code: code.rawValue, reason: reason, allocator: context.channel.allocator)
+        outbound.bytesWritten += frame.readableBytes
+        (rawWriter ?? context).writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+        // A peer that never reads would hold the close frame forever: give up after two heartbeats.
+        context.eventLoop.assumeIsolated().scheduleTask(in: settings.heartbeat * 2) {
+            context.close(promise: nil)
+        }
+    }
+}
