@@ -8,14 +8,19 @@ public struct EncodedEvent: Sendable {
     public let event: Event
     /// A complete WebSocket text frame carrying `{"op":"event",…}`.
     public let webSocketFrame: ByteBuffer
+    /// The same frame compressed (permessage-deflate), made once on first use.
+    public let deflatedWebSocketFrame: LazyDeflatedFrame
     /// `data: <canonical JSON>\n\n`, written after a stream's own `id:` line.
     public let serverSentData: ByteBuffer
 
     /// Encodes `event` with `allocator`.
-    public init(_ event: Event, allocator: ByteBufferAllocator) {
+    public init(_ event: Event, allocator: ByteBufferAllocator, deflater: FrameDeflater) {
         self.event = event
         let message = ServerMessage.event(event)
-        self.webSocketFrame = WebSocketFrameBytes.text(message, allocator: allocator)
+        var payload = allocator.buffer(capacity: message.utf8.count)
+        payload.writeString(message)
+        self.webSocketFrame = WebSocketFrameBytes.frame(.text, payload: payload, allocator: allocator)
+        self.deflatedWebSocketFrame = LazyDeflatedFrame(payload: payload, deflater: deflater)
         let canonical = event.canonicalJSON
         var sse = allocator.buffer(capacity: canonical.utf8.count + 8)
         sse.writeStaticString("data: ")

@@ -29,6 +29,8 @@ public final class Hub: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let allocator = ByteBufferAllocator()
+    /// The one compressor for permessage-deflate frames.
+    public let deflater = FrameDeflater()
     private let metrics: EngineMetrics
 
     /// Makes an empty hub.
@@ -96,7 +98,7 @@ public final class Hub: Sendable {
         var order: [ChannelName] = []
         for event in events {
             if byChannel[event.channel] == nil { order.append(event.channel) }
-            byChannel[event.channel, default: []].append(EncodedEvent(event, allocator: allocator))
+            byChannel[event.channel, default: []].append(EncodedEvent(event, allocator: allocator, deflater: deflater))
         }
         typealias Work = (subscribers: [any HubSubscriber], events: [EncodedEvent], channel: ChannelName)
         var perLoop: [ObjectIdentifier: (loop: any EventLoop, work: [Work])] = [:]

@@ -47,6 +47,9 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                     if head.headers[canonicalForm: "Sec-WebSocket-Protocol"].contains("switchboard.v1") {
                         headers.add(name: "Sec-WebSocket-Protocol", value: "switchboard.v1")
                     }
+                    if let deflate = PerMessageDeflate.negotiate(offers: head.headers["Sec-WebSocket-Extensions"]) {
+                        headers.add(name: "Sec-WebSocket-Extensions", value: deflate.responseHeader)
+                    }
                     return channel.eventLoop.makeSucceededFuture(headers)
                 },
                 upgradePipelineHandler: { channel, head in
@@ -61,7 +64,11 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                         try operations.addHandler(
                             WebSocketConnection(
                                 eventLoop: channel.eventLoop,
-                                settings: transports.webSocketSettings(credential: credential, logger: logger)
+                                settings: transports.webSocketSettings(
+                                    credential: credential,
+                                    deflate: PerMessageDeflate.negotiate(offers: head.headers["Sec-WebSocket-Extensions"]),
+                                    logger: logger
+                                )
                             )
                         )
                         return .webSocket

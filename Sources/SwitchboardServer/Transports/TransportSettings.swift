@@ -17,12 +17,15 @@ struct TransportSettings: Sendable {
     let serverSentEventsPing: TimeAmount
     let maximumFrameBytes: Int
 
-    func webSocketSettings(credential: String?, logger: Logger) -> WebSocketConnection.Settings {
+    func webSocketSettings(credential: String?, deflate: PerMessageDeflate?, logger: Logger)
+        -> WebSocketConnection.Settings
+    {
         WebSocketConnection.Settings(
             engine: engine,
             authenticator: authenticator,
             heartbeat: heartbeat,
             initialCredential: credential,
+            deflate: deflate,
             logger: logger
         )
     }

@@ -223,7 +223,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
             cursor.set(channel, to: start)
             if truncated { writeControl("{\"op\":\"truncated\",\"channel\":\"\(channel)\"}") }
             for event in events where event.offset > (cursor.offset(for: channel) ?? 0) {
-                write(EncodedEvent(event, allocator: context?.channel.allocator ?? ByteBufferAllocator()))
+                write(EncodedEvent(event, allocator: context?.channel.allocator ?? ByteBufferAllocator(), deflater: engine.hub.deflater))
                 recovered += 1
             }
         }

@@ -11,8 +11,8 @@ import NIOHTTPTypes
 
 extension WebSocketConnection {
     /// Decodes and runs one client command.
-    func handleText(_ frame: WebSocketFrame) {
-        let bytes = Array(frame.unmaskedData.readableBytesView)
+    func handleText(_ message: ByteBuffer) {
+        let bytes = Array(message.readableBytesView)
         let envelope: ClientCommand.Envelope
         do {
             envelope = try ClientCommand.decode(bytes, limits: engine.configuration.limits)

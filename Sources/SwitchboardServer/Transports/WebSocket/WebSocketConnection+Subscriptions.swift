@@ -136,7 +136,13 @@ extension WebSocketConnection {
                 continueCatchUp(channel)
                 break
             }
-            writeRaw(encoded.webSocketFrame)
+            if settings.deflate != nil, let allocator = context?.channel.allocator,
+                let compressed = encoded.deflatedWebSocketFrame.frame(allocator: allocator)
+            {
+                writeRaw(compressed)
+            } else {
+                writeRaw(encoded.webSocketFrame)
+            }
             subscription.delivered = offset
             written += 1
         }

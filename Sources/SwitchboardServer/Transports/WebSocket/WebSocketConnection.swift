@@ -1,3 +1,4 @@
+import CompressNIO
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -31,6 +32,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let heartbeat: TimeAmount
         /// The credential from `?token=` or `Authorization` at upgrade time.
         let initialCredential: String?
+        /// permessage-deflate, when negotiated.
+        let deflate: PerMessageDeflate?
         let logger: Logger
     }
 
@@ -44,10 +47,13 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var principal = Principal.anonymous
     var isReady = false
     var isClosing = false
-    var commandsBeforeReady: [WebSocketFrame] = []
+    var commandsBeforeReady: [ByteBuffer] = []
     var subscriptions: [ChannelName: WebSocketSubscription] = [:]
     var outbound = OutboundAccount()
     var fragments: ByteBuffer?
+    var fragmentsAreCompressed = false
+    /// Made on the first compressed message (a zlib stream costs tens of KiB; idle connections have none).
+    var inflater: ZlibDecompressor?
     var lastHeard = NIODeadline.now()
     var heartbeatTask: RepeatedTask?
     var channelsAwaitingWritability: [ChannelName] = []
@@ -155,15 +161,21 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let frame = unwrapInboundIn(data)
         lastHeard = .now()
         guard !isClosing else { return }
-        guard frame.rsv1 == false, frame.rsv2 == false, frame.rsv3 == false else {
+        let startsMessage = frame.opcode == .text || frame.opcode == .binary
+        guard frame.rsv2 == false, frame.rsv3 == false,
+            frame.rsv1 == false || (settings.deflate != nil && startsMessage)
+        else {
             close(.policy, reason: "reserved bits set")
             return
         }
         switch frame.opcode {
         case .text where frame.fin:
             guard fragments == nil else { return close(.policy, reason: "new message inside a fragmented one") }
-            dispatchText(frame)
+            fragmentsAreCompressed = frame.rsv1
+            dispatchText(frame.unmaskedData)
         case .text:
+            guard fragments == nil else { return close(.policy, reason: "new message inside a fragmented one") }
+            fragmentsAreCompressed = frame.rsv1
             fragments = frame.unmaskedData
         case .continuation:
             guard var buffer = fragments else { return close(.policy, reason: "unexpected continuation frame") }
@@ -174,7 +186,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
             buffer.writeBuffer(&data)
             if frame.fin {
                 fragments = nil
-                dispatchText(WebSocketFrame(fin: true, opcode: .text, data: buffer))
+                dispatchText(buffer)
             } else {
                 fragments = buffer
             }
@@ -198,11 +210,29 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         }
     }
 
-    private func dispatchText(_ frame: WebSocketFrame) {
+    private func dispatchText(_ payload: ByteBuffer) {
+        var message = payload
+        if fragmentsAreCompressed {
+            fragmentsAreCompressed = false
+            do {
+                let inflater = try self.inflater ?? ZlibDecompressor(algorithm: .deflate, windowSize: 15)
+                message = try PerMessageDeflate.inflate(
+                    payload,
+                    with: inflater,
+                    limit: engine.configuration.limits.maximumRequestBytes
+                )
+                // Without client context takeover nothing is kept between messages: free the stream.
+                self.inflater = settings.deflate?.clientNoContextTakeover == true ? nil : inflater
+            } catch let error as SwitchboardError {
+                return close(error.code == .tooLarge ? .frameTooBig : .policy, reason: error.detail)
+            } catch {
+                return close(.internalError, reason: "cannot inflate")
+            }
+        }
         if isReady {
-            handleText(frame)
+            handleText(message)
         } else {
-            commandsBeforeReady.append(frame)
+            commandsBeforeReady.append(message)
         }
     }
 
