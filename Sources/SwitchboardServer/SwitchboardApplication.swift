@@ -2,6 +2,7 @@ public import Configuration
 import Hummingbird
 import HummingbirdCore
 public import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import SwitchboardCore
@@ -20,6 +21,7 @@ public enum SwitchboardApplication {
         configuration: ServerConfiguration,
         logger: Logger,
         handlesSignals: Bool = true,
+        shutdown: ShutdownTrigger? = nil,
         onReady: @escaping @Sendable (_ port: Int, _ newAdminKey: String?) async -> Void = { _, _ in }
     ) async throws {
         let dataDirectory = configuration.engine.store.dataDirectory
@@ -31,7 +33,14 @@ public enum SwitchboardApplication {
             )
         }
         do {
-            try await serve(engine: engine, configuration: configuration, logger: logger, handlesSignals: handlesSignals, onReady: onReady)
+            try await serve(
+                engine: engine,
+                configuration: configuration,
+                logger: logger,
+                handlesSignals: handlesSignals,
+                shutdown: shutdown,
+                onReady: onReady
+            )
         } catch {
             await engine.close()
             throw error
@@ -44,6 +53,7 @@ public enum SwitchboardApplication {
         configuration: ServerConfiguration,
         logger: Logger,
         handlesSignals: Bool,
+        shutdown: ShutdownTrigger?,
         onReady: @escaping @Sendable (_ port: Int, _ newAdminKey: String?) async -> Void
     ) async throws {
         let authenticator = APIKeyAuthenticator(store: engine.adminStore, now: Engine.wallClock)
@@ -88,6 +98,32 @@ public enum SwitchboardApplication {
                 logger: logger
             )
         )
+        shutdown?.attach(group)
         try await group.run()
+    }
+}
+
+/// Starts a graceful shutdown of a running server from code, as SIGTERM does.
+public final class ShutdownTrigger: Sendable {
+    private let state = NIOLockedValueBox<(group: ServiceGroup?, isRequested: Bool)>((nil, false))
+
+    /// Makes a trigger; pass it to `SwitchboardApplication.run`.
+    public init() {}
+
+    func attach(_ group: ServiceGroup) {
+        let requested = state.withLockedValue { state -> Bool in
+            state.group = group
+            return state.isRequested
+        }
+        if requested { Task { await group.triggerGracefulShutdown() } }
+    }
+
+    /// Stops accepting, closes real-time connections with 1012, finishes in-flight work, flushes the store.
+    public func trigger() async {
+        let group = state.withLockedValue { state -> ServiceGroup? in
+            state.isRequested = true
+            return state.group
+        }
+        await group?.triggerGracefulShutdown()
     }
 }

@@ -28,7 +28,9 @@ public struct CursorSet: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(SwitchboardError) {
         var result: [Cursor] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let at = part.lastIndex(of: "@"), let offset = Int64(part[part.index(after: at)...]), offset >= 0
+            guard let at = part.lastIndex(of: "@"), case let digits = part[part.index(after: at)...],
+                !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                let offset = Int64(digits)
             else {
                 throw SwitchboardError(.badRequest, "a cursor is channel@offset[,channel@offset…]")
             }

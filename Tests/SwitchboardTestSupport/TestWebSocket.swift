@@ -1,0 +1,248 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A minimal WebSocket client over a raw NIO socket, for tests that need control a library client
+/// hides: it can stop reading (to play a slow consumer) and reports close codes exactly.
+public final class TestWebSocket: Sendable {
+    /// What the server sent.
+    public enum Message: Sendable, Equatable {
+        case text(String)
+        case close(code: UInt16)
+        case ping
+    }
+
+    private let channel: any Channel
+    private let inbox: MessageInbox
+
+    private init(channel: any Channel, inbox: MessageInbox) {
+        self.channel = channel
+        self.inbox = inbox
+    }
+
+    /// Connects and upgrades `path` on `127.0.0.1:port`; `receiveBufferSize` shrinks the socket's buffer.
+    public static func connect(
+        port: Int,
+        path: String = "/v1/ws",
+        headers: [String: String] = [:],
+        receiveBufferSize: Int? = nil
+    ) async throws -> TestWebSocket {
+        let inbox = MessageInbox()
+        let handshake = NIOLockedValueBox<EventLoopPromise<Void>?>(nil)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        let channel = try await bootstrap.channelInitializer { channel in
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            handshake.withLockedValue { $0 = promise }
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    FrameReader(inbox: inbox, handshake: promise)
+                )
+            }
+        }.connect(host: "127.0.0.1", port: port).get()
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        request += "\r\n"
+        try await channel.writeAndFlush(ByteBuffer(string: request)).get()
+        guard let promise = handshake.withLockedValue({ $0 }) else { throw TestWebSocketError.handshakeFailed("") }
+        try await promise.futureResult.get()
+        return TestWebSocket(channel: channel, inbox: inbox)
+    }
+
+    /// Sends a text message (masked, as a client must).
+    public func send(_ text: String) async throws {
+        var payload = ByteBuffer(string: text)
+        var frame = ByteBuffer()
+        frame.writeInteger(UInt8(0x81))
+        let length = payload.readableBytes
+        if length < 126 {
+            frame.writeInteger(UInt8(0x80 | length))
+        } else if length <= 65535 {
+            frame.writeInteger(UInt8(0x80 | 126))
+            frame.writeInteger(UInt16(length))
+        } else {
+            frame.writeInteger(UInt8(0x80 | 127))
+            frame.writeInteger(UInt64(length))
+        }
+        frame.writeInteger(UInt32(0))  // mask key 0: the payload is sent as is
+        frame.writeBuffer(&payload)
+        try await channel.writeAndFlush(frame).get()
+    }
+
+    /// The next message, or nil when the connection ended (or `seconds` passed).
+    public func next(timeout seconds: Double = 10) async -> Message? {
+        await inbox.next(timeout: .seconds(seconds))
+    }
+
+    /// The next text message parsed, skipping pings.
+    public func nextText(timeout seconds: Double = 10) async -> String? {
+        while let message = await next(timeout: seconds) {
+            switch message {
+            case .text(let text): return text
+            case .ping: continue
+            case .close: return nil
+            }
+        }
+        return nil
+    }
+
+    /// Stops or resumes reading from the socket (a stopped reader lets the server's buffers fill).
+    public func setReading(_ isReading: Bool) async throws {
+        try await channel.setOption(.autoRead, value: isReading).get()
+        if isReading { channel.read() }
+    }
+
+    /// Closes the TCP connection without a close handshake.
+    public func drop() async {
+        try? await channel.close().get()
+    }
+}
+
+/// Why a test WebSocket failed.
+public enum TestWebSocketError: Error {
+    case handshakeFailed(String)
+}
+
+/// Reads the 101 response, then server frames.
+private final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let inbox: MessageInbox
+    private let handshake: EventLoopPromise<Void>
+    private var buffer = ByteBuffer()
+    private var upgraded = false
+    private var fragments: ByteBuffer?
+
+    init(inbox: MessageInbox, handshake: EventLoopPromise<Void>) {
+        self.inbox = inbox
+        self.handshake = handshake
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        if !upgraded {
+            guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
+                let end = text.range(of: "\r\n\r\n")
+            else { return }
+            let head = String(text[..<end.lowerBound])
+            guard head.hasPrefix("HTTP/1.1 101") else {
+                handshake.fail(TestWebSocketError.handshakeFailed(head))
+                return
+            }
+            buffer.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
+            upgraded = true
+            handshake.succeed()
+        }
+        parseFrames()
+    }
+
+    private func parseFrames() {
+        while buffer.readableBytes >= 2 {
+            let start = buffer.readerIndex
+            guard let first = buffer.getInteger(at: start, as: UInt8.self),
+                let second = buffer.getInteger(at: start + 1, as: UInt8.self)
+            else { return }
+            var length = Int(second & 0x7F)
+            var headerLength = 2
+            if length == 126 {
+                guard let extended = buffer.getInteger(at: start + 2, as: UInt16.self) else { return }
+                length = Int(extended)
+                headerLength = 4
+            } else if length == 127 {
+                guard let extended = buffer.getInteger(at: start + 2, as: UInt64.self) else { return }
+                length = Int(extended)
+                headerLength = 10
+            }
+            guard buffer.readableBytes >= headerLength + length,
+                let payload = buffer.getSlice(at: start + headerLength, length: length)
+            else { return }
+            buffer.moveReaderIndex(forwardBy: headerLength + length)
+            let isFinal = first & 0x80 != 0
+            switch first & 0x0F {
+            case 0x1:
+                if isFinal {
+                    inbox.push(.text(String(buffer: payload)))
+                } else {
+                    fragments = payload
+                }
+            case 0x0:
+                var whole = fragments ?? ByteBuffer()
+                var part = payload
+                whole.writeBuffer(&part)
+                fragments = isFinal ? nil : whole
+                if isFinal { inbox.push(.text(String(buffer: whole))) }
+            case 0x8:
+                inbox.push(.close(code: payload.getInteger(at: payload.readerIndex, as: UInt16.self) ?? 1005))
+            case 0x9:
+                inbox.push(.ping)
+            default:
+                break
+            }
+        }
+        buffer.discardReadBytes()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshake.fail(TestWebSocketError.handshakeFailed("connection closed"))
+        inbox.finish()
+    }
+}
+
+/// Messages received and not yet taken, with at most one waiting reader.
+final class MessageInbox: Sendable {
+    private struct State {
+        var messages: [TestWebSocket.Message] = []
+        var isFinished = false
+        var waiter: (id: Int, continuation: CheckedContinuation<TestWebSocket.Message?, Never>)?
+        var nextWaiterID = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func push(_ message: TestWebSocket.Message) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<TestWebSocket.Message?, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            state.messages.append(message)
+            return nil
+        }
+        waiter?.resume(returning: message)
+    }
+
+    func finish() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<TestWebSocket.Message?, Never>? in
+            state.isFinished = true
+            defer { state.waiter = nil }
+            return state.waiter?.continuation
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    func next(timeout: Duration) async -> TestWebSocket.Message? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<TestWebSocket.Message?, Never>) in
+            let (immediate, id) = state.withLockedValue { state -> (TestWebSocket.Message??, Int) in
+                if !state.messages.isEmpty { return (.some(state.messages.removeFirst()), 0) }
+                if state.isFinished { return (.some(nil), 0) }
+                state.nextWaiterID += 1
+                state.waiter = (state.nextWaiterID, continuation)
+                return (nil, state.nextWaiterID)
+            }
+            if let immediate { return continuation.resume(returning: immediate) }
+            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+                let expired = self.state.withLockedValue { state -> CheckedContinuation<TestWebSocket.Message?, Never>? in
+                    guard let waiter = state.waiter, waiter.id == id else { return nil }
+                    state.waiter = nil
+                    return waiter.continuation
+                }
+                expired?.resume(returning: nil)
+            }
+        }
+    }
+}
