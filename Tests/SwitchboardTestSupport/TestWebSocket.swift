@@ -14,9 +14,9 @@ public final class TestWebSocket: Sendable {
     }
 
     private let channel: any Channel
-    private let inbox: MessageInbox
+    private let inbox: TestInbox<TestWebSocket.Message>
 
-    private init(channel: any Channel, inbox: MessageInbox) {
+    private init(channel: any Channel, inbox: TestInbox<TestWebSocket.Message>) {
         self.channel = channel
         self.inbox = inbox
     }
@@ -28,7 +28,7 @@ public final class TestWebSocket: Sendable {
         headers: [String: String] = [:],
         receiveBufferSize: Int? = nil
     ) async throws -> TestWebSocket {
-        let inbox = MessageInbox()
+        let inbox = TestInbox<TestWebSocket.Message>()
         let handshake = NIOLockedValueBox<EventLoopPromise<Void>?>(nil)
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let receiveBufferSize {
@@ -75,7 +75,7 @@ public final class TestWebSocket: Sendable {
 
     /// The next message, or nil when the connection ended (or `seconds` passed).
     public func next(timeout seconds: Double = 10) async -> Message? {
-        await inbox.next(timeout: .seconds(seconds))
+        await inbox.next(timeout: .milliseconds(Int64(seconds * 1000)))
     }
 
     /// The next text message parsed, skipping pings.
@@ -111,13 +111,13 @@ public enum TestWebSocketError: Error {
 private final class FrameReader: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
-    private let inbox: MessageInbox
+    private let inbox: TestInbox<TestWebSocket.Message>
     private let handshake: EventLoopPromise<Void>
     private var buffer = ByteBuffer()
     private var upgraded = false
     private var fragments: ByteBuffer?
 
-    init(inbox: MessageInbox, handshake: EventLoopPromise<Void>) {
+    init(inbox: TestInbox<TestWebSocket.Message>, handshake: EventLoopPromise<Void>) {
         self.inbox = inbox
         self.handshake = handshake
     }
@@ -193,56 +193,3 @@ private final class FrameReader: ChannelInboundHandler, RemovableChannelHandler 
     }
 }
 
-/// Messages received and not yet taken, with at most one waiting reader.
-final class MessageInbox: Sendable {
-    private struct State {
-        var messages: [TestWebSocket.Message] = []
-        var isFinished = false
-        var waiter: (id: Int, continuation: CheckedContinuation<TestWebSocket.Message?, Never>)?
-        var nextWaiterID = 0
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    func push(_ message: TestWebSocket.Message) {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<TestWebSocket.Message?, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter.continuation
-            }
-            state.messages.append(message)
-            return nil
-        }
-        waiter?.resume(returning: message)
-    }
-
-    func finish() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<TestWebSocket.Message?, Never>? in
-            state.isFinished = true
-            defer { state.waiter = nil }
-            return state.waiter?.continuation
-        }
-        waiter?.resume(returning: nil)
-    }
-
-    func next(timeout: Duration) async -> TestWebSocket.Message? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<TestWebSocket.Message?, Never>) in
-            let (immediate, id) = state.withLockedValue { state -> (TestWebSocket.Message??, Int) in
-                if !state.messages.isEmpty { return (.some(state.messages.removeFirst()), 0) }
-                if state.isFinished { return (.some(nil), 0) }
-                state.nextWaiterID += 1
-                state.waiter = (state.nextWaiterID, continuation)
-                return (nil, state.nextWaiterID)
-            }
-            if let immediate { return continuation.resume(returning: immediate) }
-            MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
-                let expired = self.state.withLockedValue { state -> CheckedContinuation<TestWebSocket.Message?, Never>? in
-                    guard let waiter = state.waiter, waiter.id == id else { return nil }
-                    state.waiter = nil
-                    return waiter.continuation
-                }
-                expired?.resume(returning: nil)
-            }
-        }
-    }
-}
