@@ -129,6 +129,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             path: "Tests/SwitchboardTestSupport",
             swiftSettings: swiftSettings
@@ -145,7 +146,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardEngineTests",
-            dependencies: ["SwitchboardCore", "SwitchboardStore", "SwitchboardEngine", "SwitchboardTestSupport"],
+            dependencies: [
+                "SwitchboardCore", "SwitchboardStore", "SwitchboardEngine", "SwitchboardTestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -161,7 +168,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardClientTests",
-            dependencies: ["SwitchboardCore", "SwitchboardClient", "SwitchboardTestSupport"],
+            dependencies: [
+                "SwitchboardCore", "SwitchboardClient", "SwitchboardEngine", "SwitchboardServer", "SwitchboardTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCLITests",
+            dependencies: [
+                "SwitchboardCore", "SwitchboardTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,10 +1,10 @@
+import HTTPTypes
 public import Logging
+import NIOCore
 import NIOWebSocket
 public import SwitchboardCore
-import HTTPTypes
 import WSClient
 import WSCore
-import NIOCore
 
 /// The Swift client: follows channels over WebSocket, reconnecting with backoff and jitter and
 /// resuming every channel from the last offset it delivered, so a reader survives server restarts
@@ -19,7 +19,12 @@ public struct SwitchboardClient: Sendable {
     private let logger: Logger
 
     /// Makes a client.
-    public init(baseURL: String, credential: String?, reconnectPolicy: ReconnectPolicy = ReconnectPolicy(), logger: Logger) {
+    public init(
+        baseURL: String,
+        credential: String?,
+        reconnectPolicy: ReconnectPolicy = ReconnectPolicy(),
+        logger: Logger
+    ) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -122,11 +127,20 @@ public struct SwitchboardClient: Sendable {
             let timeText = value["time"]?.stringValue, let time = Timestamp(rfc3339: timeText),
             let data = value["data"]
         else { return nil }
-        return Event(id: EventID(stored: id), channel: channel, offset: offset, type: type, time: time, data: data.jsonText)
+        return Event(
+            id: EventID(stored: id),
+            channel: channel,
+            offset: offset,
+            type: type,
+            time: time,
+            data: data.jsonText
+        )
     }
 
     /// Publishes one event over WebSocket and returns its id and offset.
-    public func publish(channel: ChannelName, type: EventType, data: JSONValue) async throws -> (id: String, offset: Int64) {
+    public func publish(channel: ChannelName, type: EventType, data: JSONValue) async throws -> (
+        id: String, offset: Int64
+    ) {
         var headers = HTTPFields()
         if let credential { headers[.authorization] = "Bearer \(credential)" }
         let result = ResultBox()
@@ -170,5 +184,6 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
     /// Whether reconnecting cannot help (bad credentials, forbidden channel).
     public let isFatal: Bool
 
+    /// The text form.
     public var description: String { message }
 }

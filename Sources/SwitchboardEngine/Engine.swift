@@ -21,15 +21,15 @@ public final class Engine: Sendable {
     public let metrics: EngineMetrics
     /// Long-running parts, in start order (shutdown runs in reverse).
     public let services: [any Service]
-    private let database: SQLiteDatabase
+    private let database: SQLiteStorage
 
     /// Opens the embedded store in `configuration.store.dataDirectory` and wires the engine.
     public static func open(configuration: EngineConfiguration, logger: Logger) async throws -> Engine {
-        let database = try await SQLiteDatabase.open(configuration: configuration.store, logger: logger)
+        let database = try await SQLiteStorage.open(configuration: configuration.store, logger: logger)
         return Engine(configuration: configuration, database: database, logger: logger)
     }
 
-    private init(configuration: EngineConfiguration, database: SQLiteDatabase, logger: Logger) {
+    private init(configuration: EngineConfiguration, database: SQLiteStorage, logger: Logger) {
         let metrics = EngineMetrics()
         let hub = Hub(metrics: metrics)
         let log = SQLiteEventLog(

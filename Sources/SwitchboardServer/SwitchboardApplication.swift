@@ -1,15 +1,15 @@
 public import Configuration
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import HTTPTypes
 import UnixSignals
 
 /// The composition root: opens the engine, builds the router and the transports, and runs

@@ -32,7 +32,14 @@ public struct APIKeyRecord: Hashable, Sendable {
     public let lastUsed: Timestamp?
 
     /// Makes a record.
-    public init(id: String, name: String, digest: APIKeyDigest, scopes: [Scope], created: Timestamp, lastUsed: Timestamp?) {
+    public init(
+        id: String,
+        name: String,
+        digest: APIKeyDigest,
+        scopes: [Scope],
+        created: Timestamp,
+        lastUsed: Timestamp?
+    ) {
         self.id = id
         self.name = name
         self.digest = digest

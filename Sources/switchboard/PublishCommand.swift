@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SwitchboardCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `switchboard publish CHANNEL TYPE --data JSON`: publishes one event over the HTTP API.
 struct PublishCommand: AsyncParsableCommand {
@@ -31,7 +32,9 @@ struct PublishCommand: AsyncParsableCommand {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let credential = client.credential { request.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization") }
+        if let credential = client.credential {
+            request.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization")
+        }
         if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
         request.httpBody = Data("{\"type\":\(JSONWriter.quoted(type)),\"data\":\(payload.jsonText)}".utf8)
         let (body, response) = try await URLSession.shared.data(for: request)

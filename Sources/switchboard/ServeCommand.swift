@@ -2,9 +2,9 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Logging
+import SwitchboardEngine
 import SwitchboardServer
 import SwitchboardStore
-import SwitchboardEngine
 
 /// `switchboard serve`: runs the server until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default 8080).") var port: Int?
-    @Option(name: .customLong("data-dir"), help: "Data directory (default ./switchboard-data).") var dataDirectory: String?
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./switchboard-data).") var dataDirectory:
+        String?
     @Option(name: .customLong("config"), help: "A JSON configuration file.") var configFile: String?
     @Option(help: "PostgreSQL URL (several nodes).") var database: String?
     @Flag(help: "Development mode: no key or token needed anywhere. Never expose it.") var dev = false

@@ -15,6 +15,8 @@ public final class TestServer: Sendable {
     public let dataDirectory: String
     private let configuration: ServerConfiguration
     private let running = NIOLockedValueBox<Running?>(nil)
+    /// The port of the first start, reused by restarts so that clients can reconnect.
+    private let boundPort = NIOLockedValueBox(0)
 
     private struct Running: Sendable {
         let port: Int
@@ -60,13 +62,14 @@ public final class TestServer: Sendable {
         }
     }
 
-    /// Starts the server (again) on the same data directory; the port changes.
+    /// Starts the server (again) on the same data directory and, after the first start, the same port.
     public func start() async throws {
         let trigger = ShutdownTrigger()
         let (ready, readyContinuation) = AsyncStream<(Int, String?)>.makeStream()
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        let configuration = self.configuration
+        var configuration = self.configuration
+        configuration.port = boundPort.withLockedValue { $0 }
         let task = Task {
             defer { readyContinuation.finish() }
             try await SwitchboardApplication.run(
@@ -84,6 +87,7 @@ public final class TestServer: Sendable {
             throw TestServerError("the server stopped before it was ready")
         }
         let key = try newKey ?? String(contentsOfFile: dataDirectory + "/admin.key", encoding: .utf8)
+        boundPort.withLockedValue { $0 = port }
         running.withLockedValue {
             $0 = Running(
                 port: port,

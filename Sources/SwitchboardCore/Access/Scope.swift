@@ -17,6 +17,7 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The text form.
     public var description: String {
         switch self {
         case .admin: "admin"

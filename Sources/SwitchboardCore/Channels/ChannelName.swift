@@ -44,7 +44,9 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
     /// Whether the server itself writes this channel (`$system`, `$presence:…`).
     public var isServerWritten: Bool { rawValue.first == "$" }
 
+    /// The text form.
     public var description: String { rawValue }
 
+    /// Orders values.
     public static func < (lhs: ChannelName, rhs: ChannelName) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -24,5 +24,6 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
         isPrefix ? name.hasPrefix(prefix) : name == prefix
     }
 
+    /// The text form.
     public var description: String { rawValue }
 }

@@ -11,6 +11,7 @@ public struct Cursor: Hashable, Sendable, CustomStringConvertible {
         self.offset = offset
     }
 
+    /// The text form.
     public var description: String { "\(channel.rawValue)@\(offset)" }
 }
 
@@ -54,5 +55,6 @@ public struct CursorSet: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The text form.
     public var description: String { cursors.map(\.description).joined(separator: ",") }
 }

@@ -26,6 +26,7 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
         EventID(stored: "evt_" + RandomToken.base62(count: 22, using: &generator))
     }
 
+    /// The text form.
     public var description: String { rawValue }
 }
 

@@ -19,5 +19,6 @@ public struct EventType: Hashable, Sendable, CustomStringConvertible {
         self.rawValue = trusted
     }
 
+    /// The text form.
     public var description: String { rawValue }
 }

@@ -8,6 +8,7 @@ public enum JSONValue: Hashable, Sendable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
+    /// Structural equality (member order counts for objects).
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
@@ -22,6 +23,7 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Hashes structurally.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)

@@ -1,6 +1,6 @@
-import Prometheus
 import NIOConcurrencyHelpers
 public import NIOCore
+import Prometheus
 public import SwitchboardCore
 
 /// Fans committed events out to local subscribers.

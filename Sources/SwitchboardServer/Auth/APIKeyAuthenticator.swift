@@ -1,12 +1,12 @@
-import NIOConcurrencyHelpers
-public import SwitchboardCore
-public import SwitchboardStore
-import Prometheus
-import Logging
 import HTTPTypes
-import SwitchboardEngine
-import NIOCore
 import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Prometheus
+public import SwitchboardCore
+import SwitchboardEngine
+public import SwitchboardStore
 
 /// Resolves a presented credential (`Authorization: Bearer sbk_…` or `?token=`) into a principal.
 ///

@@ -1,13 +1,13 @@
 import FoundationEssentials
 import Glibc
-import SwitchboardCore
-import SwitchboardStore
-import Prometheus
-import Logging
 import HTTPTypes
-import SwitchboardEngine
-import NIOCore
 import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
 
 /// Creates the first admin API key on first start (in every mode, `--dev` included): only its digest
 /// goes into the database; the key itself is written to `<data dir>/admin.key` with owner-only

@@ -1,12 +1,12 @@
 public import Configuration
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import Logging
-import HTTPTypes
-import NIOCore
-import Hummingbird
 
 extension ServerConfiguration {
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -75,7 +75,12 @@ extension ServerConfiguration {
         -> NamespacePolicy
     {
         func key(_ name: String) -> ConfigKey { ConfigKey(scope + "." + name) }
-        let count = try ranged(reader, scope + ".retention_count", default: base.retentionCount ?? 0, 0...Int(Int32.max))
+        let count = try ranged(
+            reader,
+            scope + ".retention_count",
+            default: base.retentionCount ?? 0,
+            0...Int(Int32.max)
+        )
         let seconds = try ranged(
             reader,
             scope + ".retention_seconds",
@@ -113,5 +118,6 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     /// What is wrong.
     public let message: String
 
+    /// The text form.
     public var description: String { "configuration key \(key) \(message)" }
 }

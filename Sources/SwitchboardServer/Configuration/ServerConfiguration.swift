@@ -1,11 +1,11 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
 public import SwitchboardCore
 public import SwitchboardEngine
 public import SwitchboardStore
-import Prometheus
-import Logging
-import HTTPTypes
-import NIOCore
-import Hummingbird
 
 /// Everything `switchboard serve` can be told, with the defaults in one place.
 public struct ServerConfiguration: Sendable, Equatable {
@@ -29,7 +29,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         heartbeatSeconds: Int = 25,
         serverSentEventsPingSeconds: Int = 15,
         metricsRequireKey: Bool = false,
-        engine: EngineConfiguration = EngineConfiguration(store: StoreConfiguration(dataDirectory: "./switchboard-data"))
+        engine: EngineConfiguration = EngineConfiguration(
+            store: StoreConfiguration(dataDirectory: "./switchboard-data")
+        )
     ) {
         self.host = host
         self.port = port

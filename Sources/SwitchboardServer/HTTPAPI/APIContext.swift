@@ -1,11 +1,11 @@
+import HTTPTypes
 import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
-import Prometheus
-import Logging
-import HTTPTypes
 import SwitchboardStore
-import NIOCore
 
 /// What every HTTP API handler needs: the engine, the authenticator and the access rules.
 struct APIContext: Sendable {

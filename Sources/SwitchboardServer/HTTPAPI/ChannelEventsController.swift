@@ -1,11 +1,11 @@
+import HTTPTypes
 import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import Logging
-import HTTPTypes
-import NIOCore
 
 /// `POST /v1/channels/{channel}/events` (publish one) and `GET …/events` (history and long-poll).
 struct ChannelEventsController<Context: RequestContext>: Sendable {
@@ -24,14 +24,14 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
         let draft = try EventDraft.parse(
             body,
             channel: channel,
-            headerKey: request.headers[HTTPField.Name("Idempotency-Key")!],
+            headerKey: request.headers[HTTPField.Name.idempotencyKey],
             limits: api.limits
         )
         try api.access.authorizeAPIPublish(principal, to: channel)
         let receipts = try await api.engine.publisher.publish([draft])
         guard let receipt = receipts.first else { throw SwitchboardError(.internalError, "no receipt") }
         if receipt.wasReplayed {
-            return APIContext.json(receipt.json, status: .ok, headers: [HTTPField.Name("Idempotent-Replayed")!: "true"])
+            return APIContext.json(receipt.json, status: .ok, headers: [HTTPField.Name.idempotentReplayed: "true"])
         }
         return APIContext.json(receipt.json, status: .created)
     }
@@ -102,4 +102,11 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
         }
         return parsed
     }
+}
+
+extension HTTPField.Name {
+    /// `Idempotency-Key`: the publisher's key, which becomes the event id.
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key") ?? .contentType
+    /// `Idempotent-Replayed: true` marks a response answered from an earlier publish.
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed") ?? .contentType
 }

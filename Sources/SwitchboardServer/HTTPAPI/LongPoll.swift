@@ -1,11 +1,11 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import Logging
-import HTTPTypes
-import NIOCore
-import Hummingbird
 
 /// A history read that, when nothing is after the cursor, waits for the next event on the channel.
 struct LongPoll: Sendable {

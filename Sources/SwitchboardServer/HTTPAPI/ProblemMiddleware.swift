@@ -1,11 +1,11 @@
+import HTTPTypes
 public import Hummingbird
 import Logging
-import SwitchboardCore
-import Prometheus
-import HTTPTypes
-import SwitchboardStore
-import SwitchboardEngine
 import NIOCore
+import Prometheus
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
 
 /// Turns every error that escapes a route into problem+json: `SwitchboardError`s as they are,
 /// Hummingbird's own (unknown route, body too large) into their codes, anything else into

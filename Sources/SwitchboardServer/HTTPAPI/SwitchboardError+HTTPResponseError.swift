@@ -1,16 +1,18 @@
-public import Hummingbird
 import HTTPTypes
-public import SwitchboardCore
-import Prometheus
+public import Hummingbird
 import Logging
-import SwitchboardStore
-import SwitchboardEngine
 import NIOCore
+import Prometheus
+public import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
 
 /// Renders every refusal as RFC 9457 problem+json: the one place HTTP errors are written.
 extension SwitchboardError: HTTPResponseError {
+    /// The HTTP status of this error's code.
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: code.httpStatus) }
 
+    /// The problem+json response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: Problem.contentType]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }

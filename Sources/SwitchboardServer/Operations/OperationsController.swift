@@ -1,11 +1,11 @@
+import HTTPTypes
 import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
-import Prometheus
-import Logging
-import HTTPTypes
 import SwitchboardStore
-import NIOCore
 
 /// `/healthz` (alive), `/readyz` (store reachable) and `/metrics` (Prometheus text).
 struct OperationsController<Context: RequestContext>: Sendable {

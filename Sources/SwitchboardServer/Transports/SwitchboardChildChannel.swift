@@ -1,16 +1,16 @@
 import HTTPTypes
+import Hummingbird
 public import HummingbirdCore
 import Logging
 public import NIOCore
 import NIOHTTP1
+import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
-import SwitchboardCore
 import Prometheus
-import SwitchboardStore
+import SwitchboardCore
 import SwitchboardEngine
-import Hummingbird
-import NIOHTTPTypes
+import SwitchboardStore
 
 /// How each accepted connection is set up: WebSocket upgrades on `/v1/ws` become a plain NIO
 /// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler`, and
@@ -66,7 +66,9 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                                 eventLoop: channel.eventLoop,
                                 settings: transports.webSocketSettings(
                                     credential: credential,
-                                    deflate: PerMessageDeflate.negotiate(offers: head.headers["Sec-WebSocket-Extensions"]),
+                                    deflate: PerMessageDeflate.negotiate(
+                                        offers: head.headers["Sec-WebSocket-Extensions"]
+                                    ),
                                     logger: logger
                                 )
                             )
@@ -80,7 +82,13 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
-                        try operations.addHandler(ServerSentEventsHandler(eventLoop: channel.eventLoop, transports: transports, logger: logger))
+                        try operations.addHandler(
+                            ServerSentEventsHandler(
+                                eventLoop: channel.eventLoop,
+                                transports: transports,
+                                logger: logger
+                            )
+                        )
                         try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(

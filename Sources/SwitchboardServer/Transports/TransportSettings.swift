@@ -1,13 +1,13 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import SwitchboardEngine
-import Prometheus
-import HTTPTypes
-import SwitchboardStore
-import SwitchboardCore
 import NIOHTTPTypes
+import Prometheus
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
 
 /// What the real-time transports share: the engine, authentication and their timing settings.
 struct TransportSettings: Sendable {

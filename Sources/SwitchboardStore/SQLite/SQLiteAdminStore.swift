@@ -3,13 +3,14 @@ public import SwitchboardCore
 
 /// `AdminStore` on the embedded SQLite database.
 public final class SQLiteAdminStore: AdminStore {
-    private let database: SQLiteDatabase
+    private let database: SQLiteStorage
 
     /// Uses `database`.
-    public init(database: SQLiteDatabase) {
+    public init(database: SQLiteStorage) {
         self.database = database
     }
 
+    /// Stores a new key record.
     public func insertAPIKey(_ record: APIKeyRecord) async throws {
         _ = try await database.writer.exclusive { connection in
             try await connection.query(
@@ -23,15 +24,18 @@ public final class SQLiteAdminStore: AdminStore {
         }
     }
 
+    /// The key whose digest is `digest`, if any.
     public func findAPIKey(digest: APIKeyDigest) async throws -> APIKeyRecord? {
         let rows = try await database.read("SELECT * FROM api_keys WHERE digest = ?", [.text(digest.hex)])
         return try rows.first.map(Self.record)
     }
 
+    /// All keys, oldest first.
     public func listAPIKeys() async throws -> [APIKeyRecord] {
         try await database.read("SELECT * FROM api_keys ORDER BY created_ms, id").map(Self.record)
     }
 
+    /// Records that a key was used.
     public func touchAPIKey(id: String, at time: Timestamp) async throws {
         _ = try await database.writer.exclusive { connection in
             try await connection.query(
@@ -41,6 +45,7 @@ public final class SQLiteAdminStore: AdminStore {
         }
     }
 
+    /// Revokes a key; returns whether it existed.
     public func deleteAPIKey(id: String) async throws -> Bool {
         try await database.writer.exclusive { connection in
             try await !connection.query("DELETE FROM api_keys WHERE id = ? RETURNING id", [.text(id)]).isEmpty

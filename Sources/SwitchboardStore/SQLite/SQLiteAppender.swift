@@ -67,14 +67,31 @@ struct SQLiteAppender: Sendable {
                 let offset = (newHeads[draft.channel] ?? 0) + 1
                 newHeads[draft.channel] = offset
                 let id = draft.idempotencyKey ?? EventID.random(using: &rng)
-                let event = Event(id: id, channel: draft.channel, offset: offset, type: draft.type, time: time, data: draft.data)
-                let receipt = AppendReceipt(id: id, channel: draft.channel, offset: offset, time: time, wasReplayed: false)
+                let event = Event(
+                    id: id,
+                    channel: draft.channel,
+                    offset: offset,
+                    type: draft.type,
+                    time: time,
+                    data: draft.data
+                )
+                let receipt = AppendReceipt(
+                    id: id,
+                    channel: draft.channel,
+                    offset: offset,
+                    time: time,
+                    wasReplayed: false
+                )
                 if let key = draft.idempotencyKey {
                     seenInGroup[key] = receipt
-                    keyRows += [.text(key.rawValue), .text(draft.channel.rawValue), .integer(Int(offset)), .integer(Int(time.millisecondsSinceEpoch))]
+                    keyRows += [
+                        .text(key.rawValue), .text(draft.channel.rawValue), .integer(Int(offset)),
+                        .integer(Int(time.millisecondsSinceEpoch)),
+                    ]
                 }
                 eventRows += [
-                    .text(draft.channel.rawValue), .integer(Int(offset)), .text(id.rawValue), .text(draft.type.rawValue),
+                    .text(draft.channel.rawValue), .integer(Int(offset)), .text(id.rawValue),
+                    .text(draft.type.rawValue),
                     .integer(Int(time.millisecondsSinceEpoch)), .text(draft.data),
                 ]
                 receipts.append(receipt)
@@ -150,7 +167,10 @@ struct SQLiteAppender: Sendable {
         guard !missing.isEmpty else { return }
         for chunk in missing.map({ SQLiteData.text($0.rawValue) }).chunked(by: 500) {
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try await connection.query("SELECT name, head FROM channels WHERE name IN (\(placeholders))", chunk)
+            let rows = try await connection.query(
+                "SELECT name, head FROM channels WHERE name IN (\(placeholders))",
+                chunk
+            )
             for row in rows {
                 if let name = row.column("name")?.string, let head = row.column("head")?.integer {
                     heads[try ChannelName(name)] = Int64(head)

@@ -5,12 +5,12 @@ public import SwitchboardCore
 /// `EventLog` on the embedded SQLite database: appends through the group-commit writer, reads on
 /// reader connections.
 public final class SQLiteEventLog: EventLog {
-    private let database: SQLiteDatabase
+    private let database: SQLiteStorage
     private let idempotencyWindowMilliseconds: Int64
 
     /// Attaches the log to `database`; `onCommit` receives committed events in commit order.
     public init(
-        database: SQLiteDatabase,
+        database: SQLiteStorage,
         configuration: StoreConfiguration,
         now: @escaping @Sendable () -> Timestamp,
         onCommit: @escaping @Sendable ([Event]) -> Void
@@ -27,16 +27,19 @@ public final class SQLiteEventLog: EventLog {
         )
     }
 
+    /// Appends drafts in the next group commit; see `EventLog.append`.
     public func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
         guard !drafts.isEmpty else { return AppendOutcome(receipts: [], appended: []) }
         return try await database.writer.append(drafts)
     }
 
+    /// The last offset assigned in `channel`.
     public func head(of channel: ChannelName) async throws -> Int64 {
         let rows = try await database.read("SELECT head FROM channels WHERE name = ?", [.text(channel.rawValue)])
         return Int64(rows.first?.column("head")?.integer ?? 0)
     }
 
+    /// Reads a page of `channel` after `after`; see `EventLog.read`.
     public func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage {
         let rows = try await database.read(
             "SELECT head, earliest FROM channels WHERE name = ?",
@@ -90,6 +93,7 @@ public final class SQLiteEventLog: EventLog {
         )
     }
 
+    /// Applies retention and forgets expired idempotency keys.
     public func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int {
         let window = idempotencyWindowMilliseconds
         return try await database.writer.exclusive { connection in
@@ -140,6 +144,7 @@ public final class SQLiteEventLog: EventLog {
         }
     }
 
+    /// Whether a reader connection answers.
     public func checkReadiness() async -> Bool {
         (try? await database.read("SELECT 1 AS ok").first?.column("ok")?.integer) == 1
     }

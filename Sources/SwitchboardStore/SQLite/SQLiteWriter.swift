@@ -48,7 +48,9 @@ public final class SQLiteWriter: Service, Sendable {
     }
 
     /// Runs `body` alone on the writer connection, between group commits.
-    public func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+    public func exclusive<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws
+        -> T
+    {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             enqueue(
                 .exclusive({ connection in

@@ -1,14 +1,14 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypes
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import HTTPTypes
-import NIOHTTPTypes
 
 /// Serves `GET /v1/sse` as a plain NIO handler in front of the HTTP responder: it takes the request,
 /// authorizes it, recovers missed events from the log, then streams live events from the Hub.
@@ -143,7 +143,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
 
     private func register() {
         guard case .starting = state else { return }
-        policy = channels.map { engine.configuration.namespaces.policy(for: $0) }
+        policy =
+            channels.map { engine.configuration.namespaces.policy(for: $0) }
             .min { $0.mailboxEvents < $1.mailboxEvents } ?? NamespacePolicy()
         // Register before reading heads and missed events, so nothing committed in between is lost.
         for channel in channels { engine.hub.subscribe(self, to: channel) }
@@ -159,7 +160,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         headers.add(name: "Content-Type", value: "text/event-stream; charset=utf-8")
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: "X-Accel-Buffering", value: "no")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+            promise: nil
+        )
         var comment = context.channel.allocator.buffer(capacity: 16)
         comment.writeStaticString(": connected\n\n")
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
@@ -223,7 +227,13 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
             cursor.set(channel, to: start)
             if truncated { writeControl("{\"op\":\"truncated\",\"channel\":\"\(channel)\"}") }
             for event in events where event.offset > (cursor.offset(for: channel) ?? 0) {
-                write(EncodedEvent(event, allocator: context?.channel.allocator ?? ByteBufferAllocator(), deflater: engine.hub.deflater))
+                write(
+                    EncodedEvent(
+                        event,
+                        allocator: context?.channel.allocator ?? ByteBufferAllocator(),
+                        deflater: engine.hub.deflater
+                    )
+                )
                 recovered += 1
             }
         }
@@ -313,7 +323,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
         let status = HTTPResponseStatus(statusCode: error.code.httpStatus)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)

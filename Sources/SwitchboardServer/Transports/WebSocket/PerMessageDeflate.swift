@@ -11,7 +11,8 @@ struct PerMessageDeflate: Sendable, Equatable {
 
     /// The `Sec-WebSocket-Extensions` response value.
     var responseHeader: String {
-        "permessage-deflate; server_no_context_takeover" + (clientNoContextTakeover ? "; client_no_context_takeover" : "")
+        "permessage-deflate; server_no_context_takeover"
+            + (clientNoContextTakeover ? "; client_no_context_takeover" : "")
     }
 
     /// The agreement for the first acceptable offer in the request's `Sec-WebSocket-Extensions` values.
@@ -38,7 +39,9 @@ struct PerMessageDeflate: Sendable, Equatable {
                     // We compress with a 32 KiB window; a client that wants a smaller one gets no deflate.
                     acceptable = acceptable && pair.count == 2 && pair[1] == "15"
                 case "client_max_window_bits":
-                    if pair.count == 2 { acceptable = acceptable && (Int(pair[1]).map { (8...15).contains($0) } ?? false) }
+                    if pair.count == 2 {
+                        acceptable = acceptable && (Int(pair[1]).map { (8...15).contains($0) } ?? false)
+                    }
                 default:
                     acceptable = false
                 }

@@ -1,13 +1,13 @@
+import HTTPTypes
+import Hummingbird
+import Logging
 import NIOCore
+import NIOHTTPTypes
 import NIOWebSocket
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import Logging
-import HTTPTypes
-import Hummingbird
-import NIOHTTPTypes
 
 extension WebSocketConnection {
     /// Decodes and runs one client command.
@@ -98,7 +98,12 @@ extension WebSocketConnection {
                 switch result {
                 case .success(let receipt):
                     self.send(
-                        ServerMessage.published(id: receipt.id, channel: receipt.channel, offset: receipt.offset, ref: ref)
+                        ServerMessage.published(
+                            id: receipt.id,
+                            channel: receipt.channel,
+                            offset: receipt.offset,
+                            ref: ref
+                        )
                     )
                 case .failure(let error):
                     self.sendError(error, ref: ref)

@@ -1,12 +1,12 @@
+import HTTPTypes
+import Hummingbird
+import Logging
 import NIOCore
+import NIOHTTPTypes
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import Logging
-import HTTPTypes
-import Hummingbird
-import NIOHTTPTypes
 
 /// Subscribing, recovering missed events from the log, and taking live events from the Hub.
 ///
@@ -71,7 +71,10 @@ extension WebSocketConnection {
         guard case .success(let (head, page)) = result else {
             subscriptions[channel] = nil
             engine.hub.unsubscribe(self, from: channel)
-            sendError(SwitchboardError(.unavailable, "the event log is unavailable"), ref: subscription.pendingReply?.ref)
+            sendError(
+                SwitchboardError(.unavailable, "the event log is unavailable"),
+                ref: subscription.pendingReply?.ref
+            )
             return
         }
         if let reply = subscription.pendingReply {

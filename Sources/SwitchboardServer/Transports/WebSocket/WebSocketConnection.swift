@@ -1,14 +1,14 @@
 import CompressNIO
+import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import NIOWebSocket
+import Prometheus
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
-import Prometheus
-import HTTPTypes
-import Hummingbird
-import NIOHTTPTypes
 
 /// One upgraded WebSocket connection, as a plain NIO channel handler: it reads client commands,
 /// answers them, and receives live events from the Hub on its own event loop.
@@ -115,7 +115,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         if let error = error as? NIOWebSocketError, case .invalidFrameLength = error {
             close(.frameTooBig, reason: "frame too big")
         } else {
-            writeRaw(WebSocketFrameBytes.close(code: 1002, reason: "protocol error", allocator: context.channel.allocator))
+            writeRaw(
+                WebSocketFrameBytes.close(code: 1002, reason: "protocol error", allocator: context.channel.allocator)
+            )
             context.flush()
             context.close(promise: nil)
         }
@@ -193,7 +195,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         case .binary:
             sendError(SwitchboardError(.badRequest, "commands are JSON text frames"), ref: nil)
         case .ping:
-            writeRaw(WebSocketFrameBytes.frame(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator))
+            writeRaw(
+                WebSocketFrameBytes.frame(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator)
+            )
             context.flush()
         case .pong:
             break
@@ -201,7 +205,13 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
             var data = frame.unmaskedData
             let code = data.readInteger(as: UInt16.self) ?? 1000
             isClosing = true
-            writeRaw(WebSocketFrameBytes.close(code: code == 1005 ? 1000 : code, reason: "", allocator: context.channel.allocator))
+            writeRaw(
+                WebSocketFrameBytes.close(
+                    code: code == 1005 ? 1000 : code,
+                    reason: "",
+                    allocator: context.channel.allocator
+                )
+            )
             rawWriter?.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }

@@ -1,12 +1,12 @@
-import SwitchboardCore
-import Prometheus
-import Logging
 import HTTPTypes
-import SwitchboardStore
-import SwitchboardEngine
-import NIOCore
 import Hummingbird
+import Logging
+import NIOCore
 import NIOHTTPTypes
+import Prometheus
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
 
 /// One channel a WebSocket connection follows: how far it got, and whether it is still reading
 /// missed events from the log (then live events only raise `liveHighWater`, to be read from the log).

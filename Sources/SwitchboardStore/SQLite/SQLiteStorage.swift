@@ -7,7 +7,7 @@ import SwitchboardCore
 
 /// The embedded database: one writer connection used by one `SQLiteWriter`, and reader connections
 /// used round-robin (WAL lets reads run beside the writer).
-public final class SQLiteDatabase: Sendable {
+public final class SQLiteStorage: Sendable {
     /// The connection all writes go through, only ever from the writer's loop.
     let writerConnection: SQLiteConnection
     private let readers: [SQLiteConnection]
@@ -22,11 +22,16 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Opens (creating when missing) `switchboard.sqlite` in the data directory and migrates it.
-    public static func open(configuration: StoreConfiguration, logger: Logger) async throws -> SQLiteDatabase {
+    public static func open(configuration: StoreConfiguration, logger: Logger) async throws -> SQLiteStorage {
         let path = configuration.dataDirectory + "/switchboard.sqlite"
         let threadPool = NIOThreadPool.singleton
         let loop = MultiThreadedEventLoopGroup.singleton.any()
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: loop)
+        let writer = try await SQLiteConnection.open(
+            storage: .file(path: path),
+            threadPool: threadPool,
+            logger: logger,
+            on: loop
+        )
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         for pragma in [
             "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
@@ -46,7 +51,7 @@ public final class SQLiteDatabase: Sendable {
             _ = try await reader.query("PRAGMA busy_timeout = 5000")
             readers.append(reader)
         }
-        return SQLiteDatabase(writer: writer, readers: readers, logger: logger)
+        return SQLiteStorage(writer: writer, readers: readers, logger: logger)
     }
 
     /// A reader connection (round-robin).

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: the Swift suites (Core, Store, Engine, Server end-to-end,
+# Client, CLI) and the interop suite that drives the real binary with third-party Python clients.
+# Installs what it needs first (idempotent), so it works on a fresh machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+log "system packages"
+missing=()
+# zlib's headers for permessage-deflate; SQLite is compiled in.
+for package in zlib1g-dev; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+log "build"
+swift build --build-tests 2>&1 | tail -n 20
+build_status=${PIPESTATUS[0]}
+if [ "$build_status" -ne 0 ]; then
+    echo "build failed"
+    exit "$build_status"
+fi
+
+log "swift tests"
+swift test --skip-build 2>&1 | tee .build/swift-test.log | grep -E '^(✔|✘|􀟈|Test Suite|Executed)|Test run|failed|error:' | tail -n 60
+swift_status=${PIPESTATUS[0]}
+
+log "interop tests"
+SWITCHBOARD_BIN=.build/debug/switchboard bash scripts/run-interop.sh -q
+interop_status=$?
+
+log "summary"
+echo "swift tests: exit $swift_status; interop tests: exit $interop_status"
+if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ]; then
+    exit 1
+fi
