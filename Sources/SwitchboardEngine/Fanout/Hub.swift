@@ -115,11 +115,22 @@ public final class Hub: Sendable {
         for waiter in rung { waiter.ring() }
         for (_, target) in perLoop {
             let work = target.work
+            let metrics = self.metrics
             target.loop.execute {
+                var viaWebSocket = 0
+                var viaServerSentEvents = 0
                 for item in work {
                     for subscriber in item.subscribers {
-                        subscriber.deliver(item.events, of: item.channel)
+                        let written = subscriber.deliver(item.events, of: item.channel)
+                        switch subscriber.transport {
+                        case .webSocket: viaWebSocket += written
+                        case .serverSentEvents: viaServerSentEvents += written
+                        }
                     }
+                }
+                if viaWebSocket > 0 { metrics.deliveredWebSocket.increment(by: Int64(viaWebSocket)) }
+                if viaServerSentEvents > 0 {
+                    metrics.deliveredServerSentEvents.increment(by: Int64(viaServerSentEvents))
                 }
                 for item in work {
                     for subscriber in item.subscribers {

@@ -8,8 +8,17 @@ public import SwitchboardCore
 public protocol HubSubscriber: AnyObject, Sendable {
     /// The event loop that owns the subscriber.
     var eventLoop: any EventLoop { get }
-    /// Newly committed events of `channel`, in offset order. Write them, but do not flush.
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName)
+    /// The transport, for the per-transport delivery metrics.
+    var transport: DeliveryTransport { get }
+    /// Newly committed events of `channel`, in offset order. Write them, but do not flush; return how
+    /// many were written (the Hub counts them, once per batch and event loop).
+    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int
     /// Called once after each batch of deliveries: flush what was written.
     func flushDeliveries()
+}
+
+/// How a live subscriber is connected.
+public enum DeliveryTransport: Sendable {
+    case webSocket
+    case serverSentEvents
 }

@@ -239,26 +239,33 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         }
         let live = buffered
         buffered.removeAll()
+        if recovered < Self.maximumRecoveredEvents {
+            for encoded in live { acceptLive(encoded) }
+        }
+        engine.metrics.deliveredServerSentEvents.increment(by: Int64(unflushedEvents))
+        flushDeliveries()
         if recovered >= Self.maximumRecoveredEvents {
             // More missed than one recovery reads: the client reconnects and resumes from here.
-            flushDeliveries()
-            return finish()
+            finish()
         }
-        for encoded in live { acceptLive(encoded) }
-        flushDeliveries()
     }
 
     // MARK: Live
 
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName) {
+    var transport: DeliveryTransport { .serverSentEvents }
+
+    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int {
         switch state {
         case .starting:
             buffered += events
             if buffered.count > policy.mailboxEvents { finish() }
+            return 0
         case .streaming:
+            let before = unflushedEvents
             for encoded in events { acceptLive(encoded) }
+            return unflushedEvents - before
         default:
-            break
+            return 0
         }
     }
 
@@ -287,7 +294,6 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
 
     func flushDeliveries() {
         guard unflushedEvents > 0, let context else { return }
-        engine.metrics.deliveredServerSentEvents.increment(by: Int64(unflushedEvents))
         unflushedEvents = 0
         context.flush()
         let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0

@@ -31,6 +31,7 @@ extension WebSocketConnection {
         case .unsubscribe(let channel):
             if subscriptions.removeValue(forKey: channel) != nil {
                 engine.hub.unsubscribe(self, from: channel)
+                updateMailbox()
             }
             channelsAwaitingWritability.removeAll { $0 == channel }
             send(ServerMessage.unsubscribed(channel: channel, ref: ref))

@@ -32,6 +32,7 @@ extension WebSocketConnection {
             pendingReply: PendingSubscribeReply(ref: ref, since: since),
             policy: engine.configuration.namespaces.policy(for: channel)
         )
+        updateMailbox()
         engine.hub.subscribe(self, to: channel)
         continueCatchUp(channel)
     }
@@ -122,8 +123,10 @@ extension WebSocketConnection {
         }
     }
 
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName) {
-        guard var subscription = subscriptions[channel], !isClosing else { return }
+    var transport: DeliveryTransport { .webSocket }
+
+    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int {
+        guard var subscription = subscriptions[channel], !isClosing else { return 0 }
         var written = 0
         for encoded in events {
             let offset = encoded.offset
@@ -150,10 +153,14 @@ extension WebSocketConnection {
             written += 1
         }
         if subscriptions[channel] != nil { subscriptions[channel] = subscription }
-        if written > 0 {
-            outbound.eventsInBatch += written
-            engine.metrics.deliveredWebSocket.increment(by: Int64(written))
-        }
+        outbound.eventsInBatch += written
+        return written
+    }
+
+    /// The strictest mailbox limits of the subscribed namespaces, kept so that a flush needs no search.
+    func updateMailbox() {
+        let policies = subscriptions.values.map(\.policy)
+        mailbox = (policies.map(\.mailboxBytes).min() ?? Int.max, policies.map(\.mailboxEvents).min() ?? Int.max)
     }
 
     func flushDeliveries() {
@@ -169,10 +176,7 @@ extension WebSocketConnection {
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         let pendingEvents = outbound.flushed(buffered: buffered)
         guard !whileCatchingUp else { return }
-        let limits = subscriptions.values.map(\.policy)
-        let maximumBytes = limits.map(\.mailboxBytes).min() ?? Int.max
-        let maximumEvents = limits.map(\.mailboxEvents).min() ?? Int.max
-        if buffered > maximumBytes || pendingEvents > maximumEvents {
+        if buffered > mailbox.bytes || pendingEvents > mailbox.events {
             engine.metrics.slowConsumersClosed.increment()
             settings.logger.debug("closing slow consumer", metadata: ["sb.client": "\(clientID)"])
             close(.slowConsumer, reason: "slow consumer: reconnect and resume from your cursor")

@@ -50,6 +50,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var commandsBeforeReady: [ByteBuffer] = []
     var subscriptions: [ChannelName: WebSocketSubscription] = [:]
     var outbound = OutboundAccount()
+    var mailbox = (bytes: Int.max, events: Int.max)
     var fragments: ByteBuffer?
     var fragmentsAreCompressed = false
     /// Made on the first compressed message (a zlib stream costs tens of KiB; idle connections have none).
