@@ -158,7 +158,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardServerTests",
             dependencies: [
-                "SwitchboardCore", "SwitchboardEngine", "SwitchboardServer", "SwitchboardTestSupport",
+                "SwitchboardCore", "SwitchboardEngine", "SwitchboardServer", "SwitchboardStore", "SwitchboardTestSupport",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -74,6 +74,8 @@ public enum SwitchboardApplication {
             maximumFrameBytes: 1 << 20
         )
         let writer = engine.services
+        let startupFailure = NIOLockedValueBox<(any Error)?>(nil)
+        let stopOnFailure = ShutdownTrigger()
         let application = Application(
             router: router,
             server: .switchboard(transports),
@@ -82,12 +84,20 @@ public enum SwitchboardApplication {
                 serverName: "Switchboard"
             ),
             onServerRunning: { channel in
-                let newKey = try? await AdminKeyBootstrap.ensureAdminKey(
-                    store: engine.adminStore,
-                    dataDirectory: configuration.engine.store.dataDirectory,
-                    now: Engine.wallClock()
-                )
-                await onReady(channel.localAddress?.port ?? configuration.port, newKey)
+                // The store's writer runs now, so the first admin key can be stored. A key that cannot
+                // be stored stops the server: starting without one would leave no way in.
+                do {
+                    let newKey = try await AdminKeyBootstrap.ensureAdminKey(
+                        store: engine.adminStore,
+                        dataDirectory: configuration.engine.store.dataDirectory,
+                        now: Engine.wallClock()
+                    )
+                    await onReady(channel.localAddress?.port ?? configuration.port, newKey)
+                } catch {
+                    logger.critical("cannot create the admin key", metadata: ["sb.error": "\(error)"])
+                    startupFailure.withLockedValue { $0 = error }
+                    await stopOnFailure.trigger()
+                }
             },
             logger: logger
         )
@@ -99,7 +109,9 @@ public enum SwitchboardApplication {
             )
         )
         shutdown?.attach(group)
+        stopOnFailure.attach(group)
         try await group.run()
+        if let failure = startupFailure.withLockedValue({ $0 }) { throw failure }
     }
 }
 

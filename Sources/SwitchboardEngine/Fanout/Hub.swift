@@ -132,9 +132,15 @@ public final class Hub: Sendable {
                 if viaServerSentEvents > 0 {
                     metrics.deliveredServerSentEvents.increment(by: Int64(viaServerSentEvents))
                 }
-                for item in work {
-                    for subscriber in item.subscribers {
-                        subscriber.flushDeliveries()
+                if work.count == 1 {
+                    for subscriber in work[0].subscribers { subscriber.flushDeliveries() }
+                } else {
+                    // A subscriber of several of the batch's channels still flushes once.
+                    var flushed = Set<ObjectIdentifier>()
+                    for item in work {
+                        for subscriber in item.subscribers where flushed.insert(ObjectIdentifier(subscriber)).inserted {
+                            subscriber.flushDeliveries()
+                        }
                     }
                 }
             }

@@ -9,6 +9,15 @@ import SwitchboardEngine
 import SwitchboardStore
 
 extension ServerConfiguration {
+    /// Every key read, as written in the documentation (namespace keys after `namespace.<name>.`).
+    public static let keys = [
+        "http.host", "http.port", "data.dir", "dev", "store.durability", "store.idempotency_window_seconds",
+        "websocket.heartbeat_seconds", "sse.ping_seconds", "metrics.require_key", "limits.max_data_bytes",
+        "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",
+        "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
+        "mailbox_events",
+    ]
+
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
     ///
     /// ## Configuration keys
@@ -35,7 +44,7 @@ extension ServerConfiguration {
         port = try Self.ranged(reader, "http.port", default: defaults.port, 0...65535)
         heartbeatSeconds = try Self.ranged(reader, "websocket.heartbeat_seconds", default: 25, 1...3600)
         serverSentEventsPingSeconds = try Self.ranged(reader, "sse.ping_seconds", default: 15, 1...3600)
-        metricsRequireKey = reader.bool(forKey: "metrics.require_key", default: false)
+        metricsRequireKey = try Self.flag(reader, "metrics.require_key", default: false)
 
         let durabilityText = reader.string(forKey: "store.durability", default: "full")
         guard let durability = StoreConfiguration.Durability(rawValue: durabilityText) else {
@@ -66,7 +75,7 @@ extension ServerConfiguration {
             store: store,
             namespaces: NamespacePolicies(defaultPolicy: defaultPolicy, named: named),
             limits: limits,
-            isDevelopmentMode: reader.bool(forKey: "dev", default: false),
+            isDevelopmentMode: try Self.flag(reader, "dev", default: false),
             retentionInterval: .seconds(try Self.ranged(reader, "retention.interval_seconds", default: 30, 1...86_400))
         )
     }
@@ -74,7 +83,6 @@ extension ServerConfiguration {
     private static func policy(_ reader: ConfigReader, scope: String, base: NamespacePolicy) throws(ConfigurationError)
         -> NamespacePolicy
     {
-        func key(_ name: String) -> ConfigKey { ConfigKey(scope + "." + name) }
         let count = try ranged(
             reader,
             scope + ".retention_count",
@@ -90,11 +98,24 @@ extension ServerConfiguration {
         return NamespacePolicy(
             retentionCount: count == 0 ? nil : count,
             retentionSeconds: seconds == 0 ? nil : seconds,
-            isPublic: reader.bool(forKey: key("public"), default: base.isPublic),
-            allowsClientPublish: reader.bool(forKey: key("client_publish"), default: base.allowsClientPublish),
+            isPublic: try flag(reader, scope + ".public", default: base.isPublic),
+            allowsClientPublish: try flag(reader, scope + ".client_publish", default: base.allowsClientPublish),
             mailboxBytes: try ranged(reader, scope + ".mailbox_bytes", default: base.mailboxBytes, 1024...(1 << 30)),
             mailboxEvents: try ranged(reader, scope + ".mailbox_events", default: base.mailboxEvents, 1...10_000_000)
         )
+    }
+
+    private static func flag(_ reader: ConfigReader, _ key: String, default value: Bool) throws(ConfigurationError)
+        -> Bool
+    {
+        do {
+            return try reader.requiredBool(forKey: ConfigKey(key))
+        } catch {
+            guard reader.string(forKey: ConfigKey(key)) == nil else {
+                throw ConfigurationError(key: key, message: "must be true or false")
+            }
+            return value
+        }
     }
 
     private static func ranged(
@@ -103,7 +124,16 @@ extension ServerConfiguration {
         default value: Int,
         _ range: ClosedRange<Int>
     ) throws(ConfigurationError) -> Int {
-        let read = reader.int(forKey: ConfigKey(key), default: value)
+        let read: Int
+        do {
+            read = try reader.requiredInt(forKey: ConfigKey(key))
+        } catch {
+            // Absent: the default. Present but not a whole number: refuse to start rather than guess.
+            guard reader.string(forKey: ConfigKey(key)) == nil else {
+                throw ConfigurationError(key: key, message: "must be a whole number")
+            }
+            read = value
+        }
         guard range.contains(read) else {
             throw ConfigurationError(key: key, message: "must be within \(range.lowerBound)...\(range.upperBound)")
         }

@@ -15,12 +15,22 @@ struct APIContext: Sendable {
     var limits: Limits { engine.configuration.limits }
     var access: AccessPolicy { engine.configuration.accessPolicy }
 
-    /// The principal behind the request's `Authorization` header.
+    /// The principal behind the request's `Authorization` header; an API key is required (except in
+    /// development mode).
     func principal(of request: Request) async throws(SwitchboardError) -> Principal {
         let credential = APIKeyAuthenticator.bearer(request.headers[.authorization])
         if credential == nil && !engine.configuration.isDevelopmentMode {
             throw SwitchboardError(.unauthorized, "an API key is required: Authorization: Bearer sbk_…")
         }
+        return try await authenticator.principal(for: credential)
+    }
+
+    /// The principal of a reader (history, long-poll): like a real-time client, it may present its
+    /// credential as `Authorization: Bearer` or `?token=`, or none at all, and the namespace decides.
+    func readerPrincipal(of request: Request) async throws(SwitchboardError) -> Principal {
+        let credential =
+            APIKeyAuthenticator.bearer(request.headers[.authorization])
+            ?? request.uri.queryParameters["token"].map(String.init)
         return try await authenticator.principal(for: credential)
     }
 

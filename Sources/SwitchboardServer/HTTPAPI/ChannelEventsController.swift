@@ -62,7 +62,7 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func history(_ request: Request, context: Context) async throws -> Response {
-        let principal = try await api.principal(of: request)
+        let principal = try await api.readerPrincipal(of: request)
         let channel = try Self.channel(in: context)
         try api.access.authorizeSubscribe(principal, to: channel)
         let query = request.uri.queryParameters

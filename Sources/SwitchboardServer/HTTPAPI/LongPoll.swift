@@ -3,11 +3,13 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
 
-/// A history read that, when nothing is after the cursor, waits for the next event on the channel.
+/// A history read that, when nothing is after the cursor, waits for the next event on the channel
+/// (or until the server starts a graceful shutdown).
 struct LongPoll: Sendable {
     let engine: Engine
 
@@ -18,7 +20,9 @@ struct LongPoll: Sendable {
         defer { engine.hub.removeWaiter(waiter, for: channel) }
         let page = try await readLog(channel, after, limit)
         guard page.events.isEmpty, !page.isTruncated else { return page }
-        await waiter.wait(timeout: wait)
+        // A graceful shutdown ends the wait at once, as a wait that ran out: the client polls again and
+        // reaches the next instance, and shutdown is not held up for as long as `wait` (up to a minute).
+        await cancelWhenGracefulShutdown { await waiter.wait(timeout: wait) }
         return try await readLog(channel, after, limit)
     }
 

@@ -45,6 +45,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     private var channels: [ChannelName] = []
     private var buffered: [EncodedEvent] = []
     private var unflushedEvents = 0
+    private var outbound = OutboundAccount()
     private var pingTask: RepeatedTask?
     private var policy = NamespacePolicy()
 
@@ -143,9 +144,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
 
     private func register() {
         guard case .starting = state else { return }
-        policy =
-            channels.map { engine.configuration.namespaces.policy(for: $0) }
-            .min { $0.mailboxEvents < $1.mailboxEvents } ?? NamespacePolicy()
+        // The strictest limits of the stream's namespaces.
+        let policies = channels.map { engine.configuration.namespaces.policy(for: $0) }
+        policy.mailboxBytes = policies.map(\.mailboxBytes).min() ?? policy.mailboxBytes
+        policy.mailboxEvents = policies.map(\.mailboxEvents).min() ?? policy.mailboxEvents
         // Register before reading heads and missed events, so nothing committed in between is lost.
         for channel in channels { engine.hub.subscribe(self, to: channel) }
         recover()
@@ -287,17 +289,21 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         idLine.writeStaticString("id: ")
         idLine.writeString(cursor.description)
         idLine.writeStaticString("\n")
+        // Chunked framing adds a few bytes per write; the account only needs to be close.
+        outbound.bytesWritten += idLine.readableBytes + encoded.serverSentData.readableBytes
         context.write(wrapOutboundOut(.body(.byteBuffer(idLine))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(encoded.serverSentData))), promise: nil)
         unflushedEvents += 1
+        outbound.eventsInBatch += 1
     }
 
     func flushDeliveries() {
         guard unflushedEvents > 0, let context else { return }
         unflushedEvents = 0
         context.flush()
-        let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        if pending > policy.mailboxBytes {
+        let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let pendingEvents = outbound.flushed(buffered: buffered)
+        if buffered > policy.mailboxBytes || pendingEvents > policy.mailboxEvents {
             engine.metrics.slowConsumersClosed.increment()
             finish()
         }

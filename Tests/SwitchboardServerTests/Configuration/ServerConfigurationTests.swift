@@ -1,0 +1,93 @@
+import Configuration
+import Foundation
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardServer
+import SwitchboardStore
+import Testing
+
+@Suite("Reading the server configuration")
+struct ServerConfigurationTests {
+    private func read(env: [String: String] = [:], flags: [AbsoluteConfigKey: ConfigValue] = [:]) throws
+        -> ServerConfiguration
+    {
+        try ServerConfiguration(
+            reader: ConfigReader(providers: [
+                InMemoryProvider(name: "flags", values: flags),
+                EnvironmentVariablesProvider(environmentVariables: env).prefixKeys(with: "switchboard"),
+            ])
+        )
+    }
+
+    @Test("With nothing set, the defaults are DESIGN.md's")
+    func defaults() throws {
+        let configuration = try read()
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.engine.store.dataDirectory == "./switchboard-data")
+        #expect(configuration.engine.store.durability == .full)
+        #expect(configuration.engine.isDevelopmentMode == false)
+        #expect(configuration.engine.limits.maximumDataBytes == 65_536)
+        #expect(configuration.engine.namespaces.defaultPolicy == NamespacePolicy())
+    }
+
+    @Test("SWITCHBOARD_ variables set keys, and namespaces get their own policies")
+    func environment() throws {
+        let configuration = try read(env: [
+            "SWITCHBOARD_HTTP_PORT": "9000",
+            "SWITCHBOARD_DEV": "true",
+            "SWITCHBOARD_STORE_DURABILITY": "normal",
+            "SWITCHBOARD_NAMESPACES": "chat,orders",
+            "SWITCHBOARD_NAMESPACE_CHAT_PUBLIC": "true",
+            "SWITCHBOARD_NAMESPACE_CHAT_CLIENT_PUBLISH": "yes",
+            "SWITCHBOARD_NAMESPACE_DEFAULT_RETENTION_COUNT": "50",
+            "SWITCHBOARD_NAMESPACE_ORDERS_RETENTION_COUNT": "0",
+        ])
+        #expect(configuration.port == 9000)
+        #expect(configuration.engine.isDevelopmentMode)
+        #expect(configuration.engine.store.durability == .normal)
+        let chat = configuration.engine.namespaces.policy(for: try ChannelName("chat:1"))
+        #expect(chat.isPublic && chat.allowsClientPublish)
+        #expect(chat.retentionCount == 50)
+        #expect(configuration.engine.namespaces.policy(for: try ChannelName("orders")).retentionCount == nil)
+        #expect(configuration.engine.namespaces.policy(for: try ChannelName("other")).retentionCount == 50)
+    }
+
+    @Test("Flags win over environment variables")
+    func flagsWin() throws {
+        let configuration = try read(
+            env: ["SWITCHBOARD_HTTP_PORT": "9000"],
+            flags: ["http.port": .init(.int(7000), isSecret: false)]
+        )
+        #expect(configuration.port == 7000)
+    }
+
+    @Test(
+        "A bad value stops startup with the key's name",
+        arguments: [
+            ("SWITCHBOARD_HTTP_PORT", "abc", "http.port"),
+            ("SWITCHBOARD_HTTP_PORT", "70000", "http.port"),
+            ("SWITCHBOARD_DEV", "maybe", "dev"),
+            ("SWITCHBOARD_STORE_DURABILITY", "sometimes", "store.durability"),
+            ("SWITCHBOARD_LIMITS_MAX_BATCH", "0", "limits.max_batch"),
+            ("SWITCHBOARD_NAMESPACE_DEFAULT_MAILBOX_BYTES", "10", "namespace.default.mailbox_bytes"),
+        ]
+    )
+    func badValues(variable: String, value: String, key: String) {
+        #expect {
+            _ = try read(env: [variable: value])
+        } throws: { error in
+            (error as? ConfigurationError)?.key == key
+        }
+    }
+
+    @Test("docs/configuration.md documents every key")
+    func documented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let docs = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        for key in ServerConfiguration.keys {
+            #expect(docs.contains("`\(key)`"), "docs/configuration.md does not mention \(key)")
+        }
+    }
+}
