@@ -1,0 +1,18 @@
+public import SwitchboardCore
+
+extension EventDraft {
+    /// A draft for tests: `channel` and `type` must be valid names, `data` compact JSON text.
+    public static func test(
+        _ channel: String,
+        type: String = "test.event",
+        data: String = "{}",
+        key: String? = nil
+    ) throws -> EventDraft {
+        EventDraft(
+            channel: try ChannelName(channel),
+            type: try EventType(type),
+            data: data,
+            idempotencyKey: try key.map { key throws(SwitchboardError) in try EventID(callerChosen: key) }
+        )
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import SQLiteNIO
+public import SwitchboardCore
+public import SwitchboardStore
+import Synchronization
+
+/// The store implementations the conformance suites run against: `@Test(arguments: StoreBackend.allCases)`.
+///
+/// A new backend adds a case here and a branch in each `switch` of `StoreFixture`;
+/// the suites then run against it unchanged.
+public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// The embedded SQLite database (`SQLiteStorage`, `SQLiteEventLog`, `SQLiteAdminStore`).
+    case sqlite
+
+    public var description: String { rawValue }
+}
+
+/// A clock the test sets: the store stamps events with `now`, and trims are run at chosen times.
+public final class TestClock: Sendable {
+    private let current: Mutex<Timestamp>
+
+    /// Starts at `start` (2027-01-15T08:00:00Z by default).
+    public init(start: Timestamp = Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)) {
+        current = Mutex(start)
+    }
+
+    /// The time now.
+    public var now: Timestamp { current.withLock { $0 } }
+
+    /// Moves the clock forward.
+    public func advance(seconds: Int64) {
+        current.withLock { $0 = Timestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch + seconds * 1000) }
+    }
+}
+
+/// Everything a store's commit observer was handed, in the order it was handed.
+public final class CommitRecorder: Sendable {
+    private let recorded = Mutex<[[Event]]>([])
+
+    /// Makes an empty recorder.
+    public init() {}
+
+    /// One entry per observer call.
+    public var batches: [[Event]] { recorded.withLock { $0 } }
+
+    /// Every event observed, in observation order.
+    public var events: [Event] { batches.flatMap { $0 } }
+
+    /// Records one observer call.
+    public func record(_ events: [Event]) {
+        recorded.withLock { $0.append(events) }
+    }
+}
+
+/// Where a store keeps its data between opens: for SQLite a temporary directory.
+public struct StoreLocation: Sendable {
+    /// The implementation that owns the data.
+    public let backend: StoreBackend
+    fileprivate let directory: String
+
+    /// Makes a fresh, empty location, runs `body`, then deletes the data.
+    public static func withTemporary<T>(
+        _ backend: StoreBackend,
+        _ body: (StoreLocation) async throws -> T
+    ) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory.path + "/switchboard-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try await body(StoreLocation(backend: backend, directory: directory))
+    }
+}
+
+/// Settings of a test store; defaults as in production except durability (`normal`: tests need no fsync).
+public struct StoreOptions: Sendable {
+    /// How long idempotency keys are remembered, in seconds.
+    public var idempotencyWindowSeconds: Int
+    /// Most events one group commit takes.
+    public var maximumGroupEvents: Int
+    /// Commit durability.
+    public var durability: StoreConfiguration.Durability
+    /// Called with committed events after the fixture's `CommitRecorder` saw them (e.g. a `Hub`).
+    public var onCommit: @Sendable ([Event]) -> Void
+
+    /// Makes options.
+    public init(
+        idempotencyWindowSeconds: Int = 86_400,
+        maximumGroupEvents: Int = 4096,
+        durability: StoreConfiguration.Durability = .normal,
+        onCommit: @escaping @Sendable ([Event]) -> Void = { _ in }
+    ) {
+        self.idempotencyWindowSeconds = idempotencyWindowSeconds
+        self.maximumGroupEvents = maximumGroupEvents
+        self.durability = durability
+        self.onCommit = onCommit
+    }
+}
+
+/// An open store for one test: its `EventLog` and `AdminStore`, the commit observer's record, and the
+/// clock that stamps events. Services the store needs (SQLite: the group-commit writer) run for the
+/// duration of the body and are stopped, and the connections closed, when it ends.
+public struct StoreFixture: Sendable {
+    /// The implementation under test.
+    public let backend: StoreBackend
+    /// The event log.
+    public let log: any EventLog
+    /// The admin store, over the same database.
+    public let adminStore: any AdminStore
+    /// What the log's commit observer received.
+    public let commits: CommitRecorder
+    /// The clock the log stamps events with.
+    public let clock: TestClock
+    private let handle: Handle
+
+    /// What the fixture holds on to, per backend, for fault injection and shutdown.
+    private enum Handle: Sendable {
+        case sqlite(SQLiteStorage)
+    }
+
+    /// Opens a store on fresh data, runs `body`, closes it and deletes the data.
+    public static func with<T>(
+        _ backend: StoreBackend,
+        options: StoreOptions = StoreOptions(),
+        clock: TestClock = TestClock(),
+        _ body: (StoreFixture) async throws -> T
+    ) async throws -> T {
+        try await StoreLocation.withTemporary(backend) { location in
+            try await open(at: location, options: options, clock: clock, body)
+        }
+    }
+
+    /// Opens the store kept at `location` (creating it when empty), runs `body`, then closes it; the data
+    /// stays for the next `open`.
+    public static func open<T>(
+        at location: StoreLocation,
+        options: StoreOptions = StoreOptions(),
+        clock: TestClock = TestClock(),
+        _ body: (StoreFixture) async throws -> T
+    ) async throws -> T {
+        switch location.backend {
+        case .sqlite:
+            return try await openSQLite(directory: location.directory, options: options, clock: clock, body)
+        }
+    }
+
+    private static func openSQLite<T>(
+        directory: String,
+        options: StoreOptions,
+        clock: TestClock,
+        _ body: (StoreFixture) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "store-fixture")
+        logger.logLevel = .critical
+        let configuration = StoreConfiguration(
+            dataDirectory: directory,
+            durability: options.durability,
+            idempotencyWindowSeconds: options.idempotencyWindowSeconds,
+            maximumGroupEvents: options.maximumGroupEvents
+        )
+        let database = try await SQLiteStorage.open(configuration: configuration, logger: logger)
+        let commits = CommitRecorder()
+        let onCommit = options.onCommit
+        let log = SQLiteEventLog(
+            database: database,
+            configuration: configuration,
+            now: { clock.now },
+            onCommit: { events in
+                commits.record(events)
+                onCommit(events)
+            }
+        )
+        let fixture = StoreFixture(
+            backend: .sqlite,
+            log: log,
+            adminStore: SQLiteAdminStore(database: database),
+            commits: commits,
+            clock: clock,
+            handle: .sqlite(database)
+        )
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { try await database.writer.run() }
+            do {
+                let result = try await body(fixture)
+                database.writer.close()
+                try await group.waitForAll()
+                await database.close()
+                return result
+            } catch {
+                database.writer.close()
+                try? await group.waitForAll()
+                await database.close()
+                throw error
+            }
+        }
+    }
+
+    /// Makes the store fail any transaction that would store an event of `type`, so that tests can
+    /// check that a failed append leaves nothing behind.
+    public func refuseEvents(ofType type: EventType) async throws {
+        switch handle {
+        case .sqlite(let database):
+            // EventType allows only A-Z a-z 0-9 _ - . :, so it can be quoted into the statement as is.
+            try await database.writer.exclusive { connection in
+                _ = try await connection.query(
+                    """
+                    CREATE TRIGGER IF NOT EXISTS "refuse_\(type.rawValue)" BEFORE INSERT ON events
+                    WHEN NEW.type = '\(type.rawValue)'
+                    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                    """
+                )
+            }
+        }
+    }
+
+    /// Stops the store accepting writes, as at shutdown: appends after this fail.
+    public func stopWriting() {
+        switch handle {
+        case .sqlite(let database): database.writer.close()
+        }
+    }
+}
