@@ -78,7 +78,10 @@ public enum WebSocketFrameBytes {
     public static func close(code: UInt16, reason: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         var payload = allocator.buffer(capacity: 2 + reason.utf8.count)
         payload.writeInteger(code)
-        payload.writeString(String(reason.utf8.prefix(120)) ?? "")
+        // A close frame's payload is at most 125 bytes: cut the reason on a character boundary.
+        var cut = ""
+        for character in reason where cut.utf8.count + character.utf8.count <= 120 { cut.append(character) }
+        payload.writeString(cut)
         return frame(.close, payload: payload, allocator: allocator)
     }
 }

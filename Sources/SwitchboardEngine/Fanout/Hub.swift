@@ -5,11 +5,11 @@ public import SwitchboardCore
 
 /// Fans committed events out to local subscribers.
 ///
-/// Each event is encoded once (`EncodedEvent`); per batch the Hub hops once to each event loop that
-/// owns subscribers of the batch's channels, delivers every subscriber its events there, then asks
-/// each to flush once, so a subscriber's frames of one batch leave in one write and one flush.
-/// Deliveries to one subscriber happen in commit order because batches arrive in commit order and
-/// an event loop runs its tasks in order.
+/// Each event someone listens to is encoded once (`EncodedEvent`); per batch the Hub hops once to each
+/// event loop that owns subscribers of the batch's channels and delivers every subscriber its events
+/// there; each subscriber is then flushed once per loop tick (`LoopFlusher`), so its frames leave in
+/// one write and one flush however many batches the tick held. Deliveries to one subscriber happen in
+/// commit order because batches arrive in commit order and an event loop runs its tasks in order.
 public final class Hub: Sendable {
     private struct LoopSubscribers {
         let loop: any EventLoop
@@ -25,6 +25,7 @@ public final class Hub: Sendable {
         var channels: [ChannelName: ChannelEntry] = [:]
         var waiters: [ChannelName: [ChannelWaiter]] = [:]
         var subscriptionCount = 0
+        var flushers: [ObjectIdentifier: LoopFlusher] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -94,56 +95,97 @@ public final class Hub: Sendable {
     /// Delivers committed events (in commit order) to the subscribers of their channels.
     public func publish(_ events: [Event]) {
         guard !events.isEmpty else { return }
-        var byChannel: [ChannelName: [EncodedEvent]] = [:]
+        var byChannel: [ChannelName: [Event]] = [:]
         var order: [ChannelName] = []
         for event in events {
             if byChannel[event.channel] == nil { order.append(event.channel) }
-            byChannel[event.channel, default: []].append(EncodedEvent(event, allocator: allocator, deflater: deflater))
+            byChannel[event.channel, default: []].append(event)
         }
-        typealias Work = (subscribers: [any HubSubscriber], events: [EncodedEvent], channel: ChannelName)
-        var perLoop: [ObjectIdentifier: (loop: any EventLoop, work: [Work])] = [:]
+        var perLoop: [ObjectIdentifier: (loop: any EventLoop, flusher: LoopFlusher, work: [DeliveryWork])] = [:]
         var rung: [ChannelWaiter] = []
+        var live: [(ChannelName, [ObjectIdentifier: LoopSubscribers])] = []
         state.withLockedValue { state in
             for channel in order {
                 if let waiters = state.waiters.removeValue(forKey: channel) { rung += waiters }
-                guard let entry = state.channels[channel], let encoded = byChannel[channel] else { continue }
-                for (key, loop) in entry.loops {
-                    perLoop[key, default: (loop.loop, [])].work.append((loop.subscribers, encoded, channel))
+                if let entry = state.channels[channel] { live.append((channel, entry.loops)) }
+            }
+            for (_, loops) in live {
+                for (key, loop) in loops where perLoop[key] == nil {
+                    let flusher = state.flushers[key] ?? LoopFlusher(loop: loop.loop, metrics: metrics)
+                    state.flushers[key] = flusher
+                    perLoop[key] = (loop.loop, flusher, [])
                 }
             }
         }
         for waiter in rung { waiter.ring() }
-        for (_, target) in perLoop {
-            let work = target.work
-            let metrics = self.metrics
-            target.loop.execute {
-                var viaWebSocket = 0
-                var viaServerSentEvents = 0
-                for item in work {
-                    for subscriber in item.subscribers {
-                        let written = subscriber.deliver(item.events, of: item.channel)
-                        switch subscriber.transport {
-                        case .webSocket: viaWebSocket += written
-                        case .serverSentEvents: viaServerSentEvents += written
-                        }
-                    }
-                }
-                if viaWebSocket > 0 { metrics.deliveredWebSocket.increment(by: Int64(viaWebSocket)) }
-                if viaServerSentEvents > 0 {
-                    metrics.deliveredServerSentEvents.increment(by: Int64(viaServerSentEvents))
-                }
-                if work.count == 1 {
-                    for subscriber in work[0].subscribers { subscriber.flushDeliveries() }
-                } else {
-                    // A subscriber of several of the batch's channels still flushes once.
-                    var flushed = Set<ObjectIdentifier>()
-                    for item in work {
-                        for subscriber in item.subscribers where flushed.insert(ObjectIdentifier(subscriber)).inserted {
-                            subscriber.flushDeliveries()
-                        }
-                    }
-                }
+        // Encode once per event, and only events someone listens to.
+        for (channel, loops) in live {
+            guard let raw = byChannel[channel] else { continue }
+            let encoded = raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater) }
+            for (key, loop) in loops {
+                perLoop[key]?.work.append(DeliveryWork(subscribers: loop.subscribers, events: encoded, channel: channel))
             }
         }
+        for (_, target) in perLoop {
+            let work = target.work
+            let flusher = target.flusher
+            target.loop.execute { flusher.deliver(work) }
+        }
+    }
+}
+
+/// One channel's events for the subscribers of one event loop.
+struct DeliveryWork: Sendable {
+    let subscribers: [any HubSubscriber]
+    let events: [EncodedEvent]
+    let channel: ChannelName
+}
+
+/// Gathers a loop's deliveries and flushes each subscriber once per event-loop tick: the flush is a
+/// task queued behind the deliveries already waiting on the loop, so when the loop is busy, several
+/// batches leave in one write per subscriber (fewer syscalls exactly when they matter most).
+///
+/// `@unchecked Sendable`: its mutable state is touched only on `loop` (`deliver` and the flush task
+/// run there); the Hub only hands the reference to that loop.
+final class LoopFlusher: @unchecked Sendable {
+    private let loop: any EventLoop
+    private let metrics: EngineMetrics
+    private var dirty: [any HubSubscriber] = []
+    private var dirtyIdentifiers = Set<ObjectIdentifier>()
+    private var isFlushScheduled = false
+
+    init(loop: any EventLoop, metrics: EngineMetrics) {
+        self.loop = loop
+        self.metrics = metrics
+    }
+
+    func deliver(_ work: [DeliveryWork]) {
+        loop.preconditionInEventLoop()
+        var viaWebSocket = 0
+        var viaServerSentEvents = 0
+        for item in work {
+            for subscriber in item.subscribers {
+                let written = subscriber.deliver(item.events, of: item.channel)
+                guard written > 0 else { continue }
+                switch subscriber.transport {
+                case .webSocket: viaWebSocket += written
+                case .serverSentEvents: viaServerSentEvents += written
+                }
+                if dirtyIdentifiers.insert(ObjectIdentifier(subscriber)).inserted { dirty.append(subscriber) }
+            }
+        }
+        if viaWebSocket > 0 { metrics.deliveredWebSocket.increment(by: Int64(viaWebSocket)) }
+        if viaServerSentEvents > 0 { metrics.deliveredServerSentEvents.increment(by: Int64(viaServerSentEvents)) }
+        guard !dirty.isEmpty, !isFlushScheduled else { return }
+        isFlushScheduled = true
+        loop.execute { self.flush() }
+    }
+
+    private func flush() {
+        let subscribers = dirty
+        dirty.removeAll(keepingCapacity: true)
+        dirtyIdentifiers.removeAll(keepingCapacity: true)
+        isFlushScheduled = false
+        for subscriber in subscribers { subscriber.flushDeliveries() }
     }
 }

@@ -13,7 +13,7 @@ public protocol HubSubscriber: AnyObject, Sendable {
     /// Newly committed events of `channel`, in offset order. Write them, but do not flush; return how
     /// many were written (the Hub counts them, once per batch and event loop).
     func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int
-    /// Called once after each batch of deliveries: flush what was written.
+    /// Called once per event-loop tick after deliveries that wrote something: flush what was written.
     func flushDeliveries()
 }
 

@@ -170,8 +170,9 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         comment.writeStaticString(": connected\n\n")
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
         let ping = transports.serverSentEventsPing
-        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: ping, delay: ping) { [weak self] _ in
-            self?.writePing()
+        // Strong capture, cancelled in stop() (see WebSocketConnection's heartbeat).
+        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: ping, delay: ping) { _ in
+            self.writePing()
         }
     }
 

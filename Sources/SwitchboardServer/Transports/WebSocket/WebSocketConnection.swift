@@ -145,9 +145,10 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
 
     private func startHeartbeat(context: ChannelHandlerContext) {
         let interval = settings.heartbeat
-        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
-            [weak self] _ in
-            guard let self, let context = self.context else { return }
+        // A strong capture (a weak one would put every retain of this object on the slow path); the
+        // task is cancelled in tearDown, which breaks the cycle.
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            guard let context = self.context else { return }
             if NIODeadline.now() - self.lastHeard > interval * 2 {
                 // No pong (or anything) for two intervals: the peer is gone.
                 context.close(promise: nil)
