@@ -71,7 +71,8 @@ public enum SwitchboardApplication {
             authenticator: authenticator,
             heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
             serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
-            maximumFrameBytes: 1 << 20
+            maximumFrameBytes: 1 << 20,
+            webSocketNoDelay: configuration.webSocketNoDelay
         )
         let writer = engine.services
         let startupFailure = NIOLockedValueBox<(any Error)?>(nil)

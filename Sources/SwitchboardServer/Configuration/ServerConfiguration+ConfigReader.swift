@@ -12,7 +12,7 @@ extension ServerConfiguration {
     /// Every key read, as written in the documentation (namespace keys after `namespace.<name>.`).
     public static let keys = [
         "http.host", "http.port", "data.dir", "dev", "store.durability", "store.idempotency_window_seconds",
-        "websocket.heartbeat_seconds", "sse.ping_seconds", "metrics.require_key", "limits.max_data_bytes",
+        "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "metrics.require_key", "limits.max_data_bytes",
         "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",
         "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
         "mailbox_events",
@@ -28,6 +28,7 @@ extension ServerConfiguration {
     /// - `store.durability` (`full` or `normal`, `full`)
     /// - `store.idempotency_window_seconds` (int, `86400`)
     /// - `websocket.heartbeat_seconds` (int, `25`)
+    /// - `websocket.tcp_nodelay` (bool, `false`)
     /// - `sse.ping_seconds` (int, `15`)
     /// - `metrics.require_key` (bool, `false`)
     /// - `limits.max_data_bytes` (int, `65536`), `limits.max_batch` (int, `1000`),
@@ -43,6 +44,7 @@ extension ServerConfiguration {
         host = reader.string(forKey: "http.host", default: defaults.host)
         port = try Self.ranged(reader, "http.port", default: defaults.port, 0...65535)
         heartbeatSeconds = try Self.ranged(reader, "websocket.heartbeat_seconds", default: 25, 1...3600)
+        webSocketNoDelay = try Self.flag(reader, "websocket.tcp_nodelay", default: false)
         serverSentEventsPingSeconds = try Self.ranged(reader, "sse.ping_seconds", default: 15, 1...3600)
         metricsRequireKey = try Self.flag(reader, "metrics.require_key", default: false)
 

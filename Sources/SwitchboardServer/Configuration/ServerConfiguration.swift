@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port: Int
     /// WebSocket heartbeat interval in seconds (the server pings; two missed pongs close).
     public var heartbeatSeconds: Int
+    /// TCP_NODELAY on WebSocket connections. Off by default: frames of one tick already leave in one
+    /// write, and under load the kernel then coalesces a subscriber's frames into fewer segments.
+    public var webSocketNoDelay: Bool
     /// SSE keep-alive comment interval in seconds.
     public var serverSentEventsPingSeconds: Int
     /// Whether `/metrics` needs an API key.
@@ -27,6 +30,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         heartbeatSeconds: Int = 25,
+        webSocketNoDelay: Bool = false,
         serverSentEventsPingSeconds: Int = 15,
         metricsRequireKey: Bool = false,
         engine: EngineConfiguration = EngineConfiguration(
@@ -36,6 +40,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.host = host
         self.port = port
         self.heartbeatSeconds = heartbeatSeconds
+        self.webSocketNoDelay = webSocketNoDelay
         self.serverSentEventsPingSeconds = serverSentEventsPingSeconds
         self.metricsRequireKey = metricsRequireKey
         self.engine = engine

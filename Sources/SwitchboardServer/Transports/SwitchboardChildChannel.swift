@@ -57,6 +57,11 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                         let operations = channel.pipeline.syncOperations
                         // Frames are written as ready-made bytes through a writer next to the socket.
                         try operations.addHandler(RawFrameWriter(), position: .first)
+                        if !transports.webSocketNoDelay {
+                            // Let the kernel coalesce a subscriber's small frames while earlier ones are
+                            // unacknowledged (Nagle): under load, fewer and larger segments.
+                            try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 0)
+                        }
                         let uri = URI(head.uri)
                         let credential =
                             uri.queryParameters["token"].map(String.init)

@@ -16,6 +16,8 @@ struct TransportSettings: Sendable {
     let heartbeat: TimeAmount
     let serverSentEventsPing: TimeAmount
     let maximumFrameBytes: Int
+    /// TCP_NODELAY on upgraded WebSocket connections.
+    let webSocketNoDelay: Bool
 
     func webSocketSettings(credential: String?, deflate: PerMessageDeflate?, logger: Logger)
         -> WebSocketConnection.Settings

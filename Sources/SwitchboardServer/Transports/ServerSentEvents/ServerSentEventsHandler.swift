@@ -302,8 +302,12 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         guard unflushedEvents > 0, let context else { return }
         unflushedEvents = 0
         context.flush()
+        outbound.closeBatch()
+        guard !context.channel.isWritable || policy.mailboxBytes < 64 * 1024
+            || outbound.shouldMeasure(eventLimit: policy.mailboxEvents)
+        else { return }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        let pendingEvents = outbound.flushed(buffered: buffered)
+        let pendingEvents = outbound.confirm(buffered: buffered)
         if buffered > policy.mailboxBytes || pendingEvents > policy.mailboxEvents {
             engine.metrics.slowConsumersClosed.increment()
             finish()

@@ -16,6 +16,8 @@ import SwitchboardStore
 /// delivered offset sends the subscription back to the log, so gaps are impossible.
 extension WebSocketConnection {
     static let catchUpPageSize = 500
+    /// NIO's default high watermark for a channel's write buffer.
+    static let writeBufferHighWatermark = 64 * 1024
 
     func subscribe(_ channel: ChannelName, since: Int64?, ref: JSONValue?) {
         do {
@@ -126,7 +128,8 @@ extension WebSocketConnection {
     var transport: DeliveryTransport { .webSocket }
 
     func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int {
-        guard var subscription = subscriptions[channel], !isClosing else { return 0 }
+        guard !isClosing, let index = subscriptions.index(forKey: channel) else { return 0 }
+        var subscription = subscriptions.values[index]
         var written = 0
         for encoded in events {
             let offset = encoded.offset
@@ -138,9 +141,11 @@ extension WebSocketConnection {
             if offset != subscription.delivered + 1 {
                 subscription.isCatchingUp = true
                 subscription.liveHighWater = max(subscription.liveHighWater, events.last?.offset ?? offset)
-                subscriptions[channel] = subscription
+                subscriptions.values[index] = subscription
+                // continueCatchUp updates the stored subscription itself.
                 continueCatchUp(channel)
-                break
+                outbound.eventsInBatch += written
+                return written
             }
             if settings.deflate != nil, let allocator = context?.channel.allocator,
                 let compressed = encoded.deflatedWebSocketFrame.frame(allocator: allocator)
@@ -152,7 +157,7 @@ extension WebSocketConnection {
             subscription.delivered = offset
             written += 1
         }
-        if subscriptions[channel] != nil { subscriptions[channel] = subscription }
+        subscriptions.values[index] = subscription
         outbound.eventsInBatch += written
         return written
     }
@@ -173,8 +178,15 @@ extension WebSocketConnection {
     /// up the connection is paced by writability instead, so only live overflow counts.
     private func checkFlowControl(whileCatchingUp: Bool) {
         guard let context else { return }
+        outbound.closeBatch()
+        // Writable means less than the high watermark (64 KiB) is buffered: within any byte limit
+        // that large, so only the event count can be near its limit, and the account knows when.
+        let mustMeasure =
+            whileCatchingUp || !context.channel.isWritable || mailbox.bytes < Self.writeBufferHighWatermark
+            || outbound.shouldMeasure(eventLimit: mailbox.events)
+        guard mustMeasure else { return }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        let pendingEvents = outbound.flushed(buffered: buffered)
+        let pendingEvents = outbound.confirm(buffered: buffered)
         guard !whileCatchingUp else { return }
         if buffered > mailbox.bytes || pendingEvents > mailbox.events {
             engine.metrics.slowConsumersClosed.increment()
