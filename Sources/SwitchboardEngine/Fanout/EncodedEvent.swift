@@ -33,6 +33,35 @@ public struct EncodedEvent: Sendable {
     public var offset: Int64 { event.offset }
 }
 
+/// Consecutive events of one channel from one commit, encoded once, with their WebSocket frames also
+/// joined into one buffer so that a subscriber that is in step takes the whole batch in one write.
+public struct EncodedBatch: Sendable {
+    /// The events, in offset order.
+    public let events: [EncodedEvent]
+    /// Every event's WebSocket frame back to back (the single frame when there is one event).
+    public let joinedWebSocketFrames: ByteBuffer
+
+    /// Joins `events`' frames (once, for every subscriber).
+    public init(_ events: [EncodedEvent], allocator: ByteBufferAllocator) {
+        self.events = events
+        if events.count == 1 {
+            joinedWebSocketFrames = events[0].webSocketFrame
+        } else {
+            var joined = allocator.buffer(capacity: events.reduce(0) { $0 + $1.webSocketFrame.readableBytes })
+            for event in events {
+                var frame = event.webSocketFrame
+                joined.writeBuffer(&frame)
+            }
+            joinedWebSocketFrames = joined
+        }
+    }
+
+    /// The first offset.
+    public var firstOffset: Int64 { events.first?.offset ?? 0 }
+    /// The last offset.
+    public var lastOffset: Int64 { events.last?.offset ?? 0 }
+}
+
 /// Writes server-to-client WebSocket frames (RFC 6455 §5.2: never masked).
 public enum WebSocketFrameBytes {
     /// The opcodes the server sends.

@@ -121,7 +121,7 @@ public final class Hub: Sendable {
         // Encode once per event, and only events someone listens to.
         for (channel, loops) in live {
             guard let raw = byChannel[channel] else { continue }
-            let encoded = raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater) }
+            let encoded = EncodedBatch(raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater) }, allocator: allocator)
             for (key, loop) in loops {
                 perLoop[key]?.work.append(DeliveryWork(subscribers: loop.subscribers, events: encoded, channel: channel))
             }
@@ -137,7 +137,7 @@ public final class Hub: Sendable {
 /// One channel's events for the subscribers of one event loop.
 struct DeliveryWork: Sendable {
     let subscribers: [any HubSubscriber]
-    let events: [EncodedEvent]
+    let events: EncodedBatch
     let channel: ChannelName
 }
 

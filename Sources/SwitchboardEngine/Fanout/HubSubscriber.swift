@@ -12,7 +12,7 @@ public protocol HubSubscriber: AnyObject, Sendable {
     var transport: DeliveryTransport { get }
     /// Newly committed events of `channel`, in offset order. Write them, but do not flush; return how
     /// many were written (the Hub counts them, once per batch and event loop).
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int
+    func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int
     /// Called once per event-loop tick after deliveries that wrote something: flush what was written.
     func flushDeliveries()
 }

@@ -34,7 +34,8 @@ final class RecordingSubscriber: HubSubscriber {
 
     var transport: DeliveryTransport { .webSocket }
 
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int {
+    func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int {
+        let events = batch.events
         let onLoop = eventLoop.inEventLoop
         record.withLock {
             $0.calls.append(.deliver(channel, offsets: events.map(\.offset)))

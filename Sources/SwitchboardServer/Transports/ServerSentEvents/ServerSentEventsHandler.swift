@@ -257,7 +257,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
 
     var transport: DeliveryTransport { .serverSentEvents }
 
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int {
+    func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int {
+        let events = batch.events
         switch state {
         case .starting:
             buffered += events

@@ -127,9 +127,17 @@ extension WebSocketConnection {
 
     var transport: DeliveryTransport { .webSocket }
 
-    func deliver(_ events: [EncodedEvent], of channel: ChannelName) -> Int {
+    func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int {
         guard !isClosing, let index = subscriptions.index(forKey: channel) else { return 0 }
         var subscription = subscriptions.values[index]
+        if !subscription.isCatchingUp, settings.deflate == nil, batch.firstOffset == subscription.delivered + 1 {
+            // In step: the whole batch in one write of the buffer every such subscriber shares.
+            writeRaw(batch.joinedWebSocketFrames)
+            subscriptions.values[index].delivered = batch.lastOffset
+            outbound.eventsInBatch += batch.events.count
+            return batch.events.count
+        }
+        let events = batch.events
         var written = 0
         for encoded in events {
             let offset = encoded.offset
