@@ -31,7 +31,7 @@ swift test --skip-build 2>&1 | tee .build/swift-test.log | grep -E '^(✔|✘|�
 swift_status=${PIPESTATUS[0]}
 
 log "interop tests"
-SWITCHBOARD_BIN=.build/debug/switchboard bash scripts/run-interop.sh -q
+SWITCHBOARD_BIN=.build/debug/switchboard bash scripts/run-interop.sh
 interop_status=$?
 
 log "summary"

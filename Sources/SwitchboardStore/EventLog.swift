@@ -8,9 +8,10 @@ public import SwitchboardCore
 /// - Offsets are assigned inside the committing transaction, per channel, 1, 2, 3, … without gaps,
 ///   in commit order. Calls may share one transaction and one fsync (group commit).
 /// - `append` returns only after the commit is durable under the configured durability.
-/// - A draft whose idempotency key was stored within the idempotency window is not stored again;
-///   its receipt is the original event's, marked `wasReplayed`. The same key twice in one call
-///   stores one event.
+/// - A draft whose idempotency key was stored within the idempotency window (or whose event is still
+///   retained) is not stored again; its receipt is the original event's, marked `wasReplayed`. The
+///   same key twice in one call stores one event. A key that belongs to an event on another channel
+///   fails the call with `SwitchboardError(.conflict)`, without affecting other calls.
 /// - Committed events are handed to the commit observer in commit order, before `append` returns.
 /// - Reads never block on appends; they see only committed events.
 public protocol EventLog: Sendable {

@@ -68,9 +68,21 @@ struct SwitchboardClientTests {
     @Test("publish returns the new event's id and offset")
     func publish() async throws {
         try await TestServer.with(configure: { $0.engine.isDevelopmentMode = true }) { server in
-            let client = SwitchboardClient(baseURL: server.baseURL, credential: nil, logger: Logger(label: "client-test"))
-            let first = try await client.publish(channel: ChannelName("chat:1"), type: EventType("message"), data: .string("hi"))
-            let second = try await client.publish(channel: ChannelName("chat:1"), type: EventType("message"), data: .null)
+            let client = SwitchboardClient(
+                baseURL: server.baseURL,
+                credential: nil,
+                logger: Logger(label: "client-test")
+            )
+            let first = try await client.publish(
+                channel: ChannelName("chat:1"),
+                type: EventType("message"),
+                data: .string("hi")
+            )
+            let second = try await client.publish(
+                channel: ChannelName("chat:1"),
+                type: EventType("message"),
+                data: .null
+            )
             #expect(first.offset == 1)
             #expect(second.offset == 2)
             #expect(first.id.hasPrefix("evt_"))
@@ -80,7 +92,11 @@ struct SwitchboardClientTests {
     @Test("A forbidden subscription ends follow with an error instead of reconnecting forever")
     func forbiddenFollowFails() async throws {
         try await TestServer.with { server in
-            let client = SwitchboardClient(baseURL: server.baseURL, credential: nil, logger: Logger(label: "client-test"))
+            let client = SwitchboardClient(
+                baseURL: server.baseURL,
+                credential: nil,
+                logger: Logger(label: "client-test")
+            )
             await #expect(throws: ClientError.self) {
                 try await client.follow(channels: [ChannelName("private")]) { _ in }
             }

@@ -217,6 +217,27 @@ struct EventLogConformanceTests {
         }
     }
 
+    @Test(
+        "A key that belongs to an event on another channel fails only its own call, storing nothing",
+        arguments: StoreBackend.allCases
+    )
+    func keyOnAnotherChannelConflicts(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            _ = try await store.log.append([try EventDraft.test("orders", data: "1", key: "k-1")])
+            let log = store.log
+            let clashing = [try EventDraft.test("chat", data: "2"), try EventDraft.test("chat", data: "3", key: "k-1")]
+            let clash = Task { try await log.append(clashing) }
+            let innocent = Task { try await log.append([try EventDraft.test("chat", data: "4")]) }
+            await #expect {
+                _ = try await clash.value
+            } throws: { error in
+                (error as? SwitchboardError)?.code == .conflict
+            }
+            #expect(try await innocent.value.receipts.map(\.offset) == [1])
+            #expect(try await readAll(store.log, try ChannelName("chat")).map(\.data) == ["4"])
+        }
+    }
+
     @Test("The same idempotency key twice in one batch stores one event", arguments: StoreBackend.allCases)
     func sameKeyTwiceInOneBatch(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in

@@ -146,4 +146,3 @@ private final class SSEReader: ChannelInboundHandler {
         inbox.finish()
     }
 }
-

@@ -192,4 +192,3 @@ private final class FrameReader: ChannelInboundHandler, RemovableChannelHandler 
         inbox.finish()
     }
 }
-

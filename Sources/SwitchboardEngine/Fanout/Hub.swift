@@ -121,9 +121,14 @@ public final class Hub: Sendable {
         // Encode once per event, and only events someone listens to.
         for (channel, loops) in live {
             guard let raw = byChannel[channel] else { continue }
-            let encoded = EncodedBatch(raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater) }, allocator: allocator)
+            let encoded = EncodedBatch(
+                raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater) },
+                allocator: allocator
+            )
             for (key, loop) in loops {
-                perLoop[key]?.work.append(DeliveryWork(subscribers: loop.subscribers, events: encoded, channel: channel))
+                perLoop[key]?.work.append(
+                    DeliveryWork(subscribers: loop.subscribers, events: encoded, channel: channel)
+                )
             }
         }
         for (_, target) in perLoop {

@@ -21,6 +21,8 @@ public struct Publisher: Sendable {
         let outcome: AppendOutcome
         do {
             outcome = try await log.append(drafts)
+        } catch let refusal as SwitchboardError {
+            throw refusal
         } catch {
             throw SwitchboardError(.unavailable, "the event log could not commit; retry with the same Idempotency-Key")
         }

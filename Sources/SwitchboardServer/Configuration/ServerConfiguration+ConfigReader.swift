@@ -12,7 +12,8 @@ extension ServerConfiguration {
     /// Every key read, as written in the documentation (namespace keys after `namespace.<name>.`).
     public static let keys = [
         "http.host", "http.port", "data.dir", "dev", "store.durability", "store.idempotency_window_seconds",
-        "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "metrics.require_key", "limits.max_data_bytes",
+        "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "metrics.require_key",
+        "limits.max_data_bytes",
         "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",
         "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
         "mailbox_events",

@@ -117,7 +117,8 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
         var index = 0
         while index < input.count {
             if input[index] == UInt8(ascii: "%") {
-                guard index + 2 < input.count, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+                guard index + 2 < input.count, let high = hexValue(input[index + 1]),
+                    let low = hexValue(input[index + 2])
                 else { return nil }
                 output.append(high << 4 | low)
                 index += 3

@@ -28,9 +28,9 @@ struct SQLiteAppender: Sendable {
     mutating func commit(_ group: [PendingAppend], on connection: SQLiteConnection, logger: Logger) async {
         do {
             let outcomes = try await transact(group, on: connection)
-            onCommit(outcomes.flatMap(\.appended))
+            onCommit(outcomes.flatMap { (try? $0.get())?.appended ?? [] })
             for (pending, outcome) in zip(group, outcomes) {
-                pending.continuation.resume(returning: outcome)
+                pending.continuation.resume(with: outcome)
             }
         } catch {
             _ = try? await connection.query("ROLLBACK")
@@ -42,7 +42,7 @@ struct SQLiteAppender: Sendable {
     }
 
     private mutating func transact(_ group: [PendingAppend], on connection: SQLiteConnection) async throws
-        -> [AppendOutcome]
+        -> [Result<AppendOutcome, any Error>]
     {
         let time = now()
         let keys = Set(group.flatMap { $0.drafts.compactMap(\.idempotencyKey) })
@@ -53,10 +53,28 @@ struct SQLiteAppender: Sendable {
         var newHeads = heads
         var seenInGroup: [EventID: AppendReceipt] = [:]
         var rng = SystemRandomNumberGenerator()
-        var outcomes: [AppendOutcome] = []
+        var outcomes: [Result<AppendOutcome, any Error>] = []
         var eventRows: [SQLiteData] = []
         var keyRows: [SQLiteData] = []
         for pending in group {
+            // A key already used for an event on another channel: refuse this call alone, so that a
+            // publish is never silently answered with another channel's event.
+            if let clash = pending.drafts.first(where: { draft in
+                guard let key = draft.idempotencyKey, let earlier = existing[key] ?? seenInGroup[key] else {
+                    return false
+                }
+                return earlier.channel != draft.channel
+            }), let key = clash.idempotencyKey {
+                outcomes.append(
+                    .failure(
+                        SwitchboardError(
+                            .conflict,
+                            "the id or Idempotency-Key \(JSONWriter.quoted(key.rawValue)) belongs to an event on another channel"
+                        )
+                    )
+                )
+                continue
+            }
             var receipts: [AppendReceipt] = []
             var appended: [Event] = []
             for draft in pending.drafts {
@@ -97,7 +115,7 @@ struct SQLiteAppender: Sendable {
                 receipts.append(receipt)
                 appended.append(event)
             }
-            outcomes.append(AppendOutcome(receipts: receipts, appended: appended))
+            outcomes.append(.success(AppendOutcome(receipts: receipts, appended: appended)))
         }
         try await insertRows(
             "INSERT INTO events (channel, \"offset\", id, type, time_ms, data) VALUES ",

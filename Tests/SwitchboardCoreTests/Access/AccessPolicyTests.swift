@@ -45,7 +45,10 @@ struct AccessPolicyTests {
     @Test("Reading a private channel without credentials is unauthorized")
     func anonymousReadIsUnauthorized() throws {
         let orders = try channel("orders")
-        #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(.anonymous, to: orders) } == .unauthorized)
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeSubscribe(.anonymous, to: orders) }
+                == .unauthorized
+        )
     }
 
     @Test("Credentials whose patterns do not cover a channel are forbidden from reading it")
@@ -53,16 +56,24 @@ struct AccessPolicyTests {
         let principal = try key("subscribe:chat:*")
         let orders = try channel("orders")
         let chat = try channel("chat:1")
-        #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(principal, to: orders) } == .forbidden)
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeSubscribe(principal, to: orders) } == .forbidden
+        )
         #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(principal, to: chat) } == nil)
     }
 
     @Test("A token's subscribe patterns allow reading the channels they match")
     func tokenPatternsAllowReading() throws {
-        let user = Principal(user: "u1", subscribePatterns: [try NamePattern("orders"), try NamePattern("$presence:chat:*")])
+        let user = Principal(
+            user: "u1",
+            subscribePatterns: [try NamePattern("orders"), try NamePattern("$presence:chat:*")]
+        )
         for name in ["orders", "$presence:chat:1"] {
             let target = try channel(name)
-            #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(user, to: target) } == nil, "\(name)")
+            #expect(
+                code { () throws(SwitchboardError) in try policy.authorizeSubscribe(user, to: target) } == nil,
+                "\(name)"
+            )
         }
         let other = try channel("orders2")
         #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(user, to: other) } == .forbidden)
@@ -73,7 +84,10 @@ struct AccessPolicyTests {
         for name in ["orders", "$system", "$presence:chat:1"] {
             let target = try channel(name)
             #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(admin, to: target) } == nil)
-            #expect(code { () throws(SwitchboardError) in try development.authorizeSubscribe(.anonymous, to: target) } == nil)
+            #expect(
+                code { () throws(SwitchboardError) in try development.authorizeSubscribe(.anonymous, to: target) }
+                    == nil
+            )
         }
     }
 
@@ -93,7 +107,10 @@ struct AccessPolicyTests {
     func anonymousAPIPublishIsUnauthorized() throws {
         for name in ["orders", "news:today", "lobby:1"] {
             let target = try channel(name)
-            #expect(code { () throws(SwitchboardError) in try policy.authorizeAPIPublish(.anonymous, to: target) } == .unauthorized)
+            #expect(
+                code { () throws(SwitchboardError) in try policy.authorizeAPIPublish(.anonymous, to: target) }
+                    == .unauthorized
+            )
         }
     }
 
@@ -102,19 +119,38 @@ struct AccessPolicyTests {
         let wildcard = try key("publish:*")
         for name in ["$system", "$presence:chat:1"] {
             let target = try channel(name)
-            #expect(code { () throws(SwitchboardError) in try policy.authorizeAPIPublish(admin, to: target) } == .forbidden)
-            #expect(code { () throws(SwitchboardError) in try policy.authorizeAPIPublish(wildcard, to: target) } == .forbidden)
-            #expect(code { () throws(SwitchboardError) in try development.authorizeAPIPublish(.anonymous, to: target) } == .forbidden)
-            #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(admin, to: target) } == .forbidden)
-            #expect(code { () throws(SwitchboardError) in try development.authorizeClientPublish(.anonymous, to: target) } == .forbidden)
+            #expect(
+                code { () throws(SwitchboardError) in try policy.authorizeAPIPublish(admin, to: target) } == .forbidden
+            )
+            #expect(
+                code { () throws(SwitchboardError) in try policy.authorizeAPIPublish(wildcard, to: target) }
+                    == .forbidden
+            )
+            #expect(
+                code { () throws(SwitchboardError) in try development.authorizeAPIPublish(.anonymous, to: target) }
+                    == .forbidden
+            )
+            #expect(
+                code { () throws(SwitchboardError) in try policy.authorizeClientPublish(admin, to: target) }
+                    == .forbidden
+            )
+            #expect(
+                code { () throws(SwitchboardError) in try development.authorizeClientPublish(.anonymous, to: target) }
+                    == .forbidden
+            )
         }
     }
 
     @Test("Development mode lets anyone publish to ordinary channels")
     func developmentPublish() throws {
         let orders = try channel("orders")
-        #expect(code { () throws(SwitchboardError) in try development.authorizeAPIPublish(.anonymous, to: orders) } == nil)
-        #expect(code { () throws(SwitchboardError) in try development.authorizeClientPublish(.anonymous, to: orders) } == nil)
+        #expect(
+            code { () throws(SwitchboardError) in try development.authorizeAPIPublish(.anonymous, to: orders) } == nil
+        )
+        #expect(
+            code { () throws(SwitchboardError) in try development.authorizeClientPublish(.anonymous, to: orders) }
+                == nil
+        )
     }
 
     // MARK: Publishing from real-time clients
@@ -126,8 +162,12 @@ struct AccessPolicyTests {
         let orders = try channel("orders")
         let lobby = try channel("lobby:1")
         #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(user, to: chat) } == nil)
-        #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(user, to: orders) } == .forbidden)
-        #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(user, to: lobby) } == .forbidden)
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeClientPublish(user, to: orders) } == .forbidden
+        )
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeClientPublish(user, to: lobby) } == .forbidden
+        )
     }
 
     @Test("An anonymous client may publish only in a public namespace that allows client publishing")
@@ -136,7 +176,10 @@ struct AccessPolicyTests {
         let news = try channel("news:today")
         let chat = try channel("chat:1")
         #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(.anonymous, to: lobby) } == nil)
-        #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(.anonymous, to: news) } == .forbidden)
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeClientPublish(.anonymous, to: news) }
+                == .forbidden
+        )
         #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(.anonymous, to: chat) } != nil)
     }
 }

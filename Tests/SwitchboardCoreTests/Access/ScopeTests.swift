@@ -21,7 +21,9 @@ struct ScopeTests {
 
     @Test(
         "Anything else is refused as bad_request",
-        arguments: ["", "Admin", "admin:", "read:orders", "publish", "publish:", "subscribe:", "publish:a*b", "publish orders"]
+        arguments: [
+            "", "Admin", "admin:", "read:orders", "publish", "publish:", "subscribe:", "publish:a*b", "publish orders",
+        ]
     )
     func refusesOthers(text: String) {
         let error = #expect(throws: SwitchboardError.self) { try Scope(text) }
@@ -30,7 +32,9 @@ struct ScopeTests {
 
     @Test("A key's principal collects its scopes")
     func principalFromScopes() throws {
-        let principal = Principal(scopes: [try Scope("publish:orders"), try Scope("subscribe:chat:*"), try Scope("publish:billing")])
+        let principal = Principal(scopes: [
+            try Scope("publish:orders"), try Scope("subscribe:chat:*"), try Scope("publish:billing"),
+        ])
         #expect(!principal.isAdmin)
         #expect(!principal.isAnonymous)
         #expect(principal.user == nil)

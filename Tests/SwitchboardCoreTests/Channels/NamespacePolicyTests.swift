@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Namespace policies")
 struct NamespacePolicyTests {
-    @Test("By default a namespace is private, refuses client publishing and bounds each connection at 4 MiB or 10,000 events")
+    @Test(
+        "By default a namespace is private, refuses client publishing and bounds each connection at 4 MiB or 10,000 events"
+    )
     func defaultsFollowProtocol() {
         let policy = NamespacePolicy()
         #expect(!policy.isPublic)

@@ -43,7 +43,10 @@ struct CursorSetTests {
         #expect(error?.code == .badRequest)
     }
 
-    @Test("A cursor naming an invalid channel is refused as invalid_channel", arguments: ["@5", "bad name@1", "a@b@1", "café@1", "orders@1;chat@2"])
+    @Test(
+        "A cursor naming an invalid channel is refused as invalid_channel",
+        arguments: ["@5", "bad name@1", "a@b@1", "café@1", "orders@1;chat@2"]
+    )
     func refusesInvalidChannel(text: String) {
         let error = #expect(throws: SwitchboardError.self) { try CursorSet(parsing: text) }
         #expect(error?.code == .invalidChannel)

@@ -51,8 +51,10 @@ struct EventDraftTests {
 
     @Test(
         "A batch item without a valid channel is refused as invalid_channel",
-        arguments: [#"{"type":"t","data":1}"#, #"{"channel":7,"type":"t","data":1}"#, #"{"channel":"a b","type":"t","data":1}"#,
-            #"{"channel":"","type":"t","data":1}"#]
+        arguments: [
+            #"{"type":"t","data":1}"#, #"{"channel":7,"type":"t","data":1}"#, #"{"channel":"a b","type":"t","data":1}"#,
+            #"{"channel":"","type":"t","data":1}"#,
+        ]
     )
     func refusesBatchItemWithoutChannel(body: String) {
         #expect(refusal(body, channel: nil)?.code == .invalidChannel)
@@ -60,8 +62,10 @@ struct EventDraftTests {
 
     @Test(
         "A missing, non-string or malformed type is refused as invalid_type",
-        arguments: [#"{"data":1}"#, #"{"type":1,"data":1}"#, #"{"type":null,"data":1}"#, #"{"type":"","data":1}"#,
-            #"{"type":"a=b","data":1}"#, #"{"type":"order created","data":1}"#]
+        arguments: [
+            #"{"data":1}"#, #"{"type":1,"data":1}"#, #"{"type":null,"data":1}"#, #"{"type":"","data":1}"#,
+            #"{"type":"a=b","data":1}"#, #"{"type":"order created","data":1}"#,
+        ]
     )
     func refusesBadType(body: String) {
         #expect(refusal(body)?.code == .invalidType)

@@ -6,8 +6,10 @@ import Testing
 struct EventIDTests {
     @Test(
         "A caller-chosen id is 1 to 200 printable ASCII characters",
-        arguments: ["k", "order-42", "7f3c2a9e-1b2d-4c5e-8f90-123456789abc", #"a"b\c{}"#, "~!@#$%^&*()",
-            String(repeating: "k", count: 200)]
+        arguments: [
+            "k", "order-42", "7f3c2a9e-1b2d-4c5e-8f90-123456789abc", #"a"b\c{}"#, "~!@#$%^&*()",
+            String(repeating: "k", count: 200),
+        ]
     )
     func acceptsCallerChosenIDs(id: String) throws {
         #expect(try EventID(callerChosen: id).rawValue == id)

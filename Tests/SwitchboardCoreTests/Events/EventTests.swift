@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Events in canonical form")
 struct EventTests {
-    private func makeEvent(id: String = "evt_3kTMd9fGx2", data: String = #"{"total":12.5,"items":[1,2]}"#) throws -> Event {
+    private func makeEvent(id: String = "evt_3kTMd9fGx2", data: String = #"{"total":12.5,"items":[1,2]}"#) throws
+        -> Event
+    {
         Event(
             id: EventID(stored: id),
             channel: try ChannelName("orders"),
@@ -28,7 +30,10 @@ struct EventTests {
         #expect(parsed["data"] == .object([("total", .double(12.5)), ("items", .array([.int(1), .int(2)]))]))
     }
 
-    @Test("Any JSON value can be an event's data", arguments: ["null", "true", "7", "-1.5", #""text""#, "[]", #"[1,"a",{}]"#, "{}"])
+    @Test(
+        "Any JSON value can be an event's data",
+        arguments: ["null", "true", "7", "-1.5", #""text""#, "[]", #"[1,"a",{}]"#, "{}"]
+    )
     func carriesAnyData(data: String) throws {
         let parsed = try JSONValue.parsing(try makeEvent(data: data).canonicalJSON)
         #expect(parsed["data"] == (try JSONParser.parse(data)))
@@ -38,8 +43,12 @@ struct EventTests {
     func escapesCallerChosenID() throws {
         let id = try EventID(callerChosen: #"order"7\x"#)
         let event = Event(
-            id: id, channel: try ChannelName("orders"), offset: 1, type: try EventType("t"),
-            time: Timestamp(millisecondsSinceEpoch: 0), data: "null"
+            id: id,
+            channel: try ChannelName("orders"),
+            offset: 1,
+            type: try EventType("t"),
+            time: Timestamp(millisecondsSinceEpoch: 0),
+            data: "null"
         )
         #expect(try JSONValue.parsing(event.canonicalJSON)["id"] == .string(#"order"7\x"#))
         #expect(try JSONValue.parsing(event.receiptJSON)["id"] == .string(#"order"7\x"#))

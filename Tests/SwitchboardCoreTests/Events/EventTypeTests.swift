@@ -15,8 +15,10 @@ struct EventTypeTests {
 
     @Test(
         "Types outside the grammar are refused as invalid_type; unlike channels, = is not allowed",
-        arguments: ["", "a=b", "=", "order created", "a@b", "a,b", "a/b", "order.*", "$system", "é", "a\n",
-            String(repeating: "t", count: 201)]
+        arguments: [
+            "", "a=b", "=", "order created", "a@b", "a,b", "a/b", "order.*", "$system", "é", "a\n",
+            String(repeating: "t", count: 201),
+        ]
     )
     func refusesInvalidTypes(type: String) {
         let error = #expect(throws: SwitchboardError.self) { try EventType(type) }

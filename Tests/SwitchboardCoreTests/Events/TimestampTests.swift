@@ -74,7 +74,9 @@ struct TimestampTests {
 
     @Test("The last day of every month is accepted")
     func acceptsLastDayOfEachMonth() {
-        let lastDays = ["01-31", "02-28", "03-31", "04-30", "05-31", "06-30", "07-31", "08-31", "09-30", "10-31", "11-30", "12-31"]
+        let lastDays = [
+            "01-31", "02-28", "03-31", "04-30", "05-31", "06-30", "07-31", "08-31", "09-30", "10-31", "11-30", "12-31",
+        ]
         for monthDay in lastDays {
             #expect(Timestamp(rfc3339: "2026-\(monthDay)T12:00:00Z") != nil, "2026-\(monthDay)")
         }

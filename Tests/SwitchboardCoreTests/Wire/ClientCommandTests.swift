@@ -17,28 +17,46 @@ struct ClientCommandTests {
         let orders = try ChannelName("orders")
         let chat = try ChannelName("chat:1")
         #expect(try decode(#"{"op":"auth","token":"eyJ.x.y"}"#).command == .auth(token: "eyJ.x.y"))
-        #expect(try decode(#"{"op":"subscribe","channel":"orders","since":41}"#).command == .subscribe(channel: orders, since: 41))
-        #expect(try decode(#"{"op":"subscribe","channel":"orders"}"#).command == .subscribe(channel: orders, since: nil))
-        #expect(try decode(#"{"op":"subscribe","channel":"orders","since":null}"#).command == .subscribe(channel: orders, since: nil))
-        #expect(try decode(#"{"op":"subscribe","channel":"orders","since":0}"#).command == .subscribe(channel: orders, since: 0))
+        #expect(
+            try decode(#"{"op":"subscribe","channel":"orders","since":41}"#).command
+                == .subscribe(channel: orders, since: 41)
+        )
+        #expect(
+            try decode(#"{"op":"subscribe","channel":"orders"}"#).command == .subscribe(channel: orders, since: nil)
+        )
+        #expect(
+            try decode(#"{"op":"subscribe","channel":"orders","since":null}"#).command
+                == .subscribe(channel: orders, since: nil)
+        )
+        #expect(
+            try decode(#"{"op":"subscribe","channel":"orders","since":0}"#).command
+                == .subscribe(channel: orders, since: 0)
+        )
         #expect(try decode(#"{"op":"unsubscribe","channel":"orders"}"#).command == .unsubscribe(channel: orders))
         #expect(try decode(#"{"op":"presence","channel":"chat:1"}"#).command == .presence(channel: chat))
         #expect(
             try decode(#"{"op":"history","channel":"orders","after":0,"limit":100}"#).command
                 == .history(channel: orders, after: 0, limit: 100)
         )
-        #expect(try decode(#"{"op":"history","channel":"orders"}"#).command == .history(channel: orders, after: 0, limit: nil))
+        #expect(
+            try decode(#"{"op":"history","channel":"orders"}"#).command
+                == .history(channel: orders, after: 0, limit: nil)
+        )
         #expect(try decode(#"{"op":"ping"}"#).command == .ping)
     }
 
     @Test("A publish carries channel, type, data and an optional id")
     func decodesPublish() throws {
-        let envelope = try decode(#"{"op":"publish","channel":"chat:1","type":"message","data":{"text":"hi"},"id":"m-1"}"#)
+        let envelope = try decode(
+            #"{"op":"publish","channel":"chat:1","type":"message","data":{"text":"hi"},"id":"m-1"}"#
+        )
         #expect(
             envelope.command
                 == .publish(
                     EventDraft(
-                        channel: try ChannelName("chat:1"), type: try EventType("message"), data: #"{"text":"hi"}"#,
+                        channel: try ChannelName("chat:1"),
+                        type: try EventType("message"),
+                        data: #"{"text":"hi"}"#,
                         idempotencyKey: try EventID(callerChosen: "m-1")
                     )
                 )
@@ -47,7 +65,10 @@ struct ClientCommandTests {
 
     @Test(
         "A scalar ref is echoed as given",
-        arguments: [(#""r1""#, JSONValue.string("r1")), ("7", .int(7)), ("1.5", .double(1.5)), ("true", .bool(true)), ("null", .null)]
+        arguments: [
+            (#""r1""#, JSONValue.string("r1")), ("7", .int(7)), ("1.5", .double(1.5)), ("true", .bool(true)),
+            ("null", .null),
+        ]
     )
     func keepsScalarRef(text: String, ref: JSONValue) throws {
         #expect(try decode(#"{"op":"ping","ref":\#(text)}"#).ref == ref)
@@ -82,7 +103,10 @@ struct ClientCommandTests {
         }
     }
 
-    @Test("A frame that is not a JSON object is refused as bad_request", arguments: ["", "not json", "{", #"["op"]"#, #""ping""#, "null"])
+    @Test(
+        "A frame that is not a JSON object is refused as bad_request",
+        arguments: ["", "not json", "{", #"["op"]"#, #""ping""#, "null"]
+    )
     func refusesNonObjects(text: String) {
         let rejection = rejection(text)
         #expect(rejection?.error.code == .badRequest)
@@ -126,7 +150,10 @@ struct ClientCommandTests {
     @Test("A published event's data is held to the data limit")
     func publishRespectsDataLimit() {
         let limits = Limits(maximumDataBytes: 4)
-        let rejection = rejection(#"{"op":"publish","channel":"chat:1","type":"t","data":"long","ref":"p"}"#, limits: limits)
+        let rejection = rejection(
+            #"{"op":"publish","channel":"chat:1","type":"t","data":"long","ref":"p"}"#,
+            limits: limits
+        )
         #expect(rejection?.error.code == .tooLarge)
         #expect(rejection?.ref == .string("p"))
     }

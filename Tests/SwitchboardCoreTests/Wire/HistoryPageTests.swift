@@ -7,10 +7,20 @@ struct HistoryPageTests {
     @Test("The HTTP body has channel, events, next, earliest and truncated")
     func httpBody() throws {
         let event = Event(
-            id: EventID(stored: "evt_a"), channel: try ChannelName("orders"), offset: 42, type: try EventType("order.created"),
-            time: Timestamp(millisecondsSinceEpoch: 1_795_389_601_123), data: "{}"
+            id: EventID(stored: "evt_a"),
+            channel: try ChannelName("orders"),
+            offset: 42,
+            type: try EventType("order.created"),
+            time: Timestamp(millisecondsSinceEpoch: 1_795_389_601_123),
+            data: "{}"
         )
-        let page = HistoryPage(channel: try ChannelName("orders"), events: [event], next: 42, earliest: 1, isTruncated: false)
+        let page = HistoryPage(
+            channel: try ChannelName("orders"),
+            events: [event],
+            next: 42,
+            earliest: 1,
+            isTruncated: false
+        )
         #expect(
             page.json
                 == #"{"channel":"orders","events":[{"id":"evt_a","channel":"orders","offset":42,"type":"order.created","time":"2026-11-22T23:20:01.123Z","data":{}}],"next":42,"earliest":1,"truncated":false}"#

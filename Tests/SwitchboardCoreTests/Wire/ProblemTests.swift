@@ -15,7 +15,8 @@ struct ProblemTests {
         #expect(
             body
                 == .object([
-                    ("type", .string("urn:switchboard:error:invalid_channel")), ("title", .string("Invalid channel name")),
+                    ("type", .string("urn:switchboard:error:invalid_channel")),
+                    ("title", .string("Invalid channel name")),
                     ("status", .int(400)), ("detail", .string("bad name")), ("code", .string("invalid_channel")),
                 ])
         )

@@ -8,8 +8,12 @@ struct ServerMessageTests {
 
     private func event(offset: Int64) throws -> Event {
         Event(
-            id: EventID(stored: "evt_\(offset)"), channel: try ChannelName("orders"), offset: offset,
-            type: try EventType("order.created"), time: time, data: #"{"n":\#(offset)}"#
+            id: EventID(stored: "evt_\(offset)"),
+            channel: try ChannelName("orders"),
+            offset: offset,
+            type: try EventType("order.created"),
+            time: time,
+            data: #"{"n":\#(offset)}"#
         )
     }
 
@@ -18,7 +22,9 @@ struct ServerMessageTests {
         let anonymous = try JSONValue.parsing(ServerMessage.welcome(client: "cl_1", heartbeatSeconds: 25, user: nil))
         #expect(
             anonymous
-                == .object([("op", .string("welcome")), ("client", .string("cl_1")), ("heartbeat", .int(25)), ("user", .null)])
+                == .object([
+                    ("op", .string("welcome")), ("client", .string("cl_1")), ("heartbeat", .int(25)), ("user", .null),
+                ])
         )
         let named = try JSONValue.parsing(ServerMessage.welcome(client: "cl_1", heartbeatSeconds: 25, user: "u\"1"))
         #expect(named["user"] == .string("u\"1"))
@@ -39,7 +45,13 @@ struct ServerMessageTests {
     @Test("subscribed reports the head offset and whether the history was recovered or truncated")
     func subscribed() throws {
         let message = try JSONValue.parsing(
-            ServerMessage.subscribed(channel: try ChannelName("orders"), head: 42, recovered: false, truncated: true, ref: .int(3))
+            ServerMessage.subscribed(
+                channel: try ChannelName("orders"),
+                head: 42,
+                recovered: false,
+                truncated: true,
+                ref: .int(3)
+            )
         )
         #expect(
             message
@@ -59,7 +71,12 @@ struct ServerMessageTests {
     @Test("published carries the event id and offset")
     func published() throws {
         let message = try JSONValue.parsing(
-            ServerMessage.published(id: EventID(stored: "evt_9"), channel: try ChannelName("chat:1"), offset: 7, ref: .string("p1"))
+            ServerMessage.published(
+                id: EventID(stored: "evt_9"),
+                channel: try ChannelName("chat:1"),
+                offset: 7,
+                ref: .string("p1")
+            )
         )
         #expect(message["op"] == .string("published"))
         #expect(message["id"] == .string("evt_9"))
@@ -70,7 +87,10 @@ struct ServerMessageTests {
     @Test("history carries the channel, the events in canonical form, next and truncated")
     func history() throws {
         let page = HistoryPage(
-            channel: try ChannelName("orders"), events: [try event(offset: 1), try event(offset: 2)], next: 2, earliest: 1,
+            channel: try ChannelName("orders"),
+            events: [try event(offset: 1), try event(offset: 2)],
+            next: 2,
+            earliest: 1,
             isTruncated: false
         )
         let message = try JSONValue.parsing(ServerMessage.history(page: page, ref: .int(1)))
@@ -79,13 +99,22 @@ struct ServerMessageTests {
         #expect(message["next"] == .int(2))
         #expect(message["truncated"] == .bool(false))
         #expect(message["ref"] == .int(1))
-        #expect(message["events"] == .array([try JSONValue.parsing(try event(offset: 1).canonicalJSON), try JSONValue.parsing(try event(offset: 2).canonicalJSON)]))
+        #expect(
+            message["events"]
+                == .array([
+                    try JSONValue.parsing(try event(offset: 1).canonicalJSON),
+                    try JSONValue.parsing(try event(offset: 2).canonicalJSON),
+                ])
+        )
     }
 
     @Test("pong answers ping, echoing the ref when there is one")
     func pong() throws {
         #expect(ServerMessage.pong(ref: nil) == #"{"op":"pong"}"#)
-        #expect(try JSONValue.parsing(ServerMessage.pong(ref: .string("x"))) == .object([("op", .string("pong")), ("ref", .string("x"))]))
+        #expect(
+            try JSONValue.parsing(ServerMessage.pong(ref: .string("x")))
+                == .object([("op", .string("pong")), ("ref", .string("x"))])
+        )
     }
 
     @Test(

@@ -9,7 +9,9 @@ struct EncodedBatchTests {
     func joinedFrames() throws {
         let allocator = ByteBufferAllocator()
         let deflater = FrameDeflater()
-        let events = try (1...3).map { EncodedEvent(try testEvent("orders", $0), allocator: allocator, deflater: deflater) }
+        let events = try (1...3).map {
+            EncodedEvent(try testEvent("orders", $0), allocator: allocator, deflater: deflater)
+        }
         let batch = EncodedBatch(events, allocator: allocator)
         let expected = events.flatMap { Array($0.webSocketFrame.readableBytesView) }
         #expect(Array(batch.joinedWebSocketFrames.readableBytesView) == expected)

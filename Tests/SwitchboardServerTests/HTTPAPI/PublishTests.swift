@@ -121,6 +121,21 @@ struct PublishTests {
         }
     }
 
+    @Test("An Idempotency-Key already used on another channel is a conflict, and nothing is stored")
+    func idempotencyKeyOnAnotherChannel() async throws {
+        try await TestServer.with { server in
+            let http = TestHTTP(server)
+            let body = #"{"type":"t","data":1}"#
+            let headers = ["Idempotency-Key": "shared-key"]
+            let first = try await http.request("POST", "/v1/channels/orders/events", body: body, headers: headers)
+            #expect(first.status == 201)
+            let clash = try await http.request("POST", "/v1/channels/chat/events", body: body, headers: headers)
+            _ = clash.expectProblem("conflict")
+            #expect(try await http.storedEvents("chat").isEmpty)
+            #expect(try await http.storedEvents("orders").count == 1)
+        }
+    }
+
     @Test("A body id becomes the event id, and publishing it again replays the original receipt")
     func bodyIDBecomesEventID() async throws {
         try await TestServer.with { server in

@@ -304,8 +304,9 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         unflushedEvents = 0
         context.flush()
         outbound.closeBatch()
-        guard !context.channel.isWritable || policy.mailboxBytes < 64 * 1024
-            || outbound.shouldMeasure(eventLimit: policy.mailboxEvents)
+        guard
+            !context.channel.isWritable || policy.mailboxBytes < 64 * 1024
+                || outbound.shouldMeasure(eventLimit: policy.mailboxEvents)
         else { return }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         let pendingEvents = outbound.confirm(buffered: buffered)

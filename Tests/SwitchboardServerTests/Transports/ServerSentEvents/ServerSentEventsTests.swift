@@ -44,7 +44,11 @@ struct ServerSentEventsTests {
 
             var resumeHeaders = headers
             resumeHeaders["Last-Event-ID"] = lastID
-            let resumed = try await TestSSE.connect(port: server.port, path: "/v1/sse?channel=orders", headers: resumeHeaders)
+            let resumed = try await TestSSE.connect(
+                port: server.port,
+                path: "/v1/sse?channel=orders",
+                headers: resumeHeaders
+            )
             for n in 1...100 {
                 let message = try #require(await resumed.next())
                 #expect(message.id == "orders@\(n + 1)")

@@ -30,7 +30,11 @@ struct SlowConsumerTests {
                 let items = (0..<perBatch).map { _ in
                     "{\"channel\":\"firehose\",\"type\":\"t\",\"data\":\"\(padding)\"}"
                 }
-                let response = try await http.request("POST", "/v1/events", body: "{\"events\":[\(items.joined(separator: ","))]}")
+                let response = try await http.request(
+                    "POST",
+                    "/v1/events",
+                    body: "{\"events\":[\(items.joined(separator: ","))]}"
+                )
                 #expect(response.status == 201)
             }
             let total = Int64(batches * perBatch)

@@ -11,7 +11,10 @@ struct WebSocketProtocolTests {
     }
 
     private func connect(_ server: TestServer) async throws -> TestWebSocket {
-        let socket = try await TestWebSocket.connect(port: server.port, headers: ["Authorization": "Bearer \(server.adminKey)"])
+        let socket = try await TestWebSocket.connect(
+            port: server.port,
+            headers: ["Authorization": "Bearer \(server.adminKey)"]
+        )
         let welcome = try json(await socket.nextText())
         #expect(welcome["op"] == .string("welcome"))
         #expect(welcome["client"]?.stringValue?.hasPrefix("cl_") == true)
