@@ -72,7 +72,8 @@ public enum SwitchboardApplication {
             heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
             serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
             maximumFrameBytes: 1 << 20,
-            webSocketNoDelay: configuration.webSocketNoDelay
+            webSocketNoDelay: configuration.webSocketNoDelay,
+            heartbeats: HeartbeatSweeper(interval: .seconds(Int64(configuration.heartbeatSeconds)))
         )
         let writer = engine.services
         let startupFailure = NIOLockedValueBox<(any Error)?>(nil)

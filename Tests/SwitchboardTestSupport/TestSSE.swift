@@ -27,8 +27,14 @@ public final class TestSSE: Sendable {
         self.inbox = inbox
     }
 
-    /// Opens `path` on `127.0.0.1:port` with `headers`.
-    public static func connect(port: Int, path: String, headers: [String: String] = [:]) async throws -> TestSSE {
+    /// Opens `path` on `127.0.0.1:port` with `headers`; with `includeComments`, comment lines arrive as
+    /// messages whose `event` is `":"` and whose `data` is the comment text.
+    public static func connect(
+        port: Int,
+        path: String,
+        headers: [String: String] = [:],
+        includeComments: Bool = false
+    ) async throws -> TestSSE {
         let inbox = TestInbox<TestSSE.Message>()
         let statusPromise = NIOLockedValueBox<EventLoopPromise<Int>?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelInitializer {
@@ -36,7 +42,9 @@ public final class TestSSE: Sendable {
             let promise = channel.eventLoop.makePromise(of: Int.self)
             statusPromise.withLockedValue { $0 = promise }
             return channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(SSEReader(inbox: inbox, status: promise))
+                try channel.pipeline.syncOperations.addHandler(
+                    SSEReader(inbox: inbox, status: promise, includeComments: includeComments)
+                )
             }
         }.connect(host: "127.0.0.1", port: port).get()
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
@@ -76,9 +84,12 @@ private final class SSEReader: ChannelInboundHandler {
     private var body = ""
     private var lines: [String] = []
 
-    init(inbox: TestInbox<TestSSE.Message>, status: EventLoopPromise<Int>) {
+    private let includeComments: Bool
+
+    init(inbox: TestInbox<TestSSE.Message>, status: EventLoopPromise<Int>, includeComments: Bool) {
         self.inbox = inbox
         self.status = status
+        self.includeComments = includeComments
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -132,7 +143,18 @@ private final class SSEReader: ChannelInboundHandler {
             var event: String?
             var data: [String] = []
             for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                if line.hasPrefix(":") { continue }
+                if line.hasPrefix(":") {
+                    if includeComments {
+                        inbox.push(
+                            TestSSE.Message(
+                                id: nil,
+                                event: ":",
+                                data: String(line.dropFirst()).trimmingCharacters(in: .whitespaces)
+                            )
+                        )
+                    }
+                    continue
+                }
                 if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
                 if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
                 if line.hasPrefix("data: ") { data.append(String(line.dropFirst(6))) }

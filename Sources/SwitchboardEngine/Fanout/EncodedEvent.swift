@@ -12,6 +12,9 @@ public struct EncodedEvent: Sendable {
     public let deflatedWebSocketFrame: LazyDeflatedFrame
     /// `data: <canonical JSON>\n\n`, written after a stream's own `id:` line.
     public let serverSentData: ByteBuffer
+    /// The whole SSE event of a single-channel stream (`id: <channel>@<offset>` and the data) as one
+    /// HTTP/1.1 chunk, the same bytes for every such stream.
+    public let serverSentChunk: ByteBuffer
 
     /// Encodes `event` with `allocator`.
     public init(_ event: Event, allocator: ByteBufferAllocator, deflater: FrameDeflater) {
@@ -27,6 +30,16 @@ public struct EncodedEvent: Sendable {
         sse.writeString(canonical)
         sse.writeStaticString("\n\n")
         self.serverSentData = sse
+        let idLine = "id: \(event.channel.rawValue)@\(event.offset)\n"
+        let length = idLine.utf8.count + sse.readableBytes
+        var chunk = allocator.buffer(capacity: length + 12)
+        chunk.writeString(String(length, radix: 16))
+        chunk.writeStaticString("\r\n")
+        chunk.writeString(idLine)
+        var data = sse
+        chunk.writeBuffer(&data)
+        chunk.writeStaticString("\r\n")
+        self.serverSentChunk = chunk
     }
 
     /// The event's offset.

@@ -56,7 +56,7 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
                         // Frames are written as ready-made bytes through a writer next to the socket.
-                        try operations.addHandler(RawFrameWriter(), position: .first)
+                        try operations.addHandler(RawBytesWriter(), position: .first)
                         if !transports.webSocketNoDelay {
                             // Let the kernel coalesce a subscriber's small frames while earlier ones are
                             // unacknowledged (Nagle): under load, fewer and larger segments.

@@ -18,6 +18,8 @@ struct TransportSettings: Sendable {
     let maximumFrameBytes: Int
     /// TCP_NODELAY on upgraded WebSocket connections.
     let webSocketNoDelay: Bool
+    /// The WebSocket pings, one task per event loop.
+    let heartbeats: HeartbeatSweeper
 
     func webSocketSettings(credential: String?, deflate: PerMessageDeflate?, logger: Logger)
         -> WebSocketConnection.Settings
@@ -26,6 +28,7 @@ struct TransportSettings: Sendable {
             engine: engine,
             authenticator: authenticator,
             heartbeat: heartbeat,
+            heartbeats: heartbeats,
             initialCredential: credential,
             deflate: deflate,
             logger: logger

@@ -46,6 +46,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     private var buffered: [EncodedEvent] = []
     private var unflushedEvents = 0
     private var outbound = OutboundAccount()
+    /// Writes next to the socket, past the HTTP encoder (see `RawBytesWriter`); set once streaming.
+    private var rawWriter: ChannelHandlerContext?
     private var pingTask: RepeatedTask?
     private var policy = NamespacePolicy()
 
@@ -64,6 +66,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
         self.context = nil
+        self.rawWriter = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -166,6 +169,11 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
             promise: nil
         )
+        // The head went through the HTTP encoder, which now frames the body as chunks; events of a
+        // single-channel stream are written as ready-made chunks beside it.
+        if (try? context.pipeline.syncOperations.addHandler(RawBytesWriter(), position: .first)) != nil {
+            rawWriter = try? context.pipeline.syncOperations.context(handlerType: RawBytesWriter.self)
+        }
         var comment = context.channel.allocator.buffer(capacity: 16)
         comment.writeStaticString(": connected\n\n")
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
@@ -287,6 +295,14 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     private func write(_ encoded: EncodedEvent) {
         guard let context else { return }
         cursor.set(encoded.event.channel, to: encoded.offset)
+        if channels.count == 1, let rawWriter {
+            // One channel: the id is the event's own cursor, so the chunk encoded once fits every stream.
+            outbound.bytesWritten += encoded.serverSentChunk.readableBytes
+            rawWriter.write(NIOAny(encoded.serverSentChunk), promise: nil)
+            unflushedEvents += 1
+            outbound.eventsInBatch += 1
+            return
+        }
         var idLine = context.channel.allocator.buffer(capacity: 64)
         idLine.writeStaticString("id: ")
         idLine.writeString(cursor.description)

@@ -30,6 +30,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let engine: Engine
         let authenticator: APIKeyAuthenticator
         let heartbeat: TimeAmount
+        /// Sends the pings of every connection of a loop from one task.
+        let heartbeats: HeartbeatSweeper
         /// The credential from `?token=` or `Authorization` at upgrade time.
         let initialCredential: String?
         /// permessage-deflate, when negotiated.
@@ -41,7 +43,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     let settings: Settings
     let clientID: String
     var context: ChannelHandlerContext?
-    /// The context of `RawFrameWriter`, next to the socket: writes made on it skip NIO's frame
+    /// The context of `RawBytesWriter`, next to the socket: writes made on it skip NIO's frame
     /// encoder, which the upgrader installs and which cannot be removed.
     var rawWriter: ChannelHandlerContext?
     var principal = Principal.anonymous
@@ -56,7 +58,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     /// Made on the first compressed message (a zlib stream costs tens of KiB; idle connections have none).
     var inflater: ZlibDecompressor?
     var lastHeard = NIODeadline.now()
-    var heartbeatTask: RepeatedTask?
+    /// This connection's place in its loop's heartbeat list (-1: not in it).
+    var heartbeatSlot = -1
     var channelsAwaitingWritability: [ChannelName] = []
 
     var engine: Engine { settings.engine }
@@ -72,9 +75,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.rawWriter = try? context.pipeline.syncOperations.context(handlerType: RawFrameWriter.self)
+        self.rawWriter = try? context.pipeline.syncOperations.context(handlerType: RawBytesWriter.self)
         engine.metrics.webSocketConnections.increment()
-        startHeartbeat(context: context)
+        settings.heartbeats.register(self)
         guard let credential = settings.initialCredential else {
             becomeReady()
             return
@@ -94,9 +97,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     }
 
     private func tearDown() {
-        guard !subscriptions.isEmpty || heartbeatTask != nil else { return }
-        heartbeatTask?.cancel()
-        heartbeatTask = nil
+        guard !subscriptions.isEmpty || heartbeatSlot >= 0 else { return }
+        settings.heartbeats.deregister(self)
         for channel in subscriptions.keys {
             engine.hub.unsubscribe(self, from: channel)
         }
@@ -143,20 +145,17 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
 
     var heartbeatSeconds: Int { Int(settings.heartbeat.nanoseconds / 1_000_000_000) }
 
-    private func startHeartbeat(context: ChannelHandlerContext) {
-        let interval = settings.heartbeat
-        // A strong capture (a weak one would put every retain of this object on the slow path); the
-        // task is cancelled in tearDown, which breaks the cycle.
-        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            guard let context = self.context else { return }
-            if NIODeadline.now() - self.lastHeard > interval * 2 {
-                // No pong (or anything) for two intervals: the peer is gone.
-                context.close(promise: nil)
-                return
-            }
-            self.writeRaw(WebSocketFrameBytes.frame(.ping, payload: ByteBuffer(), allocator: context.channel.allocator))
-            context.flush()
+    /// Called by the loop's heartbeat every interval: closes a peer not heard from for two intervals,
+    /// otherwise pings it.
+    func heartbeat(now: NIODeadline, interval: TimeAmount) {
+        guard let context, !isClosing else { return }
+        if now - lastHeard > interval * 2 {
+            // No pong (or anything) for two intervals: the peer is gone.
+            context.close(promise: nil)
+            return
         }
+        writeRaw(WebSocketFrameBytes.frame(.ping, payload: ByteBuffer(), allocator: context.channel.allocator))
+        context.flush()
     }
 
     // MARK: Reading

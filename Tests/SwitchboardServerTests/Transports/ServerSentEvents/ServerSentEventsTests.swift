@@ -1,4 +1,5 @@
 import SwitchboardCore
+import SwitchboardServer
 import SwitchboardTestSupport
 import Testing
 
@@ -92,6 +93,24 @@ struct ServerSentEventsTests {
             #expect(stream.status == status)
             let body = try JSONParser.parse(await stream.errorBody())
             #expect(body["code"] == .string(code))
+            await stream.close()
+        }
+    }
+
+    @Test("An idle stream gets a ': ping' comment every sse.ping_seconds")
+    func pingComments() async throws {
+        try await TestServer.with(configure: { $0.serverSentEventsPingSeconds = 1 }) { server in
+            let stream = try await TestSSE.connect(
+                port: server.port,
+                path: "/v1/sse?channel=orders",
+                headers: ["Authorization": "Bearer \(server.adminKey)"],
+                includeComments: true
+            )
+            var comments: [String] = []
+            while comments.filter({ $0 == "ping" }).count < 2, let message = await stream.next(timeout: 5) {
+                if message.event == ":" { comments.append(message.data) }
+            }
+            #expect(comments.filter { $0 == "ping" }.count == 2)
             await stream.close()
         }
     }

@@ -191,4 +191,23 @@ struct WebSocketProtocolTests {
             try await server.start()
         }
     }
+
+    @Test("The server pings every heartbeat interval and drops a peer it has not heard from for two")
+    func heartbeat() async throws {
+        try await TestServer.with(configure: { $0.heartbeatSeconds = 1 }) { server in
+            let socket = try await TestWebSocket.connect(port: server.port)
+            let welcome = try json(await socket.nextText())
+            #expect(welcome["heartbeat"]?.intValue == 1)
+            var pings = 0
+            var ended = false
+            // This client never answers: after two silent intervals the server closes the connection.
+            while let message = await socket.next(timeout: 5) {
+                if message == .ping { pings += 1 }
+                if case .close = message { break }
+            }
+            ended = await socket.next(timeout: 5) == nil
+            #expect(pings >= 1)
+            #expect(ended)
+        }
+    }
 }

@@ -1,0 +1,79 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Pings the WebSocket connections of each event loop from one repeated task per loop, instead of a
+/// timer per connection: a timer costs memory on every idle connection, and idle connections are
+/// what a real-time server has most of. A loop's task runs only while the loop has connections.
+final class HeartbeatSweeper: Sendable {
+    private let interval: TimeAmount
+    private let loops = NIOLockedValueBox([ObjectIdentifier: LoopHeartbeat]())
+
+    init(interval: TimeAmount) {
+        self.interval = interval
+    }
+
+    /// Starts pinging `connection` (on its event loop).
+    func register(_ connection: WebSocketConnection) {
+        let loop = connection.eventLoop
+        let heartbeat = loops.withLockedValue { loops in
+            if let existing = loops[ObjectIdentifier(loop)] { return existing }
+            let created = LoopHeartbeat(loop: loop, interval: interval)
+            loops[ObjectIdentifier(loop)] = created
+            return created
+        }
+        heartbeat.add(connection)
+    }
+
+    /// Stops pinging `connection` (on its event loop).
+    func deregister(_ connection: WebSocketConnection) {
+        let heartbeat = loops.withLockedValue { $0[ObjectIdentifier(connection.eventLoop)] }
+        heartbeat?.remove(connection)
+    }
+}
+
+/// One event loop's connections and its ping task.
+///
+/// `@unchecked Sendable`: its state is touched only on `loop` (connections register and deregister
+/// from their handlers, and the task runs there).
+final class LoopHeartbeat: @unchecked Sendable {
+    private let loop: any EventLoop
+    private let interval: TimeAmount
+    private var connections: [WebSocketConnection] = []
+    private var task: RepeatedTask?
+
+    init(loop: any EventLoop, interval: TimeAmount) {
+        self.loop = loop
+        self.interval = interval
+    }
+
+    func add(_ connection: WebSocketConnection) {
+        loop.preconditionInEventLoop()
+        connection.heartbeatSlot = connections.count
+        connections.append(connection)
+        guard task == nil else { return }
+        task = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in self.tick() }
+    }
+
+    func remove(_ connection: WebSocketConnection) {
+        loop.preconditionInEventLoop()
+        let slot = connection.heartbeatSlot
+        guard slot >= 0, slot < connections.count, connections[slot] === connection else { return }
+        let last = connections.removeLast()
+        if slot < connections.count {
+            connections[slot] = last
+            last.heartbeatSlot = slot
+        }
+        connection.heartbeatSlot = -1
+        if connections.isEmpty {
+            task?.cancel()
+            task = nil
+        }
+    }
+
+    private func tick() {
+        let now = NIODeadline.now()
+        for connection in connections {
+            connection.heartbeat(now: now, interval: interval)
+        }
+    }
+}
