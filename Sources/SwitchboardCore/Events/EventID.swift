@@ -35,11 +35,19 @@ public enum RandomToken {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// `count` characters drawn uniformly from `0-9A-Za-z`.
+    ///
+    /// Eight random bytes are drawn per call of the generator (the system generator makes a system
+    /// call each time), and a byte is used only when below 248 (4 × 62), so each character is uniform.
     public static func base62(count: Int, using generator: inout some RandomNumberGenerator) -> String {
         var bytes = [UInt8]()
         bytes.reserveCapacity(count)
-        for _ in 0..<count {
-            bytes.append(alphabet[Int.random(in: 0..<alphabet.count, using: &generator)])
+        while bytes.count < count {
+            var word = generator.next()
+            for _ in 0..<8 where bytes.count < count {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                if byte < 248 { bytes.append(alphabet[Int(byte % 62)]) }
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

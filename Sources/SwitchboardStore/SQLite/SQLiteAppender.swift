@@ -25,6 +25,9 @@ struct SQLiteAppender: Sendable {
         self.onCommit = onCommit
     }
 
+    /// SQLite allows 32,766 bound variables per statement; stay a little below.
+    static let maximumBoundValues = 30_000
+
     mutating func commit(_ group: [PendingAppend], on connection: SQLiteConnection, logger: Logger) async {
         do {
             let outcomes = try await transact(group, on: connection)
@@ -46,7 +49,7 @@ struct SQLiteAppender: Sendable {
     {
         let time = now()
         let keys = Set(group.flatMap { $0.drafts.compactMap(\.idempotencyKey) })
-        _ = try await connection.query("BEGIN IMMEDIATE")
+        // The writer is the only one writing: what these reads see stays true until its INSERT.
         let existing = try await lookUp(keys, at: time, on: connection)
         try await loadHeads(Set(group.flatMap { $0.drafts.map(\.channel) }), on: connection)
 
@@ -55,7 +58,6 @@ struct SQLiteAppender: Sendable {
         var rng = SystemRandomNumberGenerator()
         var outcomes: [Result<AppendOutcome, any Error>] = []
         var eventRows: [SQLiteData] = []
-        var keyRows: [SQLiteData] = []
         for pending in group {
             // A key already used for an event on another channel: refuse this call alone, so that a
             // publish is never silently answered with another channel's event.
@@ -100,47 +102,24 @@ struct SQLiteAppender: Sendable {
                     time: time,
                     wasReplayed: false
                 )
-                if let key = draft.idempotencyKey {
-                    seenInGroup[key] = receipt
-                    keyRows += [
-                        .text(key.rawValue), .text(draft.channel.rawValue), .integer(Int(offset)),
-                        .integer(Int(time.millisecondsSinceEpoch)),
-                    ]
-                }
+                if let key = draft.idempotencyKey { seenInGroup[key] = receipt }
                 eventRows += [
                     .text(draft.channel.rawValue), .integer(Int(offset)), .text(id.rawValue),
-                    .text(draft.type.rawValue),
-                    .integer(Int(time.millisecondsSinceEpoch)), .text(draft.data),
+                    .text(draft.type.rawValue), .integer(Int(time.millisecondsSinceEpoch)), .text(draft.data),
+                    .integer(draft.idempotencyKey == nil ? 0 : 1),
                 ]
                 receipts.append(receipt)
                 appended.append(event)
             }
             outcomes.append(.success(AppendOutcome(receipts: receipts, appended: appended)))
         }
-        try await insertRows(
-            "INSERT INTO events (channel, \"offset\", id, type, time_ms, data) VALUES ",
-            columns: 6,
-            rows: eventRows,
-            on: connection
-        )
-        try await insertRows(
-            "INSERT OR REPLACE INTO idempotency_keys (id, channel, \"offset\", time_ms) VALUES ",
-            columns: 4,
-            rows: keyRows,
-            on: connection
-        )
-        var headRows: [SQLiteData] = []
-        for (channel, head) in newHeads where heads[channel] != head {
-            headRows += [.text(channel.rawValue), .integer(Int(head))]
-        }
-        try await insertRows(
-            "INSERT INTO channels (name, head) VALUES ",
-            columns: 2,
-            rows: headRows,
-            suffix: " ON CONFLICT(name) DO UPDATE SET head = excluded.head",
-            on: connection
-        )
-        _ = try await connection.query("COMMIT")
+        // Triggers advance the channel heads and remember keys (migration 2). One statement commits on
+        // its own; a group too large for one statement is wrapped in a transaction.
+        let insert = "INSERT INTO events (channel, \"offset\", id, type, time_ms, data, keyed) VALUES "
+        let fitsOneStatement = eventRows.count <= Self.maximumBoundValues
+        if !fitsOneStatement { _ = try await connection.query("BEGIN IMMEDIATE") }
+        try await insertRows(insert, columns: 7, rows: eventRows, on: connection)
+        if !fitsOneStatement { _ = try await connection.query("COMMIT") }
         heads = newHeads
         return outcomes
     }
@@ -204,15 +183,13 @@ struct SQLiteAppender: Sendable {
         _ prefix: String,
         columns: Int,
         rows: [SQLiteData],
-        suffix: String = "",
         on connection: SQLiteConnection
     ) async throws {
         guard !rows.isEmpty else { return }
         let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
-        // SQLite allows 32,766 bound variables per statement.
-        for chunk in rows.chunked(by: (30_000 / columns) * columns) {
+        for chunk in rows.chunked(by: (Self.maximumBoundValues / columns) * columns) {
             let values = Array(repeating: tuple, count: chunk.count / columns).joined(separator: ",")
-            _ = try await connection.query(prefix + values + suffix, chunk)
+            _ = try await connection.query(prefix + values, chunk)
         }
     }
 }

@@ -47,6 +47,26 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID
                 """,
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Heads and remembered keys follow from the inserted events themselves, so that a group
+                // commit is one INSERT statement (one round trip to the database thread) in autocommit.
+                "ALTER TABLE events ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TRIGGER events_advance_head AFTER INSERT ON events BEGIN
+                    INSERT INTO channels (name, head) VALUES (NEW.channel, NEW."offset")
+                    ON CONFLICT(name) DO UPDATE SET head = MAX(head, excluded.head);
+                END
+                """,
+                """
+                CREATE TRIGGER events_remember_key AFTER INSERT ON events WHEN NEW.keyed = 1 BEGIN
+                    INSERT OR REPLACE INTO idempotency_keys (id, channel, "offset", time_ms)
+                    VALUES (NEW.id, NEW.channel, NEW."offset", NEW.time_ms);
+                END
+                """,
+            ]
+        ),
     ]
 }

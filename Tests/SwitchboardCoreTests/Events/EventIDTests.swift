@@ -42,4 +42,15 @@ struct EventIDTests {
         var second = SeededGenerator(seed: 99)
         #expect(EventID.random(using: &first) == EventID.random(using: &second))
     }
+
+    @Test("Random tokens use every base-62 character about equally often")
+    func tokensAreUniform() {
+        var generator = SeededGenerator(seed: 42)
+        let text = RandomToken.base62(count: 62_000, using: &generator)
+        var counts: [Character: Int] = [:]
+        for character in text { counts[character, default: 0] += 1 }
+        #expect(counts.count == 62)
+        // Each character is expected 1,000 times; a modulo bias would push some far off.
+        #expect(counts.values.allSatisfy { (850...1150).contains($0) })
+    }
 }
