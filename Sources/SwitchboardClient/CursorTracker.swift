@@ -13,6 +13,18 @@ final class CursorTracker: Sendable {
         offsets.withLockedValue { $0[channel] }
     }
 
+    /// Sets `channel`'s cursor to `offset` when it has none yet.
+    func start(_ channel: ChannelName, at offset: Int64) {
+        offsets.withLockedValue { offsets in
+            if offsets[channel] == nil { offsets[channel] = offset }
+        }
+    }
+
+    /// Drops `channel`'s cursor, so that the next events are taken whatever their offsets.
+    func forget(_ channel: ChannelName) {
+        offsets.withLockedValue { _ = $0.removeValue(forKey: channel) }
+    }
+
     /// Records `offset`; false when it was already delivered (a duplicate after a reconnect).
     func advance(_ channel: ChannelName, to offset: Int64) -> Bool {
         offsets.withLockedValue { offsets in

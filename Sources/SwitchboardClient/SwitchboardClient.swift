@@ -45,6 +45,7 @@ public struct SwitchboardClient: Sendable {
         channels: [ChannelName],
         since: [ChannelName: Int64] = [:],
         onState: @escaping @Sendable (ConnectionState) async -> Void = { _ in },
+        onSubscribed: @escaping @Sendable (_ channel: ChannelName, _ head: Int64) async -> Void = { _, _ in },
         onEvent: @escaping @Sendable (Event) async throws -> Void
     ) async throws {
         let cursors = CursorTracker(since)
@@ -54,7 +55,13 @@ public struct SwitchboardClient: Sendable {
             await onState(attempt == 0 ? .connecting : .reconnecting)
             let opened = OpenFlag()
             do {
-                try await connectOnce(channels: channels, cursors: cursors, onState: onState, onEvent: onEvent) {
+                try await connectOnce(
+                    channels: channels,
+                    cursors: cursors,
+                    onState: onState,
+                    onSubscribed: onSubscribed,
+                    onEvent: onEvent
+                ) {
                     opened.set()
                 }
             } catch let error as ClientError where error.isFatal {
@@ -76,6 +83,7 @@ public struct SwitchboardClient: Sendable {
         channels: [ChannelName],
         cursors: CursorTracker,
         onState: @escaping @Sendable (ConnectionState) async -> Void,
+        onSubscribed: @escaping @Sendable (ChannelName, Int64) async -> Void,
         onEvent: @escaping @Sendable (Event) async throws -> Void,
         onOpen: @escaping @Sendable () -> Void
     ) async throws {
@@ -95,6 +103,19 @@ public struct SwitchboardClient: Sendable {
                 case "welcome":
                     onOpen()
                     await onState(.open)
+                case "subscribed":
+                    guard let name = value["channel"]?.stringValue, let channel = try? ChannelName(name),
+                        let head = value["offset"]?.intValue
+                    else { continue }
+                    if value["truncated"] == .bool(true) {
+                        // The server continues from the earliest retained event (the cursor was older than
+                        // retention, or beyond a replaced log): take what comes, whatever its offset.
+                        cursors.forget(channel)
+                    } else {
+                        // A live start: remember the head, so a reconnect resumes from here, not from "now".
+                        cursors.start(channel, at: head)
+                    }
+                    await onSubscribed(channel, head)
                 case "event":
                     guard let event = Self.event(from: value) else { continue }
                     guard cursors.advance(event.channel, to: event.offset) else { continue }

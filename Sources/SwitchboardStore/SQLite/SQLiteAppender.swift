@@ -59,22 +59,26 @@ struct SQLiteAppender: Sendable {
         var outcomes: [Result<AppendOutcome, any Error>] = []
         var eventRows: [SQLiteData] = []
         for pending in group {
-            // A key already used for an event on another channel: refuse this call alone, so that a
-            // publish is never silently answered with another channel's event.
-            if let clash = pending.drafts.first(where: { draft in
-                guard let key = draft.idempotencyKey, let earlier = existing[key] ?? seenInGroup[key] else {
-                    return false
+            // A key already used for an event on another channel (earlier, earlier in this group, or
+            // earlier in this very call): refuse this call alone, so that a publish is never silently
+            // answered with another channel's event.
+            var keysInCall: [EventID: ChannelName] = [:]
+            var clash: (index: Int, key: EventID)?
+            for (index, draft) in pending.drafts.enumerated() {
+                guard let key = draft.idempotencyKey else { continue }
+                let earlier = existing[key]?.channel ?? seenInGroup[key]?.channel ?? keysInCall[key]
+                if let earlier, earlier != draft.channel {
+                    clash = (index, key)
+                    break
                 }
-                return earlier.channel != draft.channel
-            }), let key = clash.idempotencyKey {
-                outcomes.append(
-                    .failure(
-                        SwitchboardError(
-                            .conflict,
-                            "the id or Idempotency-Key \(JSONWriter.quoted(key.rawValue)) belongs to an event on another channel"
-                        )
-                    )
+                keysInCall[key] = draft.channel
+            }
+            if let clash {
+                let error = SwitchboardError(
+                    .conflict,
+                    "the id or Idempotency-Key \(JSONWriter.quoted(clash.key.rawValue)) belongs to an event on another channel"
                 )
+                outcomes.append(.failure(pending.drafts.count > 1 ? error.at(index: clash.index) : error))
                 continue
             }
             var receipts: [AppendReceipt] = []

@@ -80,6 +80,25 @@ struct BatchPublishTests {
         }
     }
 
+    @Test("One id on two channels in one batch is a conflict naming the second item, and nothing is stored")
+    func sameIDOnTwoChannels() async throws {
+        try await TestServer.with { server in
+            let http = TestHTTP(server)
+            let response = try await http.request(
+                "POST",
+                "/v1/events",
+                body: Self.batch([
+                    #"{"channel":"a","type":"t","data":1,"id":"k"}"#,
+                    #"{"channel":"b","type":"t","data":2,"id":"k"}"#,
+                ])
+            )
+            let problem = response.expectProblem("conflict")
+            #expect(problem?["index"]?.intValue == 1)
+            #expect(try await http.storedEvents("a").isEmpty)
+            #expect(try await http.storedEvents("b").isEmpty)
+        }
+    }
+
     @Test("Publishing a batch again with the same ids stores nothing new and returns the original receipts")
     func batchReplay() async throws {
         try await TestServer.with { server in

@@ -146,7 +146,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     }
 
     private func register() {
-        guard case .starting = state else { return }
+        // The connection may have gone while credentials were checked: then nothing registers.
+        guard case .starting = state, context != nil else { return }
         // The strictest limits of the stream's namespaces.
         let policies = channels.map { engine.configuration.namespaces.policy(for: $0) }
         policy.mailboxBytes = policies.map(\.mailboxBytes).min() ?? policy.mailboxBytes
@@ -371,14 +372,14 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     /// Ends the stream (terminating chunk) and closes the connection.
     private func finish() {
         guard let context else { return }
-        let wasStreaming: Bool
-        switch state {
-        case .streaming, .starting: wasStreaming = true
-        default: wasStreaming = false
+        if case .starting = state {
+            // No response head yet: answer with a problem, so the client retries with its cursor.
+            return respondWithProblem(
+                SwitchboardError(.unavailable, "the stream fell behind while recovering; reconnect with your cursor")
+            )
         }
+        guard case .streaming = state else { return }
         stop()
-        state = .finished
-        guard wasStreaming else { return }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
@@ -394,6 +395,6 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         default:
             break
         }
-        if case .streaming = state { state = .finished }
+        state = .finished
     }
 }

@@ -24,9 +24,10 @@ struct PerMessageDeflate: Sendable, Equatable {
             var clientNoContextTakeover = false
             var acceptable = true
             for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t\"") }
-                let name = pair[0]
-                guard seen.insert(name).inserted else {
+                let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: " \t\"") }
+                let value = pair.count == 2 ? pair[1] : nil
+                guard let name = pair.first, !name.isEmpty, value?.isEmpty != true, seen.insert(name).inserted else {
                     acceptable = false
                     break
                 }
@@ -37,10 +38,10 @@ struct PerMessageDeflate: Sendable, Equatable {
                     clientNoContextTakeover = true
                 case "server_max_window_bits":
                     // We compress with a 32 KiB window; a client that wants a smaller one gets no deflate.
-                    acceptable = acceptable && pair.count == 2 && pair[1] == "15"
+                    acceptable = acceptable && value == "15"
                 case "client_max_window_bits":
-                    if pair.count == 2 {
-                        acceptable = acceptable && (Int(pair[1]).map { (8...15).contains($0) } ?? false)
+                    if let value {
+                        acceptable = acceptable && (Int(value).map { (8...15).contains($0) } ?? false)
                     }
                 default:
                     acceptable = false

@@ -56,6 +56,7 @@ extension WebSocketConnection {
                 result = .failure(error)
             }
             loop.execute {
+                guard !self.isTornDown, !self.isClosing else { return }
                 switch result {
                 case .success(let principal):
                     self.principal = principal
@@ -119,11 +120,23 @@ extension WebSocketConnection {
         } catch {
             return sendError(error, ref: ref)
         }
+        guard !isHistoryInFlight else {
+            return sendError(
+                SwitchboardError(
+                    .rateLimited,
+                    "one history request at a time: wait for the reply",
+                    retryAfterSeconds: 1
+                ),
+                ref: ref
+            )
+        }
+        isHistoryInFlight = true
         let log = engine.log
         let loop = eventLoop
         Task {
             let page = try? await log.read(channel: channel, after: after, limit: limit)
             loop.execute {
+                self.isHistoryInFlight = false
                 guard let page else {
                     return self.sendError(SwitchboardError(.unavailable, "the event log is unavailable"), ref: ref)
                 }

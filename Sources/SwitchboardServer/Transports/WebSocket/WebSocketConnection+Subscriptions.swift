@@ -20,6 +20,7 @@ extension WebSocketConnection {
     static let writeBufferHighWatermark = 64 * 1024
 
     func subscribe(_ channel: ChannelName, since: Int64?, ref: JSONValue?) {
+        guard !isTornDown, !isClosing else { return }
         do {
             try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel)
         } catch {
@@ -28,7 +29,9 @@ extension WebSocketConnection {
         guard subscriptions[channel] == nil else {
             return sendError(SwitchboardError(.conflict, "already subscribed to \(channel)"), ref: ref)
         }
+        nextGeneration += 1
         subscriptions[channel] = WebSocketSubscription(
+            generation: nextGeneration,
             delivered: since ?? 0,
             isCatchingUp: true,
             pendingReply: PendingSubscribeReply(ref: ref, since: since),
@@ -50,6 +53,7 @@ extension WebSocketConnection {
         let loop = eventLoop
         let pending = subscription.pendingReply
         let after = subscription.delivered
+        let generation = subscription.generation
         Task {
             let result: Result<(head: Int64, page: HistoryPage?), any Error>
             do {
@@ -64,12 +68,19 @@ extension WebSocketConnection {
             } catch {
                 result = .failure(error)
             }
-            loop.execute { self.applyCatchUp(channel, result) }
+            loop.execute { self.applyCatchUp(channel, generation: generation, result) }
         }
     }
 
-    private func applyCatchUp(_ channel: ChannelName, _ result: Result<(head: Int64, page: HistoryPage?), any Error>) {
-        guard var subscription = subscriptions[channel], !isClosing else { return }
+    private func applyCatchUp(
+        _ channel: ChannelName,
+        generation: Int,
+        _ result: Result<(head: Int64, page: HistoryPage?), any Error>
+    ) {
+        // A read made for an earlier subscription to this channel (since unsubscribed) is stale.
+        guard var subscription = subscriptions[channel], subscription.generation == generation, !isClosing else {
+            return
+        }
         subscription.isReading = false
         guard case .success(let (head, page)) = result else {
             subscriptions[channel] = nil
@@ -173,7 +184,11 @@ extension WebSocketConnection {
     /// The strictest mailbox limits of the subscribed namespaces, kept so that a flush needs no search.
     func updateMailbox() {
         let policies = subscriptions.values.map(\.policy)
-        mailbox = (policies.map(\.mailboxBytes).min() ?? Int.max, policies.map(\.mailboxEvents).min() ?? Int.max)
+        let defaults = engine.configuration.namespaces.defaultPolicy
+        mailbox = (
+            policies.map(\.mailboxBytes).min() ?? defaults.mailboxBytes,
+            policies.map(\.mailboxEvents).min() ?? defaults.mailboxEvents
+        )
     }
 
     func flushDeliveries() {
@@ -184,7 +199,7 @@ extension WebSocketConnection {
 
     /// Closes the connection with 4008 when its unsent data is past the mailbox limits. While catching
     /// up the connection is paced by writability instead, so only live overflow counts.
-    private func checkFlowControl(whileCatchingUp: Bool) {
+    func checkFlowControl(whileCatchingUp: Bool) {
         guard let context else { return }
         outbound.closeBatch()
         // Writable means less than the high watermark (64 KiB) is buffered: within any byte limit

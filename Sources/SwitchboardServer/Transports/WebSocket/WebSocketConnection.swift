@@ -49,9 +49,18 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var principal = Principal.anonymous
     var isReady = false
     var isClosing = false
+    /// The connection is gone; late async results must not touch the Hub any more.
+    var isTornDown = false
+    /// A `history` read is in flight (one at a time, so replies stay bounded).
+    var isHistoryInFlight = false
+    /// Gives each subscription a generation, so a late catch-up read of an earlier one is ignored.
+    var nextGeneration = 0
+    /// Closes the socket if a close frame is never taken by the peer.
+    var closeTimer: Scheduled<Void>?
     var commandsBeforeReady: [ByteBuffer] = []
     var subscriptions: [ChannelName: WebSocketSubscription] = [:]
     var outbound = OutboundAccount()
+    /// The strictest limits of the subscribed namespaces (the default namespace's without subscriptions).
     var mailbox = (bytes: Int.max, events: Int.max)
     var fragments: ByteBuffer?
     var fragmentsAreCompressed = false
@@ -69,7 +78,12 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         self.settings = settings
         var rng = SystemRandomNumberGenerator()
         self.clientID = "cl_" + RandomToken.base62(count: 20, using: &rng)
+        let defaults = settings.engine.configuration.namespaces.defaultPolicy
+        self.mailbox = (defaults.mailboxBytes, defaults.mailboxEvents)
     }
+
+    /// Most commands kept while the initial credential is checked.
+    static let maximumCommandsBeforeReady = 64
 
     // MARK: Lifecycle
 
@@ -97,7 +111,10 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     }
 
     private func tearDown() {
-        guard !subscriptions.isEmpty || heartbeatSlot >= 0 else { return }
+        guard !isTornDown else { return }
+        isTornDown = true
+        closeTimer?.cancel()
+        closeTimer = nil
         settings.heartbeats.deregister(self)
         for channel in subscriptions.keys {
             engine.hub.unsubscribe(self, from: channel)
@@ -242,8 +259,10 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         }
         if isReady {
             handleText(message)
-        } else {
+        } else if commandsBeforeReady.count < Self.maximumCommandsBeforeReady {
             commandsBeforeReady.append(message)
+        } else {
+            close(.policy, reason: "too many commands before authentication finished")
         }
     }
 
@@ -260,6 +279,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         guard let context, !isClosing else { return }
         writeRaw(WebSocketFrameBytes.text(message, allocator: context.channel.allocator))
         context.flush()
+        // Replies count against the same bounds as events: a client that asks and never reads is a
+        // slow consumer too.
+        if !context.channel.isWritable { checkFlowControl(whileCatchingUp: false) }
     }
 
     func sendError(_ error: SwitchboardError, ref: JSONValue?) {
@@ -275,10 +297,12 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let frame = WebSocketFrameBytes.close(code: code.rawValue, reason: reason, allocator: context.channel.allocator)
         outbound.bytesWritten += frame.readableBytes
         (rawWriter ?? context).writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+            self.closeTimer?.cancel()
+            self.closeTimer = nil
             context.close(promise: nil)
         }
         // A peer that never reads would hold the close frame forever: give up after two heartbeats.
-        context.eventLoop.assumeIsolated().scheduleTask(in: settings.heartbeat * 2) {
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.heartbeat * 2) {
             context.close(promise: nil)
         }
     }

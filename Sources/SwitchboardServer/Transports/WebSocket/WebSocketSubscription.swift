@@ -11,6 +11,8 @@ import SwitchboardStore
 /// One channel a WebSocket connection follows: how far it got, and whether it is still reading
 /// missed events from the log (then live events only raise `liveHighWater`, to be read from the log).
 struct WebSocketSubscription {
+    /// Which subscribe command made it (the connection counts them).
+    let generation: Int
     /// The last offset written to the client.
     var delivered: Int64
     /// Reading from the log rather than taking live events.

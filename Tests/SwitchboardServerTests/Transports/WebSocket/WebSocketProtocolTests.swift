@@ -210,4 +210,20 @@ struct WebSocketProtocolTests {
             #expect(ended)
         }
     }
+
+    @Test("A malformed extension offer is declined and the connection works without compression")
+    func malformedExtensionOffer() async throws {
+        try await TestServer.with { server in
+            for offer in [
+                "permessage-deflate;=", "permessage-deflate; ;x", "permessage-deflate; server_max_window_bits=",
+            ] {
+                let socket = try await TestWebSocket.connect(
+                    port: server.port,
+                    headers: ["Sec-WebSocket-Extensions": offer]
+                )
+                #expect(try json(await socket.nextText())["op"] == .string("welcome"))
+                await socket.drop()
+            }
+        }
+    }
 }
