@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -57,5 +58,15 @@ final class TestInbox<Element: Sendable>: Sendable {
                 expired?.resume(returning: nil)
             }
         }
+    }
+}
+
+extension ByteBuffer {
+    /// Reads an HTTP response head (up to the blank line) off the front, or nil while it is incomplete.
+    mutating func readHTTPResponseHead() -> String? {
+        guard let text = getString(at: readerIndex, length: readableBytes), let end = text.range(of: "\r\n\r\n")
+        else { return nil }
+        moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
+        return String(text[..<end.lowerBound])
     }
 }

@@ -96,11 +96,7 @@ private final class SSEReader: ChannelInboundHandler {
         var incoming = unwrapInboundIn(data)
         raw.writeBuffer(&incoming)
         if !headDone {
-            guard let text = raw.getString(at: raw.readerIndex, length: raw.readableBytes),
-                let end = text.range(of: "\r\n\r\n")
-            else { return }
-            let head = String(text[..<end.lowerBound])
-            raw.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
+            guard let head = raw.readHTTPResponseHead() else { return }
             headDone = true
             isChunked = head.lowercased().contains("transfer-encoding: chunked")
             let code = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0

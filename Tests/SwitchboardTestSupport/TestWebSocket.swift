@@ -126,15 +126,11 @@ private final class FrameReader: ChannelInboundHandler, RemovableChannelHandler 
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
         if !upgraded {
-            guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
-                let end = text.range(of: "\r\n\r\n")
-            else { return }
-            let head = String(text[..<end.lowerBound])
+            guard let head = buffer.readHTTPResponseHead() else { return }
             guard head.hasPrefix("HTTP/1.1 101") else {
                 handshake.fail(TestWebSocketError.handshakeFailed(head))
                 return
             }
-            buffer.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: end.upperBound))
             upgraded = true
             handshake.succeed()
         }
