@@ -82,7 +82,6 @@ private final class SSEReader: ChannelInboundHandler {
     private var isChunked = false
     private var isError = false
     private var body = ""
-    private var lines: [String] = []
 
     private let includeComments: Bool
 

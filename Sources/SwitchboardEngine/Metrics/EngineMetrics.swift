@@ -30,37 +30,31 @@ public final class EngineMetrics: Sendable {
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        webSocketConnections = registry.makeGauge(
-            name: "switchboard_connections",
-            labels: [("transport", "websocket")],
-            help: "Open real-time connections"
-        )
-        serverSentEventStreams = registry.makeGauge(
-            name: "switchboard_connections",
-            labels: [("transport", "sse")],
-            help: "Open real-time connections"
-        )
+        func connections(_ transport: String) -> Gauge {
+            registry.makeGauge(
+                name: "switchboard_connections",
+                labels: [("transport", transport)],
+                help: "Open real-time connections"
+            )
+        }
+        func delivered(_ transport: String) -> Counter {
+            registry.makeCounter(
+                name: "switchboard_events_delivered_total",
+                labels: [("transport", transport)],
+                help: "Events delivered to subscribers"
+            )
+        }
+        webSocketConnections = connections("websocket")
+        serverSentEventStreams = connections("sse")
         subscriptions = registry.makeGauge(name: "switchboard_subscriptions", help: "Live channel subscriptions")
         eventsPublished = registry.makeCounter(name: "switchboard_events_published_total", help: "Events committed")
         publishesReplayed = registry.makeCounter(
             name: "switchboard_publishes_replayed_total",
             help: "Publishes answered from an idempotency key"
         )
-        deliveredWebSocket = registry.makeCounter(
-            name: "switchboard_events_delivered_total",
-            labels: [("transport", "websocket")],
-            help: "Events delivered to subscribers"
-        )
-        deliveredServerSentEvents = registry.makeCounter(
-            name: "switchboard_events_delivered_total",
-            labels: [("transport", "sse")],
-            help: "Events delivered to subscribers"
-        )
-        deliveredLongPoll = registry.makeCounter(
-            name: "switchboard_events_delivered_total",
-            labels: [("transport", "longpoll")],
-            help: "Events delivered to subscribers"
-        )
+        deliveredWebSocket = delivered("websocket")
+        deliveredServerSentEvents = delivered("sse")
+        deliveredLongPoll = delivered("longpoll")
         slowConsumersClosed = registry.makeCounter(
             name: "switchboard_slow_consumers_closed_total",
             help: "Connections closed because they fell behind"
