@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import Logging
+import NIOConcurrencyHelpers
 public import ServiceLifecycle
 public import SwitchboardCore
 public import SwitchboardStore
@@ -11,8 +12,12 @@ public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     /// The durable log.
     public let log: any EventLog
-    /// Keys (and later endpoints, sources).
+    /// Keys and webhook endpoints (and later sources).
     public let adminStore: any AdminStore
+    /// Webhook deliveries and their attempts.
+    public let deliveries: any DeliveryQueue
+    /// Sends webhooks.
+    public let deliveryWorker: DeliveryWorker
     /// The one path into the log.
     public let publisher: Publisher
     /// Local fan-out.
@@ -32,19 +37,46 @@ public final class Engine: Sendable {
     private init(configuration: EngineConfiguration, database: SQLiteStorage, logger: Logger) {
         let metrics = EngineMetrics()
         let hub = Hub(metrics: metrics)
+        // The worker is woken by commits and publishes through the publisher, which needs the log.
+        let worker = NIOLockedValueBox<DeliveryWorker?>(nil)
         let log = SQLiteEventLog(
             database: database,
             configuration: configuration.store,
             now: Engine.wallClock,
-            onCommit: { events in hub.publish(events) }
+            onCommit: { events in
+                hub.publish(events)
+                worker.withLockedValue { $0 }?.wake()
+            }
         )
+        let adminStore = SQLiteAdminStore(database: database)
+        let deliveries = SQLiteDeliveryQueue(database: database)
+        let publisher = Publisher(log: log, metrics: metrics)
+        let deliveryWorker = DeliveryWorker(
+            queue: deliveries,
+            adminStore: adminStore,
+            settings: configuration.webhooks,
+            metrics: metrics,
+            userAgent: "Switchboard/\(SwitchboardVersion.current)",
+            now: Engine.wallClock,
+            publish: { drafts in
+                do {
+                    _ = try await publisher.publish(drafts)
+                } catch {
+                    logger.warning("publishing a $system event failed", metadata: ["sb.error": "\(error)"])
+                }
+            },
+            logger: logger
+        )
+        worker.withLockedValue { $0 = deliveryWorker }
         self.configuration = configuration
         self.database = database
         self.metrics = metrics
         self.hub = hub
         self.log = log
-        self.adminStore = SQLiteAdminStore(database: database)
-        self.publisher = Publisher(log: log, metrics: metrics)
+        self.adminStore = adminStore
+        self.deliveries = deliveries
+        self.deliveryWorker = deliveryWorker
+        self.publisher = publisher
         self.services = [
             database.writer,
             RetentionSweeper(
@@ -54,6 +86,7 @@ public final class Engine: Sendable {
                 now: Engine.wallClock,
                 logger: logger
             ),
+            deliveryWorker,
         ]
     }
 

@@ -1,7 +1,7 @@
 public import SwitchboardCore
 public import SwitchboardStore
 
-/// What the engine needs to run: the store, namespace policies, limits and development mode.
+/// What the engine needs to run: the store, namespace policies, limits, webhooks and development mode.
 public struct EngineConfiguration: Sendable, Equatable {
     /// The embedded store.
     public var store: StoreConfiguration
@@ -13,6 +13,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var isDevelopmentMode: Bool
     /// How often retention runs.
     public var retentionInterval: Duration
+    /// Webhook delivery.
+    public var webhooks: WebhookSettings
 
     /// Makes a configuration.
     public init(
@@ -20,13 +22,15 @@ public struct EngineConfiguration: Sendable, Equatable {
         namespaces: NamespacePolicies = NamespacePolicies(),
         limits: Limits = Limits(),
         isDevelopmentMode: Bool = false,
-        retentionInterval: Duration = .seconds(30)
+        retentionInterval: Duration = .seconds(30),
+        webhooks: WebhookSettings = WebhookSettings()
     ) {
         self.store = store
         self.namespaces = namespaces
         self.limits = limits
         self.isDevelopmentMode = isDevelopmentMode
         self.retentionInterval = retentionInterval
+        self.webhooks = webhooks
     }
 
     /// The access rules these settings imply.

@@ -63,6 +63,8 @@ public enum SwitchboardApplication {
         OperationsController<BasicRequestContext>(api: api, metricsRequireKey: configuration.metricsRequireKey)
             .addRoutes(to: router)
         ChannelEventsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        EndpointsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        DeliveriesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         router.get("v1/ws") { _, _ -> Response in
             throw SwitchboardError(.badRequest, "GET /v1/ws needs a WebSocket upgrade (Upgrade: websocket)")
         }

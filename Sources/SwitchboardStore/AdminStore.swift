@@ -1,6 +1,6 @@
 public import SwitchboardCore
 
-/// Administrative records: API keys (and, later, endpoints and sources).
+/// Administrative records: API keys and webhook endpoints (and, later, sources).
 ///
 /// Keys are stored only as digests; lookups are by digest.
 public protocol AdminStore: Sendable {
@@ -14,6 +14,17 @@ public protocol AdminStore: Sendable {
     func touchAPIKey(id: String, at time: Timestamp) async throws
     /// Revokes a key; returns whether it existed.
     func deleteAPIKey(id: String) async throws -> Bool
+
+    /// Stores a new endpoint.
+    func insertEndpoint(_ endpoint: Endpoint) async throws
+    /// The endpoint `id`, if any.
+    func endpoint(id: String) async throws -> Endpoint?
+    /// All endpoints, oldest first.
+    func listEndpoints() async throws -> [Endpoint]
+    /// Replaces a stored endpoint (matched by id); returns whether it existed.
+    func updateEndpoint(_ endpoint: Endpoint) async throws -> Bool
+    /// Removes an endpoint and its deliveries; returns whether it existed.
+    func deleteEndpoint(id: String) async throws -> Bool
 }
 
 /// A stored API key: never the key itself.

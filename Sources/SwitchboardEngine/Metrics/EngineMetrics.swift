@@ -25,6 +25,20 @@ public final class EngineMetrics: Sendable {
     public let slowConsumersClosed: Counter
     /// Time from a publish call to its durable commit.
     public let publishLatency: DurationHistogram
+    /// Webhook attempts that got a 2xx.
+    public let webhookAttemptsSucceeded: Counter
+    /// Webhook attempts answered with another status.
+    public let webhookAttemptsFailedStatus: Counter
+    /// Webhook attempts that got no response (connection, timeout, refused target).
+    public let webhookAttemptsFailedNetwork: Counter
+    /// Time from an event's commit to its successful delivery.
+    public let webhookDeliveryLatency: DurationHistogram
+    /// Deliveries still to be made (pending or failed).
+    public let webhookQueueDepth: Gauge
+    /// Deliveries that ran out of attempts.
+    public let webhookDeliveriesDead: Counter
+    /// Endpoints disabled by the server (410 Gone, failing for days).
+    public let webhookEndpointsDisabled: Counter
 
     /// Makes the metrics in a fresh registry.
     public init() {
@@ -67,6 +81,37 @@ public final class EngineMetrics: Sendable {
                 .seconds(1),
             ],
             help: "Time from publish to durable commit"
+        )
+        func attempts(_ outcome: String) -> Counter {
+            registry.makeCounter(
+                name: "switchboard_webhook_attempts_total",
+                labels: [("outcome", outcome)],
+                help: "Webhook delivery attempts by outcome"
+            )
+        }
+        webhookAttemptsSucceeded = attempts("success")
+        webhookAttemptsFailedStatus = attempts("http_error")
+        webhookAttemptsFailedNetwork = attempts("network_error")
+        webhookDeliveryLatency = registry.makeDurationHistogram(
+            name: "switchboard_webhook_delivery_latency_seconds",
+            buckets: [
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(300),
+                .seconds(3600),
+            ],
+            help: "Time from an event's commit to its successful webhook delivery"
+        )
+        webhookQueueDepth = registry.makeGauge(
+            name: "switchboard_webhook_queue_depth",
+            help: "Webhook deliveries still to be made"
+        )
+        webhookDeliveriesDead = registry.makeCounter(
+            name: "switchboard_webhook_deliveries_dead_total",
+            help: "Webhook deliveries whose last attempt failed"
+        )
+        webhookEndpointsDisabled = registry.makeCounter(
+            name: "switchboard_webhook_endpoints_disabled_total",
+            help: "Webhook endpoints disabled by the server"
         )
     }
 

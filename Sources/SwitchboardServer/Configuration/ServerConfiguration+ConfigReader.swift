@@ -16,7 +16,8 @@ extension ServerConfiguration {
         "limits.max_data_bytes",
         "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",
         "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
-        "mailbox_events",
+        "mailbox_events", "webhooks.retry_schedule", "webhooks.timeout_seconds", "webhooks.concurrency",
+        "webhooks.endpoint_concurrency", "webhooks.allow_private_targets", "webhooks.disable_after_hours",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -39,6 +40,10 @@ extension ServerConfiguration {
     /// - `namespace.default.*` and `namespace.<name>.*`: `retention_count` (int, `10000`; 0 keeps all),
     ///   `retention_seconds` (int, `86400`; 0 keeps all), `public` (bool, `false`),
     ///   `client_publish` (bool, `false`), `mailbox_bytes` (int, `4194304`), `mailbox_events` (int, `10000`)
+    /// - `webhooks.retry_schedule` (string, `0s,5s,5m,30m,2h,5h,10h,10h`: the delay before each attempt)
+    /// - `webhooks.timeout_seconds` (int, `15`), `webhooks.concurrency` (int, `128`),
+    ///   `webhooks.endpoint_concurrency` (int, `16`), `webhooks.allow_private_targets` (bool, `false`; on
+    ///   with `dev`), `webhooks.disable_after_hours` (int, `120`)
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let defaults = ServerConfiguration()
         self.init()
@@ -74,12 +79,46 @@ extension ServerConfiguration {
         for name in reader.stringArray(forKey: "namespaces", default: []) where !name.isEmpty {
             named[name] = try Self.policy(reader, scope: "namespace.\(name)", base: defaultPolicy)
         }
+        let isDevelopmentMode = try Self.flag(reader, "dev", default: false)
         engine = EngineConfiguration(
             store: store,
             namespaces: NamespacePolicies(defaultPolicy: defaultPolicy, named: named),
             limits: limits,
-            isDevelopmentMode: try Self.flag(reader, "dev", default: false),
-            retentionInterval: .seconds(try Self.ranged(reader, "retention.interval_seconds", default: 30, 1...86_400))
+            isDevelopmentMode: isDevelopmentMode,
+            retentionInterval: .seconds(try Self.ranged(reader, "retention.interval_seconds", default: 30, 1...86_400)),
+            webhooks: try Self.webhooks(reader, isDevelopmentMode: isDevelopmentMode)
+        )
+    }
+
+    private static func webhooks(_ reader: ConfigReader, isDevelopmentMode: Bool) throws(ConfigurationError)
+        -> WebhookSettings
+    {
+        let defaults = WebhookSettings()
+        var schedule = defaults.schedule
+        if let text = reader.string(forKey: "webhooks.retry_schedule") {
+            do {
+                schedule = try RetrySchedule(parsing: text)
+            } catch {
+                throw ConfigurationError(
+                    key: "webhooks.retry_schedule",
+                    message: "must be durations like 0s,5s,5m,2h (\(error.detail))"
+                )
+            }
+        }
+        return WebhookSettings(
+            schedule: schedule,
+            timeout: .seconds(try ranged(reader, "webhooks.timeout_seconds", default: 15, 1...300)),
+            concurrency: try ranged(reader, "webhooks.concurrency", default: defaults.concurrency, 1...10_000),
+            perEndpointConcurrency: try ranged(
+                reader,
+                "webhooks.endpoint_concurrency",
+                default: defaults.perEndpointConcurrency,
+                1...1000
+            ),
+            allowsPrivateTargets: try flag(reader, "webhooks.allow_private_targets", default: isDevelopmentMode),
+            disableFailingAfter: .seconds(
+                3600 * (try ranged(reader, "webhooks.disable_after_hours", default: 120, 1...8760))
+            )
         )
     }
 

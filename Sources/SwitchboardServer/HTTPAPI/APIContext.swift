@@ -25,6 +25,14 @@ struct APIContext: Sendable {
         return try await authenticator.principal(for: credential)
     }
 
+    /// Requires an API key with the `admin` scope (or development mode).
+    func requireAdmin(_ request: Request) async throws(SwitchboardError) {
+        let principal = try await principal(of: request)
+        guard principal.isAdmin || engine.configuration.isDevelopmentMode else {
+            throw SwitchboardError(.forbidden, "this needs an API key with the admin scope")
+        }
+    }
+
     /// The principal of a reader (history, long-poll): like a real-time client, it may present its
     /// credential as `Authorization: Bearer` or `?token=`, or none at all, and the namespace decides.
     func readerPrincipal(of request: Request) async throws(SwitchboardError) -> Principal {
@@ -36,6 +44,14 @@ struct APIContext: Sendable {
 
     /// The request body parsed as JSON, within the request size limit.
     func jsonBody(of request: Request) async throws -> JSONValue {
+        guard let body = try await optionalJSONBody(of: request) else {
+            throw SwitchboardError(.badRequest, "invalid JSON: the body is empty")
+        }
+        return body
+    }
+
+    /// The request body parsed as JSON, or nil when there is none.
+    func optionalJSONBody(of request: Request) async throws -> JSONValue? {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -43,6 +59,7 @@ struct APIContext: Sendable {
         } catch {
             throw SwitchboardError(.tooLarge, "the request body is over \(limits.maximumRequestBytes) bytes")
         }
+        guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONParser.parse(Array(buffer.readableBytesView))
         } catch {

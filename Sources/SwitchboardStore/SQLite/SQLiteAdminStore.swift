@@ -3,7 +3,7 @@ public import SwitchboardCore
 
 /// `AdminStore` on the embedded SQLite database.
 public final class SQLiteAdminStore: AdminStore {
-    private let database: SQLiteStorage
+    let database: SQLiteStorage
 
     /// Uses `database`.
     public init(database: SQLiteStorage) {

@@ -117,9 +117,16 @@ public final class SQLiteEventLog: EventLog {
                         binds.append(.integer(Int(now.millisecondsSinceEpoch) - seconds * 1000))
                     }
                     guard !conditions.isEmpty else { continue }
+                    // Events still owed to an enabled webhook endpoint stay until delivered (or dead).
                     let deleted = try await connection.query(
-                        "DELETE FROM events WHERE channel = ? AND (\(conditions.joined(separator: " OR "))) RETURNING \"offset\"",
-                        binds
+                        """
+                        DELETE FROM events WHERE channel = ? AND (\(conditions.joined(separator: " OR ")))
+                        AND "offset" < COALESCE((
+                            SELECT MIN(d."offset") FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+                            WHERE d.channel = ? AND d.next_attempt_ms IS NOT NULL AND e.enabled = 1), 9223372036854775807)
+                        RETURNING "offset"
+                        """,
+                        binds + [.text(name)]
                     )
                     guard !deleted.isEmpty else { continue }
                     removed += deleted.count

@@ -68,5 +68,107 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        (
+            3,
+            [
+                // Webhooks out. Filters are rows so that the outbox trigger can match them in SQL.
+                """
+                CREATE TABLE endpoints (
+                    id TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    description TEXT NOT NULL DEFAULT '',
+                    channels TEXT NOT NULL,
+                    types TEXT NOT NULL,
+                    rate_limit INTEGER,
+                    ordered INTEGER NOT NULL DEFAULT 0,
+                    headers TEXT NOT NULL DEFAULT '[]',
+                    secret TEXT NOT NULL,
+                    previous_secret TEXT,
+                    previous_secret_expires_ms INTEGER,
+                    enabled INTEGER NOT NULL DEFAULT 1,
+                    disabled_reason TEXT,
+                    failing_since_ms INTEGER,
+                    created_ms INTEGER NOT NULL,
+                    updated_ms INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE endpoint_filters (
+                    endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    fixed TEXT NOT NULL,
+                    is_prefix INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX endpoint_filters_endpoint ON endpoint_filters (endpoint_id, kind)",
+                // `seq` orders deliveries newest first for paging; `next_attempt_ms` is NULL once the
+                // delivery succeeded or is dead, so the partial indexes hold only live deliveries.
+                """
+                CREATE TABLE deliveries (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+                    event_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    "offset" INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    event_time_ms INTEGER NOT NULL,
+                    data TEXT,
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    round_start INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_ms INTEGER,
+                    lease_until_ms INTEGER NOT NULL DEFAULT 0,
+                    created_ms INTEGER NOT NULL,
+                    updated_ms INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX deliveries_due ON deliveries (next_attempt_ms) WHERE next_attempt_ms IS NOT NULL",
+                """
+                CREATE INDEX deliveries_live_position ON deliveries (endpoint_id, channel, "offset")
+                WHERE next_attempt_ms IS NOT NULL
+                """,
+                "CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, seq)",
+                "CREATE INDEX deliveries_channel_live ON deliveries (channel, \"offset\") WHERE next_attempt_ms IS NOT NULL",
+                """
+                CREATE TABLE delivery_attempts (
+                    delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    time_ms INTEGER NOT NULL,
+                    status INTEGER,
+                    latency_ms INTEGER NOT NULL,
+                    error TEXT,
+                    response_headers TEXT,
+                    response_body TEXT,
+                    PRIMARY KEY (delivery_id, number)
+                ) WITHOUT ROWID
+                """,
+                // The transactional outbox: a delivery row for every enabled endpoint whose filters match,
+                // in the statement that inserts the event. `*` does not reach `$` channels unless the
+                // pattern itself starts with `$` (EndpointFilter.matches).
+                """
+                CREATE TRIGGER events_outbox AFTER INSERT ON events BEGIN
+                    INSERT INTO deliveries (id, endpoint_id, event_id, channel, "offset", type, event_time_ms,
+                                            next_attempt_ms, created_ms, updated_ms)
+                    SELECT 'dlv_' || lower(hex(randomblob(12))), e.id, NEW.id, NEW.channel, NEW."offset", NEW.type,
+                           NEW.time_ms, NEW.time_ms, NEW.time_ms, NEW.time_ms
+                    FROM endpoints e
+                    WHERE e.enabled = 1
+                      AND EXISTS (
+                        SELECT 1 FROM endpoint_filters f
+                        WHERE f.endpoint_id = e.id AND f.kind = 'channel'
+                          AND (substr(NEW.channel, 1, 1) <> '$' OR substr(f.fixed, 1, 1) = '$')
+                          AND (f.fixed = NEW.channel
+                               OR (f.is_prefix = 1 AND substr(NEW.channel, 1, length(f.fixed)) = f.fixed)))
+                      AND (NOT EXISTS (SELECT 1 FROM endpoint_filters f WHERE f.endpoint_id = e.id AND f.kind = 'type')
+                           OR EXISTS (
+                             SELECT 1 FROM endpoint_filters f
+                             WHERE f.endpoint_id = e.id AND f.kind = 'type'
+                               AND (f.fixed = NEW.type
+                                    OR (f.is_prefix = 1 AND substr(NEW.type, 1, length(f.fixed)) = f.fixed))));
+                END
+                """,
+            ]
+        ),
     ]
 }

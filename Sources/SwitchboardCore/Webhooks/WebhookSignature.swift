@@ -1,0 +1,67 @@
+public import Crypto
+import FoundationEssentials
+
+/// Verifies Standard Webhooks signatures (`webhook-id`, `webhook-timestamp`, `webhook-signature`),
+/// the receiving side of `WebhookSigningKey.sign`: every space-separated `v1,`/`v1a,` entry is tried, in
+/// constant time, and the timestamp must be within the tolerance.
+public enum WebhookSignature {
+    /// Why a signature was refused.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// A header is missing or malformed.
+        case malformed(String)
+        /// The timestamp is further than the tolerance from now.
+        case timestampOutOfTolerance
+        /// No signature matched.
+        case noMatch
+
+        /// A sentence for logs and inspection.
+        public var description: String {
+            switch self {
+            case .malformed(let what): "malformed signature headers: \(what)"
+            case .timestampOutOfTolerance: "the timestamp is outside the tolerance"
+            case .noMatch: "no signature matches"
+            }
+        }
+    }
+
+    /// Checks `signatures` (the header's value) for `id`, `timestamp` and `body` against any of `keys`.
+    /// `hmacKeys` are HMAC key bytes; `publicKeys` are Ed25519 public keys.
+    public static func verify(
+        id: String,
+        timestamp: String,
+        signatures: String,
+        body: [UInt8],
+        hmacKeys: [[UInt8]],
+        publicKeys: [Curve25519.Signing.PublicKey] = [],
+        now: Int64,
+        toleranceSeconds: Int64 = 300
+    ) -> Result<Void, Failure> {
+        guard !id.isEmpty else { return .failure(.malformed("webhook-id is empty")) }
+        guard let seconds = Int64(timestamp) else { return .failure(.malformed("webhook-timestamp is not an integer")) }
+        // An attacker picks the timestamp: an extreme one must be refused, not overflow the subtraction.
+        let (difference, overflow) = now.subtractingReportingOverflow(seconds)
+        guard !overflow, toleranceSeconds >= 0, difference.magnitude <= UInt64(toleranceSeconds) else {
+            return .failure(.timestampOutOfTolerance)
+        }
+        var content = Array("\(id).\(seconds).".utf8)
+        content.append(contentsOf: body)
+        let expectedMacs = hmacKeys.map {
+            Array(HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: $0)))
+        }
+        var matched = false
+        for entry in signatures.split(separator: " ") {
+            guard let comma = entry.firstIndex(of: ",") else { continue }
+            let version = entry[..<comma]
+            guard let presented = Data(base64Encoded: String(entry[entry.index(after: comma)...])) else { continue }
+            switch version {
+            case "v1":
+                for expected in expectedMacs where ConstantTime.equals(expected, Array(presented)) { matched = true }
+            case "v1a":
+                for key in publicKeys where key.isValidSignature(presented, for: content) { matched = true }
+            default:
+                continue
+            }
+        }
+        return matched ? .success(()) : .failure(.noMatch)
+    }
+}

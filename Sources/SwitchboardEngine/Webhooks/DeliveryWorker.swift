@@ -1,0 +1,331 @@
+public import Logging
+import NIOConcurrencyHelpers
+import Prometheus
+public import ServiceLifecycle
+public import SwitchboardCore
+public import SwitchboardStore
+
+/// Delivers webhooks: claims due deliveries under a lease, signs and POSTs them within the global and
+/// per-endpoint limits, records every attempt, schedules retries, and reports exhausted deliveries
+/// and disabled endpoints on `$system`. Woken when events commit or endpoints change; otherwise it
+/// sleeps until the next delivery is due.
+public final class DeliveryWorker: Service, Sendable {
+    private struct State {
+        var capacity: DeliveryCapacity
+        var endpoints: [String: Endpoint] = [:]
+        var needsReload = true
+        var rang = false
+        var waiter: CheckedContinuation<Void, Never>?
+        var isStopping = false
+    }
+
+    private let queue: any DeliveryQueue
+    private let adminStore: any AdminStore
+    private let settings: WebhookSettings
+    private let metrics: EngineMetrics
+    private let sender: WebhookSender
+    private let targets: WebhookTargets
+    private let now: @Sendable () -> Timestamp
+    private let publish: @Sendable ([EventDraft]) async -> Void
+    private let logger: Logger
+    private let state: NIOLockedValueBox<State>
+
+    /// Makes a worker; `publish` appends the worker's own `$system` events.
+    public init(
+        queue: any DeliveryQueue,
+        adminStore: any AdminStore,
+        settings: WebhookSettings,
+        metrics: EngineMetrics,
+        userAgent: String,
+        now: @escaping @Sendable () -> Timestamp,
+        publish: @escaping @Sendable ([EventDraft]) async -> Void,
+        logger: Logger
+    ) {
+        self.queue = queue
+        self.adminStore = adminStore
+        self.settings = settings
+        self.metrics = metrics
+        self.targets = WebhookTargets(
+            allowsPrivate: settings.allowsPrivateTargets,
+            timeout: settings.timeout,
+            logger: logger
+        )
+        self.sender = WebhookSender(targets: targets, timeout: settings.timeout, userAgent: userAgent)
+        self.now = now
+        self.publish = publish
+        self.logger = logger
+        self.state = NIOLockedValueBox(
+            State(
+                capacity: DeliveryCapacity(
+                    concurrency: settings.concurrency,
+                    perEndpointConcurrency: settings.perEndpointConcurrency
+                )
+            )
+        )
+    }
+
+    /// Something may be due: events committed, or a delivery was retried or replayed.
+    public func wake() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.rang = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Endpoints were created, changed or removed: reload them before the next claim.
+    public func endpointsChanged() {
+        state.withLockedValue { $0.needsReload = true }
+        wake()
+    }
+
+    /// Delivers until shutdown; attempts in flight then finish and are recorded.
+    public func run() async throws {
+        do {
+            try await queue.releaseLeases()
+        } catch {
+            logger.warning("could not release delivery leases", metadata: ["sb.error": "\(error)"])
+        }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                var lastDepthUpdate = ContinuousClock.now - .seconds(10)
+                while !state.withLockedValue({ $0.isStopping }) {
+                    await reloadEndpointsIfNeeded()
+                    let clock = ContinuousClock.now
+                    if clock - lastDepthUpdate >= .seconds(1), let depth = try? await queue.liveCount() {
+                        metrics.webhookQueueDepth.record(Int64(depth))
+                        lastDepthUpdate = clock
+                    }
+                    let started = await claimAndStart(in: &group)
+                    if started.claimedAny && started.free > 0 { continue }
+                    await waitForBell(upTo: await nextWait(rateWait: started.rateWait))
+                }
+            }
+        } onGracefulShutdown: {
+            self.state.withLockedValue { $0.isStopping = true }
+            self.wake()
+        }
+        await targets.shutdown()
+    }
+
+    private func claimAndStart(in group: inout DiscardingTaskGroup) async -> (
+        claimedAny: Bool, free: Int, rateWait: Duration?
+    ) {
+        let clock = ContinuousClock.now
+        let (free, blocked, hasEndpoints) = state.withLockedValue { state in
+            let blocked = state.capacity.blocked(state.endpoints, at: clock)
+            return (state.capacity.free, blocked, state.endpoints.values.contains { $0.isEnabled })
+        }
+        guard free > 0, hasEndpoints else { return (false, free, blocked.nextToken) }
+        let admitted = NIOLockedValueBox<[String: Endpoint]>([:])
+        let claimed: [ClaimedDelivery]
+        do {
+            claimed = try await queue.claim(now: now(), limit: free, lease: settings.lease, skipping: blocked.ids) {
+                candidate in
+                self.state.withLockedValue { state in
+                    guard let endpoint = state.endpoints[candidate.endpointID] else {
+                        state.needsReload = true
+                        return false
+                    }
+                    if endpoint.updated != candidate.endpointUpdated { state.needsReload = true }
+                    guard state.capacity.start(endpoint, at: clock) else { return false }
+                    admitted.withLockedValue { $0[candidate.id] = endpoint }
+                    return true
+                }
+            }
+        } catch {
+            logger.warning("claiming deliveries failed", metadata: ["sb.error": "\(error)"])
+            claimed = []
+        }
+        var endpointsByDelivery = admitted.withLockedValue { $0 }
+        for delivery in claimed {
+            guard let endpoint = endpointsByDelivery.removeValue(forKey: delivery.id) else { continue }
+            group.addTask {
+                await self.attempt(delivery, to: endpoint)
+                self.state.withLockedValue { $0.capacity.finish(endpoint.id) }
+                self.wake()
+            }
+        }
+        // Admitted but not leased (another worker took it): give the slots back.
+        if !endpointsByDelivery.isEmpty {
+            state.withLockedValue { state in
+                for endpoint in endpointsByDelivery.values { state.capacity.finish(endpoint.id) }
+            }
+        }
+        let remaining = state.withLockedValue { $0.capacity.free }
+        return (!claimed.isEmpty, remaining, blocked.nextToken)
+    }
+
+    private func nextWait(rateWait: Duration?) async -> Duration {
+        var wait = settings.pollInterval
+        if let rateWait { wait = min(wait, max(rateWait, .milliseconds(1))) }
+        if let due = try? await queue.nextDue() {
+            let until = Duration.milliseconds(due.millisecondsSinceEpoch - now().millisecondsSinceEpoch)
+            wait = min(wait, max(until, .zero))
+        }
+        return wait
+    }
+
+    private func waitForBell(upTo duration: Duration) async {
+        guard duration > .zero else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: duration)
+                if !Task.isCancelled { self.wake() }
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLockedValue { state -> Bool in
+                    if state.rang || state.isStopping {
+                        state.rang = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+            state.withLockedValue { $0.rang = false }
+            group.cancelAll()
+        }
+    }
+
+    private func reloadEndpointsIfNeeded() async {
+        guard state.withLockedValue({ $0.needsReload }) else { return }
+        do {
+            let endpoints = try await adminStore.listEndpoints()
+            state.withLockedValue { state in
+                state.endpoints = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+                state.needsReload = false
+            }
+        } catch {
+            logger.warning("loading webhook endpoints failed", metadata: ["sb.error": "\(error)"])
+        }
+    }
+
+    /// One attempt of one delivery, recorded, with its consequences.
+    private func attempt(_ delivery: ClaimedDelivery, to endpoint: Endpoint) async {
+        let time = now()
+        var generator = SystemRandomNumberGenerator()
+        let number = delivery.attemptsMade + 1
+        let record: AttemptRecord
+        var retryAfter: Duration?
+        if let event = delivery.event {
+            let response = await sender.send(event: event, to: endpoint, at: time)
+            record = AttemptRecord(
+                number: number,
+                time: time,
+                status: response.status,
+                latencyMilliseconds: response.latency.wholeMilliseconds,
+                error: response.error,
+                responseHeaders: response.headers,
+                responseBody: response.body
+            )
+            retryAfter = response.retryAfter
+        } else {
+            record = AttemptRecord(
+                number: number,
+                time: time,
+                status: nil,
+                latencyMilliseconds: 0,
+                error: "the event is no longer retained in the log",
+                responseHeaders: [],
+                responseBody: nil
+            )
+        }
+        let result: AttemptResult
+        if record.succeeded {
+            metrics.webhookAttemptsSucceeded.increment()
+            if let event = delivery.event {
+                metrics.webhookDeliveryLatency.record(
+                    .milliseconds(max(0, now().millisecondsSinceEpoch - event.time.millisecondsSinceEpoch))
+                )
+            }
+            result = AttemptResult(delivery: delivery, attempt: record, status: .succeeded, nextAttempt: nil)
+        } else {
+            if record.status == nil {
+                metrics.webhookAttemptsFailedNetwork.increment()
+            } else {
+                metrics.webhookAttemptsFailedStatus.increment()
+            }
+            var delay =
+                delivery.event == nil
+                ? nil : settings.schedule.delay(afterAttempts: delivery.attemptsInRound + 1, using: &generator)
+            if let scheduled = delay, let retryAfter { delay = max(scheduled, retryAfter) }
+            let gone = record.status == 410 ? "the endpoint answered 410 Gone" : nil
+            if let delay {
+                result = AttemptResult(
+                    delivery: delivery,
+                    attempt: record,
+                    status: .failed,
+                    nextAttempt: Timestamp(
+                        millisecondsSinceEpoch: time.millisecondsSinceEpoch + delay.wholeMilliseconds
+                    ),
+                    disablesEndpoint: gone
+                )
+            } else {
+                result = AttemptResult(
+                    delivery: delivery,
+                    attempt: record,
+                    status: .dead,
+                    nextAttempt: nil,
+                    disablesEndpoint: gone
+                )
+            }
+        }
+        let disabled: [DisabledEndpoint]
+        do {
+            disabled = try await queue.record([result], now: now(), disableFailingAfter: settings.disableFailingAfter)
+        } catch {
+            // The lease runs out and the delivery is attempted again: at least once, never lost.
+            logger.error(
+                "recording a webhook attempt failed",
+                metadata: ["sb.delivery": "\(delivery.id)", "sb.error": "\(error)"]
+            )
+            return
+        }
+        if result.status == .dead {
+            metrics.webhookDeliveriesDead.increment()
+            await reportExhausted(delivery, endpoint: endpoint, last: record)
+        }
+        if !disabled.isEmpty {
+            endpointsChanged()
+            for endpoint in disabled {
+                metrics.webhookEndpointsDisabled.increment()
+                logger.warning(
+                    "webhook endpoint disabled",
+                    metadata: ["sb.endpoint": "\(endpoint.id)", "sb.reason": "\(endpoint.reason)"]
+                )
+                await publishSystemEvent(
+                    type: "endpoint.disabled",
+                    data: .object([
+                        ("endpoint", .string(endpoint.id)), ("url", .string(endpoint.url)),
+                        ("reason", .string(endpoint.reason)),
+                    ])
+                )
+            }
+        }
+    }
+
+    private func reportExhausted(_ delivery: ClaimedDelivery, endpoint: Endpoint, last: AttemptRecord) async {
+        // Exhausted deliveries of `$system` events are not reported again, so that an endpoint that
+        // subscribes to `$system` and fails cannot feed itself forever.
+        guard let event = delivery.event, !event.channel.isServerWritten else { return }
+        await publishSystemEvent(
+            type: "delivery.exhausted",
+            data: .object([
+                ("delivery", .string(delivery.id)), ("endpoint", .string(endpoint.id)),
+                ("event", .string(event.id.rawValue)),
+                ("channel", .string(event.channel.rawValue)), ("offset", .int(event.offset)),
+                ("type", .string(event.type.rawValue)), ("attempts", .int(Int64(last.number))),
+                ("lastStatus", last.status.map { .int(Int64($0)) } ?? .null),
+                ("lastError", last.error.map { .string($0) } ?? .null),
+            ])
+        )
+    }
+
+    private func publishSystemEvent(type: String, data: JSONValue) async {
+        guard let channel = try? ChannelName("$system"), let type = try? EventType(type) else { return }
+        await publish([EventDraft(channel: channel, type: type, data: data.jsonText, idempotencyKey: nil)])
+    }
+}

@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import FoundationEssentials
+import NIOCore
+import NIOHTTP1
+import SwitchboardCore
+import SwitchboardStore
+
+/// Makes one signed HTTP attempt of a delivery and describes what happened.
+struct WebhookSender: Sendable {
+    /// What one attempt produced.
+    struct Response: Sendable {
+        var status: Int?
+        var headers: [EndpointSettings.HeaderField] = []
+        var body: String?
+        var error: String?
+        var retryAfter: Duration?
+        var latency: Duration
+        var wasNetworkFailure: Bool { status == nil }
+    }
+
+    /// First bytes of a response body kept in the attempt record.
+    static let recordedBodyBytes = 4096
+    /// Response bodies are read at most this far (so the connection can be reused), then dropped.
+    static let drainedBodyBytes = 64 * 1024
+
+    let targets: WebhookTargets
+    let timeout: Duration
+    let userAgent: String
+
+    /// POSTs `body` to the endpoint, signed for `eventID` at `time`.
+    func send(event: Event, to endpoint: Endpoint, at time: Timestamp) async -> Response {
+        let body = WebhookPayload.body(for: event)
+        let started = ContinuousClock.now
+        guard let url = URL(string: endpoint.settings.url) else {
+            return Response(error: "the endpoint URL cannot be parsed", latency: .zero)
+        }
+        let client: HTTPClient
+        do {
+            client = try await targets.client(for: url)
+        } catch {
+            return Response(error: "\(error)", latency: ContinuousClock.now - started)
+        }
+        let seconds = time.millisecondsSinceEpoch / 1000
+        var request = HTTPClientRequest(url: endpoint.settings.url)
+        request.method = .POST
+        for header in endpoint.settings.headers {
+            request.headers.add(name: header.name, value: header.value)
+        }
+        request.headers.replaceOrAdd(name: "content-type", value: "application/json")
+        request.headers.replaceOrAdd(name: "user-agent", value: userAgent)
+        request.headers.replaceOrAdd(name: "webhook-id", value: event.id.rawValue)
+        request.headers.replaceOrAdd(name: "webhook-timestamp", value: String(seconds))
+        request.headers.replaceOrAdd(
+            name: "webhook-signature",
+            value: endpoint.signatureHeader(id: event.id.rawValue, timestamp: seconds, body: body, at: time)
+        )
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(timeout.wholeMilliseconds))
+            var kept: [UInt8] = []
+            var read = 0
+            for try await chunk in response.body {
+                read += chunk.readableBytes
+                if kept.count < Self.recordedBodyBytes {
+                    kept += chunk.readableBytesView.prefix(Self.recordedBodyBytes - kept.count)
+                }
+                if read >= Self.drainedBodyBytes { break }
+            }
+            let status = Int(response.status.code)
+            var retryAfter: Duration?
+            if status == 429 || status == 503, let value = response.headers.first(name: "retry-after") {
+                retryAfter = RetryAfter.delay(value, now: time)
+            }
+            return Response(
+                status: status,
+                headers: response.headers.prefix(50).map {
+                    EndpointSettings.HeaderField(name: $0.name, value: String($0.value.prefix(1024)))
+                },
+                body: kept.isEmpty ? nil : String(decoding: kept, as: UTF8.self),
+                error: (200..<300).contains(status) ? nil : Self.describe(status: status),
+                retryAfter: retryAfter,
+                latency: ContinuousClock.now - started
+            )
+        } catch {
+            return Response(error: Self.describe(error, timeout: timeout), latency: ContinuousClock.now - started)
+        }
+    }
+
+    private static func describe(status: Int) -> String {
+        (300..<400).contains(status) ? "HTTP \(status): redirects are not followed" : "HTTP \(status)"
+    }
+
+    private static func describe(_ error: any Error, timeout: Duration) -> String {
+        if let error = error as? HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout {
+                return "no response within \(timeout.wholeMilliseconds) ms"
+            }
+            if error == .connectTimeout { return "connecting timed out" }
+            if error == .remoteConnectionClosed { return "the connection was closed before a response" }
+        }
+        return "\(error)"
+    }
+}

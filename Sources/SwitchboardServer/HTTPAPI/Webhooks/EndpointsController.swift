@@ -1,0 +1,166 @@
+import HTTPTypes
+import Hummingbird
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardStore
+
+/// `/v1/endpoints…`: webhook endpoints (admin only).
+struct EndpointsController<Context: RequestContext>: Sendable {
+    let api: APIContext
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("endpoints", use: create)
+        group.get("endpoints", use: list)
+        group.get("endpoints/{id}", use: read)
+        group.patch("endpoints/{id}", use: change)
+        group.delete("endpoints/{id}", use: remove)
+        group.post("endpoints/{id}/rotate-secret", use: rotateSecret)
+        group.post("endpoints/{id}/test", use: test)
+        group.post("endpoints/{id}/enable", use: enable)
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        let body = try await api.jsonBody(of: request)
+        let settings = try EndpointSettings(json: body)
+        var generator = SystemRandomNumberGenerator()
+        let key: WebhookSigningKey
+        switch (body["signing"], body["secret"]) {
+        case (.none, .none), (.some(.string("hmac-sha256")), .none):
+            key = .hmac(WebhookSecret.random(using: &generator))
+        case (.none, .some(.string(let text))), (.some(.string("hmac-sha256")), .some(.string(let text))):
+            key = .hmac(try WebhookSecret(text))
+        case (.some(.string("ed25519")), .none):
+            key = .newEd25519()
+        case (.some(.string("ed25519")), .some):
+            throw SwitchboardError(.badRequest, "an ed25519 endpoint's key is made by the server; omit secret")
+        default:
+            throw SwitchboardError(
+                .badRequest,
+                "signing is \"hmac-sha256\" (default) or \"ed25519\"; secret is a whsec_ string"
+            )
+        }
+        let now = Engine.wallClock()
+        let endpoint = Endpoint(
+            id: Endpoint.makeID(using: &generator),
+            settings: settings,
+            signingKey: key,
+            created: now,
+            updated: now
+        )
+        try await api.engine.adminStore.insertEndpoint(endpoint)
+        api.engine.deliveryWorker.endpointsChanged()
+        return APIContext.json(WebhookJSON.endpoint(endpoint, secret: Self.secretText(key)).jsonText, status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        let endpoints = try await api.engine.adminStore.listEndpoints()
+        return APIContext.json(
+            JSONValue.object([("endpoints", .array(endpoints.map { WebhookJSON.endpoint($0) }))]).jsonText
+        )
+    }
+
+    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        return APIContext.json(WebhookJSON.endpoint(try await endpoint(in: context)).jsonText)
+    }
+
+    @Sendable func change(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        let body = try await api.jsonBody(of: request)
+        if body["secret"] != nil || body["signing"] != nil {
+            throw SwitchboardError(.badRequest, "secrets change with POST /v1/endpoints/{id}/rotate-secret")
+        }
+        var endpoint = try await endpoint(in: context)
+        endpoint.settings = try EndpointSettings(json: body, base: endpoint.settings)
+        endpoint.updated = Engine.wallClock()
+        return try await save(endpoint, secret: nil)
+    }
+
+    @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        guard try await api.engine.adminStore.deleteEndpoint(id: try context.parameters.require("id")) else {
+            throw SwitchboardError(.notFound, "no such endpoint")
+        }
+        api.engine.deliveryWorker.endpointsChanged()
+        return Response(status: .noContent)
+    }
+
+    @Sendable func rotateSecret(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        var endpoint = try await endpoint(in: context)
+        let body = try await api.optionalJSONBody(of: request)
+        var generator = SystemRandomNumberGenerator()
+        let next: WebhookSigningKey
+        switch (endpoint.signingKey, body?["secret"]) {
+        case (.hmac, .none): next = .hmac(WebhookSecret.random(using: &generator))
+        case (.hmac, .some(.string(let text))): next = .hmac(try WebhookSecret(text))
+        case (.ed25519, .none): next = .newEd25519()
+        default: throw SwitchboardError(.badRequest, "the body may hold {\"secret\":\"whsec_…\"} for an HMAC endpoint")
+        }
+        let now = Engine.wallClock()
+        endpoint.previousKey = endpoint.signingKey
+        endpoint.previousKeyExpires = Timestamp(
+            millisecondsSinceEpoch: now.millisecondsSinceEpoch
+                + api.engine.configuration.webhooks.rotationOverlap.wholeMilliseconds
+        )
+        endpoint.signingKey = next
+        endpoint.updated = now
+        return try await save(endpoint, secret: Self.secretText(next))
+    }
+
+    @Sendable func enable(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        var endpoint = try await endpoint(in: context)
+        endpoint.isEnabled = true
+        endpoint.disabledReason = nil
+        endpoint.failingSince = nil
+        endpoint.updated = Engine.wallClock()
+        return try await save(endpoint, secret: nil)
+    }
+
+    @Sendable func test(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        let endpoint = try await endpoint(in: context)
+        var generator = SystemRandomNumberGenerator()
+        let now = Engine.wallClock()
+        let event = Event(
+            id: EventID.random(using: &generator),
+            channel: try ChannelName("$system"),
+            offset: 0,
+            type: try EventType("switchboard.test"),
+            time: now,
+            data: JSONValue.object([
+                ("endpoint", .string(endpoint.id)), ("message", .string("a test delivery from Switchboard")),
+            ])
+            .jsonText
+        )
+        let delivery = try await api.engine.deliveries.enqueueDirect(endpoint: endpoint.id, event: event, now: now)
+        api.engine.deliveryWorker.wake()
+        return APIContext.json(
+            JSONValue.object([("delivery", .string(delivery)), ("event", .string(event.id.rawValue))]).jsonText,
+            status: .accepted
+        )
+    }
+
+    private func save(_ endpoint: Endpoint, secret: String?) async throws -> Response {
+        guard try await api.engine.adminStore.updateEndpoint(endpoint) else {
+            throw SwitchboardError(.notFound, "no such endpoint")
+        }
+        api.engine.deliveryWorker.endpointsChanged()
+        return APIContext.json(WebhookJSON.endpoint(endpoint, secret: secret).jsonText)
+    }
+
+    private func endpoint(in context: Context) async throws -> Endpoint {
+        guard let endpoint = try await api.engine.adminStore.endpoint(id: try context.parameters.require("id")) else {
+            throw SwitchboardError(.notFound, "no such endpoint")
+        }
+        return endpoint
+    }
+
+    /// What a receiver configures: the `whsec_…` secret, or the `whpk_…` public key for Ed25519.
+    private static func secretText(_ key: WebhookSigningKey) -> String {
+        key.publicKeyText ?? key.storedText
+    }
+}

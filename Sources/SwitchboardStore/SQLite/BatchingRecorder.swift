@@ -1,0 +1,173 @@
+import NIOConcurrencyHelpers
+import SQLiteNIO
+import SwitchboardCore
+
+/// Writes finished attempts in batches: while one batch commits, the next collects, so a thousand
+/// attempts finishing together share a few transactions (and fsyncs) instead of a thousand.
+final class BatchingRecorder: Sendable {
+    private struct Pending {
+        let results: [AttemptResult]
+        let now: Timestamp
+        let disableFailingAfter: Duration
+        let continuation: CheckedContinuation<[DisabledEndpoint], any Error>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var isFlushing = false
+    }
+
+    private let database: SQLiteStorage
+    private let state = NIOLockedValueBox(State())
+
+    init(database: SQLiteStorage) {
+        self.database = database
+    }
+
+    func record(_ results: [AttemptResult], now: Timestamp, disableFailingAfter: Duration) async throws
+        -> [DisabledEndpoint]
+    {
+        guard !results.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            let startsFlush = state.withLockedValue { state -> Bool in
+                state.pending.append(
+                    Pending(
+                        results: results,
+                        now: now,
+                        disableFailingAfter: disableFailingAfter,
+                        continuation: continuation
+                    )
+                )
+                guard !state.isFlushing else { return false }
+                state.isFlushing = true
+                return true
+            }
+            if startsFlush {
+                Task { await self.flushUntilEmpty() }
+            }
+        }
+    }
+
+    private func flushUntilEmpty() async {
+        while true {
+            let batch = state.withLockedValue { state -> [Pending] in
+                let batch = state.pending
+                state.pending.removeAll()
+                if batch.isEmpty { state.isFlushing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let disabled = try await database.writer.exclusive { connection in
+                    try await SQLiteAdminStore.transaction(on: connection) {
+                        try await Self.write(batch, on: connection)
+                    }
+                }
+                for (pending, endpoints) in zip(batch, disabled) { pending.continuation.resume(returning: endpoints) }
+            } catch {
+                for pending in batch { pending.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// Writes every attempt, the deliveries' new states and the endpoints' health; returns, per pending
+    /// call, the endpoints it disabled.
+    private static func write(_ batch: [Pending], on connection: SQLiteConnection) async throws -> [[DisabledEndpoint]]
+    {
+        var attemptRows: [SQLiteData] = []
+        for pending in batch {
+            for result in pending.results {
+                let attempt = result.attempt
+                attemptRows += [
+                    .text(result.delivery.id), .integer(attempt.number),
+                    .integer(Int(attempt.time.millisecondsSinceEpoch)), attempt.status.map { .integer($0) } ?? .null,
+                    .integer(Int(attempt.latencyMilliseconds)), attempt.error.map { .text($0) } ?? .null,
+                    .text(EndpointRow.headersJSON(attempt.responseHeaders)),
+                    attempt.responseBody.map { .text($0) } ?? .null,
+                ]
+            }
+        }
+        for chunk in attemptRows.chunked(by: 8 * 1000) {
+            let values = Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count / 8).joined(separator: ",")
+            _ = try await connection.query(
+                """
+                INSERT OR REPLACE INTO delivery_attempts
+                    (delivery_id, number, time_ms, status, latency_ms, error, response_headers, response_body)
+                VALUES \(values)
+                """,
+                chunk
+            )
+        }
+        var disabledPerCall: [[DisabledEndpoint]] = []
+        for pending in batch {
+            let now = SQLiteData.integer(Int(pending.now.millisecondsSinceEpoch))
+            var disabled: [DisabledEndpoint] = []
+            for result in pending.results {
+                _ = try await connection.query(
+                    """
+                    UPDATE deliveries SET status = ?, attempts = MAX(attempts, ?), next_attempt_ms = ?, lease_until_ms = 0,
+                        updated_ms = ?
+                    WHERE id = ?
+                    """,
+                    [
+                        .text(result.status.rawValue), .integer(result.attempt.number),
+                        result.nextAttempt.map { .integer(Int($0.millisecondsSinceEpoch)) } ?? .null, now,
+                        .text(result.delivery.id),
+                    ]
+                )
+                if let endpoint = try await updateHealth(
+                    after: result,
+                    now: pending.now,
+                    disableFailingAfter: pending.disableFailingAfter,
+                    on: connection
+                ) {
+                    disabled.append(endpoint)
+                }
+            }
+            disabledPerCall.append(disabled)
+        }
+        return disabledPerCall
+    }
+
+    /// Clears or starts the endpoint's failing streak; disables it after `410 Gone` or a streak longer
+    /// than allowed. Returns the endpoint when this call disabled it.
+    private static func updateHealth(
+        after result: AttemptResult,
+        now: Timestamp,
+        disableFailingAfter: Duration,
+        on connection: SQLiteConnection
+    ) async throws -> DisabledEndpoint? {
+        let endpoint = SQLiteData.text(result.delivery.endpointID)
+        let nowBind = SQLiteData.integer(Int(now.millisecondsSinceEpoch))
+        if result.attempt.succeeded {
+            _ = try await connection.query(
+                "UPDATE endpoints SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL",
+                [endpoint]
+            )
+            return nil
+        }
+        let rows = try await connection.query(
+            """
+            UPDATE endpoints SET failing_since_ms = COALESCE(failing_since_ms, ?)
+            WHERE id = ? AND enabled = 1 RETURNING failing_since_ms, url
+            """,
+            [nowBind, endpoint]
+        )
+        guard let row = rows.first, let since = row.column("failing_since_ms")?.integer,
+            let url = row.column("url")?.string
+        else { return nil }
+        let reason: String
+        if let gone = result.disablesEndpoint {
+            reason = gone
+        } else if now.millisecondsSinceEpoch - Int64(since) >= disableFailingAfter.wholeMilliseconds {
+            reason = "every attempt failed for \(disableFailingAfter.wholeMilliseconds / 3_600_000) hours"
+        } else {
+            return nil
+        }
+        _ = try await connection.query(
+            "UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_ms = ? WHERE id = ?",
+            [.text(reason), nowBind, endpoint]
+        )
+        return DisabledEndpoint(id: result.delivery.endpointID, url: url, reason: reason)
+    }
+}

@@ -1,0 +1,264 @@
+import SQLiteNIO
+public import SwitchboardCore
+
+/// `DeliveryQueue` on the embedded SQLite database. Candidates are read on reader connections; leases
+/// and attempt records are written by the writer, attempts in batches (one transaction per batch).
+public final class SQLiteDeliveryQueue: DeliveryQueue {
+    private let database: SQLiteStorage
+    private let recorder: BatchingRecorder
+
+    /// Uses `database`.
+    public init(database: SQLiteStorage) {
+        self.database = database
+        self.recorder = BatchingRecorder(database: database)
+    }
+
+    /// Gives back every lease: with SQLite this process is the only worker.
+    public func releaseLeases() async throws {
+        _ = try await database.writer.exclusive { connection in
+            try await connection.query("UPDATE deliveries SET lease_until_ms = 0 WHERE lease_until_ms > 0")
+        }
+    }
+
+    /// Leases due deliveries; see `DeliveryQueue.claim`.
+    public func claim(
+        now: Timestamp,
+        limit: Int,
+        lease: Duration,
+        skipping: Set<String>,
+        admit: (ClaimedDelivery) -> Bool
+    ) async throws -> [ClaimedDelivery] {
+        guard limit > 0 else { return [] }
+        let nowBind = SQLiteData.integer(Int(now.millisecondsSinceEpoch))
+        var binds: [SQLiteData] = [nowBind, nowBind]
+        var skipClause = ""
+        if !skipping.isEmpty {
+            skipClause =
+                "AND d.endpoint_id NOT IN (\(Array(repeating: "?", count: skipping.count).joined(separator: ",")))"
+            binds += skipping.sorted().map { .text($0) }
+        }
+        binds.append(.integer(limit))
+        // An ordered endpoint's delivery is a candidate only while it is its channel's lowest live one.
+        let rows = try await database.read(
+            """
+            SELECT d.id, d.endpoint_id, d.event_id, d.channel, d."offset", d.type, d.event_time_ms, d.attempts,
+                   d.round_start, e.updated_ms, COALESCE(d.data, ev.data) AS payload
+            FROM deliveries d
+            JOIN endpoints e ON e.id = d.endpoint_id
+            LEFT JOIN events ev ON ev.channel = d.channel AND ev."offset" = d."offset" AND ev.id = d.event_id
+            WHERE d.next_attempt_ms <= ? AND d.lease_until_ms <= ? AND e.enabled = 1 \(skipClause)
+              AND (e.ordered = 0 OR d."offset" = (
+                    SELECT MIN(d2."offset") FROM deliveries d2
+                    WHERE d2.endpoint_id = d.endpoint_id AND d2.channel = d.channel AND d2.next_attempt_ms IS NOT NULL))
+            ORDER BY d.next_attempt_ms, d.seq
+            LIMIT ?
+            """,
+            binds
+        )
+        var claimed: [ClaimedDelivery] = []
+        claimed.reserveCapacity(rows.count)
+        for row in rows {
+            let candidate = try Self.claimed(row)
+            if admit(candidate) { claimed.append(candidate) }
+        }
+        guard !claimed.isEmpty else { return [] }
+        let until = SQLiteData.integer(Int(now.millisecondsSinceEpoch + lease.wholeMilliseconds))
+        let ids = claimed.map { SQLiteData.text($0.id) }
+        let leased = try await database.writer.exclusive { connection in
+            var leased: Set<String> = []
+            for chunk in ids.chunked(by: 500) {
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try await connection.query(
+                    """
+                    UPDATE deliveries SET lease_until_ms = ?
+                    WHERE id IN (\(placeholders)) AND lease_until_ms <= ? AND next_attempt_ms IS NOT NULL RETURNING id
+                    """,
+                    [until] + chunk + [nowBind]
+                )
+                for row in rows { if let id = row.column("id")?.string { leased.insert(id) } }
+            }
+            return leased
+        }
+        return claimed.filter { leased.contains($0.id) }
+    }
+
+    private static func claimed(_ row: SQLiteRow) throws -> ClaimedDelivery {
+        guard let id = row.column("id")?.string, let endpoint = row.column("endpoint_id")?.string,
+            let eventID = row.column("event_id")?.string, let channel = row.column("channel")?.string,
+            let offset = row.column("offset")?.integer, let type = row.column("type")?.string,
+            let time = row.column("event_time_ms")?.integer, let attempts = row.column("attempts")?.integer,
+            let roundStart = row.column("round_start")?.integer, let updated = row.column("updated_ms")?.integer
+        else { throw StoreError("malformed deliveries row") }
+        let event = try row.column("payload")?.string.map { data in
+            Event(
+                id: EventID(stored: eventID),
+                channel: try ChannelName(channel),
+                offset: Int64(offset),
+                type: try EventType(type),
+                time: Timestamp(millisecondsSinceEpoch: Int64(time)),
+                data: data
+            )
+        }
+        return ClaimedDelivery(
+            id: id,
+            endpointID: endpoint,
+            endpointUpdated: Timestamp(millisecondsSinceEpoch: Int64(updated)),
+            event: event,
+            eventID: eventID,
+            attemptsMade: attempts,
+            attemptsInRound: attempts - roundStart
+        )
+    }
+
+    /// Records attempts in the next batch; see `DeliveryQueue.record`.
+    public func record(_ results: [AttemptResult], now: Timestamp, disableFailingAfter: Duration) async throws
+        -> [DisabledEndpoint]
+    {
+        try await recorder.record(results, now: now, disableFailingAfter: disableFailingAfter)
+    }
+
+    /// When the next live delivery not in flight is due.
+    public func nextDue() async throws -> Timestamp? {
+        // Leased deliveries are in flight: their next time comes from their attempt's record.
+        let rows = try await database.read(
+            "SELECT MIN(next_attempt_ms) AS due FROM deliveries WHERE next_attempt_ms IS NOT NULL AND lease_until_ms = 0"
+        )
+        return rows.first?.column("due")?.integer.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
+    }
+
+    /// Deliveries still to be made.
+    public func liveCount() async throws -> Int {
+        try await database.read("SELECT COUNT(*) AS n FROM deliveries WHERE next_attempt_ms IS NOT NULL")
+            .first?.column("n")?.integer ?? 0
+    }
+
+    /// One delivery with its attempts.
+    public func delivery(id: String) async throws -> DeliveryRecord? {
+        let rows = try await database.read("SELECT * FROM deliveries WHERE id = ?", [.text(id)])
+        return try await records(rows).first
+    }
+
+    /// An endpoint's deliveries, newest first.
+    public func deliveries(endpoint: String, status: DeliveryStatus?, before: String?, limit: Int) async throws
+        -> [DeliveryRecord]
+    {
+        var sql = "SELECT * FROM deliveries WHERE endpoint_id = ?"
+        var binds: [SQLiteData] = [.text(endpoint)]
+        if let status {
+            sql += " AND status = ?"
+            binds.append(.text(status.rawValue))
+        }
+        if let before {
+            sql += " AND seq < COALESCE((SELECT seq FROM deliveries WHERE id = ?), 0)"
+            binds.append(.text(before))
+        }
+        sql += " ORDER BY seq DESC LIMIT ?"
+        binds.append(.integer(max(1, limit)))
+        return try await records(database.read(sql, binds))
+    }
+
+    /// Makes a delivery due now.
+    public func retryNow(id: String, now: Timestamp) async throws -> DeliveryRecord? {
+        let found = try await database.writer.exclusive { connection in
+            try await !connection.query(
+                """
+                UPDATE deliveries SET next_attempt_ms = ?, updated_ms = ?,
+                    status = CASE WHEN status IN ('succeeded', 'dead') THEN 'pending' ELSE status END
+                WHERE id = ? RETURNING id
+                """,
+                [.integer(Int(now.millisecondsSinceEpoch)), .integer(Int(now.millisecondsSinceEpoch)), .text(id)]
+            ).isEmpty
+        }
+        return found ? try await delivery(id: id) : nil
+    }
+
+    /// Enqueues an endpoint's deliveries again with a fresh schedule.
+    public func replay(endpoint: String, since: Timestamp, onlyFailed: Bool, now: Timestamp) async throws -> Int {
+        try await database.writer.exclusive { connection in
+            try await connection.query(
+                """
+                UPDATE deliveries SET status = 'pending', next_attempt_ms = ?, round_start = attempts, updated_ms = ?
+                WHERE endpoint_id = ? AND created_ms >= ? \(onlyFailed ? "AND status IN ('failed', 'dead')" : "")
+                RETURNING id
+                """,
+                [
+                    .integer(Int(now.millisecondsSinceEpoch)), .integer(Int(now.millisecondsSinceEpoch)),
+                    .text(endpoint), .integer(Int(since.millisecondsSinceEpoch)),
+                ]
+            ).count
+        }
+    }
+
+    /// Enqueues `event` for one endpoint without storing it in the log.
+    public func enqueueDirect(endpoint: String, event: Event, now: Timestamp) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let id = "dlv_" + RandomToken.base62(count: 22, using: &generator)
+        let ms = SQLiteData.integer(Int(now.millisecondsSinceEpoch))
+        _ = try await database.writer.exclusive { connection in
+            try await connection.query(
+                """
+                INSERT INTO deliveries (id, endpoint_id, event_id, channel, "offset", type, event_time_ms, data,
+                    next_attempt_ms, created_ms, updated_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(id), .text(endpoint), .text(event.id.rawValue), .text(event.channel.rawValue),
+                    .integer(Int(event.offset)), .text(event.type.rawValue),
+                    .integer(Int(event.time.millisecondsSinceEpoch)), .text(event.data), ms, ms, ms,
+                ]
+            )
+        }
+        return id
+    }
+
+    private func records(_ rows: [SQLiteRow]) async throws -> [DeliveryRecord] {
+        guard !rows.isEmpty else { return [] }
+        let ids = rows.compactMap { $0.column("id")?.string }
+        var attempts: [String: [AttemptRecord]] = [:]
+        for chunk in ids.map({ SQLiteData.text($0) }).chunked(by: 500) {
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try await database.read(
+                "SELECT * FROM delivery_attempts WHERE delivery_id IN (\(placeholders)) ORDER BY delivery_id, number",
+                chunk
+            ) {
+                guard let id = row.column("delivery_id")?.string, let number = row.column("number")?.integer,
+                    let time = row.column("time_ms")?.integer, let latency = row.column("latency_ms")?.integer
+                else { throw StoreError("malformed delivery_attempts row") }
+                attempts[id, default: []].append(
+                    AttemptRecord(
+                        number: number,
+                        time: Timestamp(millisecondsSinceEpoch: Int64(time)),
+                        status: row.column("status")?.integer,
+                        latencyMilliseconds: Int64(latency),
+                        error: row.column("error")?.string,
+                        responseHeaders: row.column("response_headers")?.string.map(EndpointRow.headers(fromJSON:))
+                            ?? [],
+                        responseBody: row.column("response_body")?.string
+                    )
+                )
+            }
+        }
+        return try rows.map { row in
+            guard let id = row.column("id")?.string, let endpoint = row.column("endpoint_id")?.string,
+                let event = row.column("event_id")?.string, let channel = row.column("channel")?.string,
+                let offset = row.column("offset")?.integer, let type = row.column("type")?.string,
+                let statusText = row.column("status")?.string, let status = DeliveryStatus(rawValue: statusText),
+                let created = row.column("created_ms")?.integer
+            else { throw StoreError("malformed deliveries row") }
+            return DeliveryRecord(
+                id: id,
+                endpointID: endpoint,
+                eventID: event,
+                channel: channel,
+                offset: Int64(offset),
+                type: type,
+                status: status,
+                nextAttempt: row.column("next_attempt_ms")?.integer.map {
+                    Timestamp(millisecondsSinceEpoch: Int64($0))
+                },
+                created: Timestamp(millisecondsSinceEpoch: Int64(created)),
+                attempts: attempts[id] ?? []
+            )
+        }
+    }
+}
