@@ -16,7 +16,7 @@ public struct SwitchboardClient: Sendable {
     public let credential: String?
     /// Backoff between reconnects.
     public let reconnectPolicy: ReconnectPolicy
-    private let logger: Logger
+    let logger: Logger
 
     /// Makes a client.
     public init(
@@ -49,21 +49,31 @@ public struct SwitchboardClient: Sendable {
         onEvent: @escaping @Sendable (Event) async throws -> Void
     ) async throws {
         let cursors = CursorTracker(since)
+        try await reconnecting(onState: onState) { onOpen in
+            try await connectOnce(
+                channels: channels,
+                cursors: cursors,
+                onState: onState,
+                onSubscribed: onSubscribed,
+                onEvent: onEvent,
+                onOpen: onOpen
+            )
+        }
+    }
+
+    /// Runs `connect` again and again with backoff until the task is cancelled or it fails fatally;
+    /// `connect` calls its argument once the connection is open, which resets the backoff.
+    func reconnecting(
+        onState: @escaping @Sendable (ConnectionState) async -> Void,
+        connect: (_ onOpen: @escaping @Sendable () -> Void) async throws -> Void
+    ) async throws {
         var attempt = 0
         var rng = SystemRandomNumberGenerator()
         while !Task.isCancelled {
             await onState(attempt == 0 ? .connecting : .reconnecting)
             let opened = OpenFlag()
             do {
-                try await connectOnce(
-                    channels: channels,
-                    cursors: cursors,
-                    onState: onState,
-                    onSubscribed: onSubscribed,
-                    onEvent: onEvent
-                ) {
-                    opened.set()
-                }
+                try await connect { opened.set() }
             } catch let error as ClientError where error.isFatal {
                 await onState(.closed)
                 throw error

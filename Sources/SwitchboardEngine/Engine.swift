@@ -18,6 +18,8 @@ public final class Engine: Sendable {
     public let deliveries: any DeliveryQueue
     /// Sends webhooks.
     public let deliveryWorker: DeliveryWorker
+    /// Connected `switchboard listen` sessions.
+    public let relays: WebhookRelays
     /// The one path into the log.
     public let publisher: Publisher
     /// Local fan-out.
@@ -51,6 +53,7 @@ public final class Engine: Sendable {
         let adminStore = SQLiteAdminStore(database: database)
         let deliveries = SQLiteDeliveryQueue(database: database)
         let publisher = Publisher(log: log, metrics: metrics)
+        let relays = WebhookRelays()
         let deliveryWorker = DeliveryWorker(
             queue: deliveries,
             adminStore: adminStore,
@@ -58,6 +61,7 @@ public final class Engine: Sendable {
             metrics: metrics,
             userAgent: "Switchboard/\(SwitchboardVersion.current)",
             now: Engine.wallClock,
+            relays: relays,
             publish: { drafts in
                 do {
                     _ = try await publisher.publish(drafts)
@@ -76,6 +80,7 @@ public final class Engine: Sendable {
         self.adminStore = adminStore
         self.deliveries = deliveries
         self.deliveryWorker = deliveryWorker
+        self.relays = relays
         self.publisher = publisher
         self.services = [
             database.writer,

@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import SwitchboardCore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// `switchboard publish CHANNEL TYPE --data JSON`: publishes one event over the HTTP API.
 struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "publish", abstract: "Publish one event.")
@@ -26,23 +22,12 @@ struct PublishCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--data is not valid JSON: \(error)")
         }
-        guard let url = URL(string: "\(client.url)/v1/channels/\(channelName)/events") else {
-            throw ValidationError("--url is not a valid URL")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let credential = client.credential {
-            request.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization")
-        }
-        if let idempotencyKey { request.setValue(idempotencyKey, forHTTPHeaderField: "Idempotency-Key") }
-        request.httpBody = Data("{\"type\":\(JSONWriter.quoted(type)),\"data\":\(payload.jsonText)}".utf8)
-        let (body, response) = try await URLSession.shared.data(for: request)
-        let text = String(decoding: body, as: UTF8.self)
-        guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
-            throw ExitCode(1)
-        }
+        let text = try await client.call(
+            "POST",
+            "/v1/channels/\(channelName)/events",
+            body: "{\"type\":\(JSONWriter.quoted(type)),\"data\":\(payload.jsonText)}",
+            headers: idempotencyKey.map { ["Idempotency-Key": $0] } ?? [:]
+        )
         print(text)
     }
 }

@@ -109,14 +109,29 @@ public struct EndpointSettings: Hashable, Sendable {
         try validate()
     }
 
+    /// The URL of an endpoint whose deliveries go to a `switchboard listen` session over its WebSocket.
+    public static let relayURL = "relay://listen"
+
+    /// Whether deliveries are relayed to a `switchboard listen` session instead of POSTed.
+    public var isRelay: Bool { url == Self.relayURL }
+
     /// Checks the URL, description and headers.
     public func validate() throws(SwitchboardError) {
-        guard url.utf8.count <= 2048, let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty
+        guard
+            isRelay
+                || (url.utf8.count <= 2048
+                    && URL(string: url).map { parsed in
+                        let scheme = parsed.scheme?.lowercased()
+                        return (scheme == "http" || scheme == "https") && !(parsed.host ?? "").isEmpty
+                    } == true)
         else {
-            throw SwitchboardError(.badRequest, "url must be an absolute http:// or https:// URL of at most 2048 bytes")
+            throw SwitchboardError(
+                .badRequest,
+                "url must be an absolute http:// or https:// URL of at most 2048 bytes (or \(Self.relayURL))"
+            )
         }
-        guard parsed.user == nil, parsed.password == nil else {
+        let parsed = URL(string: url)
+        guard parsed?.user == nil, parsed?.password == nil else {
             throw SwitchboardError(.badRequest, "url must not carry credentials; use headers instead")
         }
         guard description.utf8.count <= 1000 else {

@@ -7,6 +7,10 @@ public enum ClientCommand: Hashable, Sendable {
     case presence(channel: ChannelName)
     case history(channel: ChannelName, after: Int64, limit: Int?)
     case ping
+    /// Relay the deliveries of a `relay://` endpoint over this connection (`switchboard listen`).
+    case listen(endpoint: String)
+    /// The outcome of a relayed delivery: the local receiver's status, or why there was none.
+    case relayed(delivery: String, status: Int?, error: String?, body: String?)
 
     /// A decoded command and the `ref` to echo on its reply.
     public struct Envelope: Hashable, Sendable {
@@ -77,6 +81,26 @@ public enum ClientCommand: Hashable, Sendable {
             return .history(channel: channel, after: after, limit: limit)
         case "ping":
             return .ping
+        case "listen":
+            guard let endpoint = value["endpoint"]?.stringValue, !endpoint.isEmpty else {
+                throw SwitchboardError(.badRequest, "\"endpoint\" is required")
+            }
+            return .listen(endpoint: endpoint)
+        case "relayed":
+            guard let delivery = value["delivery"]?.stringValue else {
+                throw SwitchboardError(.badRequest, "\"delivery\" is required")
+            }
+            let status = value["status"]?.intValue.flatMap { (100...599).contains($0) ? Int($0) : nil }
+            let error = value["error"]?.stringValue
+            guard status != nil || error != nil else {
+                throw SwitchboardError(.badRequest, "a relayed result has a \"status\" (100-599) or an \"error\"")
+            }
+            return .relayed(
+                delivery: delivery,
+                status: status,
+                error: error.map { String($0.prefix(1000)) },
+                body: value["body"]?.stringValue.map { String($0.prefix(4096)) }
+            )
         default:
             throw SwitchboardError(.unknownOp, "unknown op \(JSONWriter.quoted(String(op.prefix(64))))")
         }

@@ -65,6 +65,20 @@ public enum ServerMessage {
         return out
     }
 
+    /// `{"op":"listening","endpoint":…}`.
+    public static func listening(endpoint: String, ref: JSONValue?) -> String {
+        reply("{\"op\":\"listening\",\"endpoint\":\(JSONWriter.quoted(endpoint))", ref)
+    }
+
+    /// `{"op":"webhook","delivery":…,"headers":{…},"body":"<the exact body>"}`: a signed delivery to
+    /// forward (`switchboard listen`).
+    public static func webhook(delivery: String, headers: [(String, String)], body: String) -> String {
+        JSONValue.object([
+            ("op", .string("webhook")), ("delivery", .string(delivery)),
+            ("headers", .object(headers.map { ($0.0, .string($0.1)) })), ("body", .string(body)),
+        ]).jsonText
+    }
+
     private static func optional(_ text: String?) -> String {
         text.map(JSONWriter.quoted) ?? "null"
     }

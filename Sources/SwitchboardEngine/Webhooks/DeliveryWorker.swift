@@ -38,6 +38,7 @@ public final class DeliveryWorker: Service, Sendable {
         metrics: EngineMetrics,
         userAgent: String,
         now: @escaping @Sendable () -> Timestamp,
+        relays: WebhookRelays,
         publish: @escaping @Sendable ([EventDraft]) async -> Void,
         logger: Logger
     ) {
@@ -50,7 +51,7 @@ public final class DeliveryWorker: Service, Sendable {
             timeout: settings.timeout,
             logger: logger
         )
-        self.sender = WebhookSender(targets: targets, timeout: settings.timeout, userAgent: userAgent)
+        self.sender = WebhookSender(targets: targets, relays: relays, timeout: settings.timeout, userAgent: userAgent)
         self.now = now
         self.publish = publish
         self.logger = logger
@@ -211,7 +212,7 @@ public final class DeliveryWorker: Service, Sendable {
         let record: AttemptRecord
         var retryAfter: Duration?
         if let event = delivery.event {
-            let response = await sender.send(event: event, to: endpoint, at: time)
+            let response = await sender.send(event: event, delivery: delivery.id, to: endpoint, at: time)
             record = AttemptRecord(
                 number: number,
                 time: time,

@@ -24,13 +24,44 @@ struct WebhookSender: Sendable {
     static let drainedBodyBytes = 64 * 1024
 
     let targets: WebhookTargets
+    let relays: WebhookRelays
     let timeout: Duration
     let userAgent: String
 
-    /// POSTs `body` to the endpoint, signed for `eventID` at `time`.
-    func send(event: Event, to endpoint: Endpoint, at time: Timestamp) async -> Response {
+    /// The request headers of one attempt: the endpoint's own, then the signed Standard Webhooks ones.
+    func headers(for event: Event, body: [UInt8], to endpoint: Endpoint, at time: Timestamp) -> [(String, String)] {
+        let seconds = time.millisecondsSinceEpoch / 1000
+        return endpoint.settings.headers.map { ($0.name, $0.value) } + [
+            ("content-type", "application/json"), ("user-agent", userAgent), ("webhook-id", event.id.rawValue),
+            ("webhook-timestamp", String(seconds)),
+            (
+                "webhook-signature",
+                endpoint.signatureHeader(id: event.id.rawValue, timestamp: seconds, body: body, at: time)
+            ),
+        ]
+    }
+
+    /// POSTs the event to the endpoint, signed at `time` (or relays it to a `switchboard listen`).
+    func send(event: Event, delivery: String, to endpoint: Endpoint, at time: Timestamp) async -> Response {
         let body = WebhookPayload.body(for: event)
+        let headers = headers(for: event, body: body, to: endpoint, at: time)
         let started = ContinuousClock.now
+        if endpoint.settings.isRelay {
+            let outcome = await relays.relay(
+                delivery: delivery,
+                endpoint: endpoint.id,
+                headers: headers,
+                body: String(decoding: body, as: UTF8.self),
+                timeout: timeout
+            )
+            let failed = outcome.status.map { !(200..<300).contains($0) } ?? true
+            return Response(
+                status: outcome.status,
+                body: outcome.body,
+                error: outcome.error ?? (failed ? outcome.status.map(Self.describe(status:)) : nil),
+                latency: ContinuousClock.now - started
+            )
+        }
         guard let url = URL(string: endpoint.settings.url) else {
             return Response(error: "the endpoint URL cannot be parsed", latency: .zero)
         }
@@ -40,20 +71,11 @@ struct WebhookSender: Sendable {
         } catch {
             return Response(error: "\(error)", latency: ContinuousClock.now - started)
         }
-        let seconds = time.millisecondsSinceEpoch / 1000
         var request = HTTPClientRequest(url: endpoint.settings.url)
         request.method = .POST
-        for header in endpoint.settings.headers {
-            request.headers.add(name: header.name, value: header.value)
+        for (name, value) in headers {
+            request.headers.add(name: name, value: value)
         }
-        request.headers.replaceOrAdd(name: "content-type", value: "application/json")
-        request.headers.replaceOrAdd(name: "user-agent", value: userAgent)
-        request.headers.replaceOrAdd(name: "webhook-id", value: event.id.rawValue)
-        request.headers.replaceOrAdd(name: "webhook-timestamp", value: String(seconds))
-        request.headers.replaceOrAdd(
-            name: "webhook-signature",
-            value: endpoint.signatureHeader(id: event.id.rawValue, timestamp: seconds, body: body, at: time)
-        )
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(request, timeout: .milliseconds(timeout.wholeMilliseconds))

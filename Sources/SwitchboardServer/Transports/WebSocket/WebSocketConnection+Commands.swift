@@ -39,6 +39,10 @@ extension WebSocketConnection {
             publish(draft, ref: ref)
         case .history(let channel, let after, let limit):
             history(channel, after: after, limit: limit ?? 100, ref: ref)
+        case .listen(let endpoint):
+            listen(to: endpoint, ref: ref)
+        case .relayed(let delivery, let status, let error, let body):
+            relayed(delivery: delivery, status: status, error: error, body: body)
         case .presence(let channel):
             sendError(SwitchboardError(.badRequest, "presence is not enabled for \(channel.namespace)"), ref: ref)
         }

@@ -58,6 +58,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     /// Closes the socket if a close frame is never taken by the peer.
     var closeTimer: Scheduled<Void>?
     var commandsBeforeReady: [ByteBuffer] = []
+    /// Relays deliveries for `switchboard listen`; detached from the relays when torn down.
+    var isRelayListener = false
     var subscriptions: [ChannelName: WebSocketSubscription] = [:]
     var outbound = OutboundAccount()
     /// The strictest limits of the subscribed namespaces (the default namespace's without subscriptions).
@@ -116,6 +118,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         closeTimer?.cancel()
         closeTimer = nil
         settings.heartbeats.deregister(self)
+        if isRelayListener { engine.relays.detach(self) }
         for channel in subscriptions.keys {
             engine.hub.unsubscribe(self, from: channel)
         }
