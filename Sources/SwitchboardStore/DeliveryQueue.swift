@@ -48,6 +48,9 @@ public protocol DeliveryQueue: Sendable {
     /// failed and dead ones, or all. Returns how many.
     func replay(endpoint: String, since: Timestamp, onlyFailed: Bool, now: Timestamp) async throws -> Int
 
+    /// Makes every waiting delivery of `endpoint` due now (its listener just connected).
+    func expedite(endpoint: String, now: Timestamp) async throws
+
     /// Enqueues a delivery of `event` (not stored in the log) to one endpoint; returns its id.
     func enqueueDirect(endpoint: String, event: Event, now: Timestamp) async throws -> String
 }

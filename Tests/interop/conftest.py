@@ -28,11 +28,11 @@ def switchboard_bin() -> Path:
 
 
 def _new_server(tmp_path_factory, binary: Path, *, dev: bool, data_dir: Path | None = None,
-                extra_args=()) -> Server:
+                extra_args=(), env=None) -> Server:
     if data_dir is None:
         data_dir = tmp_path_factory.mktemp("sb-data")
     log_path = data_dir.parent / f"{data_dir.name}.server.log"
-    return Server(binary, data_dir, log_path, dev=dev, extra_args=extra_args).start()
+    return Server(binary, data_dir, log_path, dev=dev, extra_args=extra_args, env=env).start()
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +54,16 @@ def auth_server(switchboard_bin, tmp_path_factory):
 
 @pytest.fixture
 def server_factory(switchboard_bin, tmp_path_factory):
-    """Start servers of one's own: factory(dev=True, data_dir=None, extra_args=()).
-    Reusing a data_dir restarts on the same data. Every server still running at
-    the end of the test is stopped and must exit 0."""
+    """Start servers of one's own: factory(dev=True, data_dir=None, extra_args=(), env=None).
+    Reusing a data_dir restarts on the same data; env adds environment variables
+    (SWITCHBOARD_… configuration). Every server still running at the end of the
+    test is stopped and must exit 0 (one ended with srv.crash() is not running)."""
     started: list[Server] = []
 
-    def factory(*, dev: bool = True, data_dir: Path | None = None, extra_args=()) -> Server:
+    def factory(*, dev: bool = True, data_dir: Path | None = None, extra_args=(),
+                env=None) -> Server:
         srv = _new_server(tmp_path_factory, switchboard_bin, dev=dev, data_dir=data_dir,
-                          extra_args=extra_args)
+                          extra_args=extra_args, env=env)
         started.append(srv)
         return srv
 

@@ -139,12 +139,16 @@ class Server:
         *,
         dev: bool = True,
         extra_args: Iterable[str] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.dev = dev
         self.extra_args = list(extra_args)
+        # Extra environment variables, e.g. SWITCHBOARD_WEBHOOKS_RETRY_SCHEDULE (configuration keys
+        # map to SWITCHBOARD_ + the key upper-cased with dots as underscores).
+        self.env = dict(env or {})
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
         self.api_key: str | None = None
@@ -180,6 +184,7 @@ class Server:
             self.proc = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=str(self.data_dir.parent),
+                env={**os.environ, **self.env} if self.env else None,
             )
             log.close()
             self.returncode = None
@@ -249,6 +254,21 @@ class Server:
             f"switchboard did not exit within {STOP_TIMEOUT:.0f}s of SIGTERM\n{self.log_tail()}"
         )
         assert rc == 0, f"switchboard exited with {rc} after SIGTERM\n{self.log_tail()}"
+
+    def crash(self) -> int:
+        """SIGKILL the process (no graceful shutdown) and reap it; the server then counts as
+        stopped, so fixture teardown does not expect a clean exit from it. Returns the exit code."""
+        assert self.proc is not None, "server is not running"
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self.proc.poll() is None:  # the caller may have sent the SIGKILL itself
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.returncode = self.proc.wait(timeout=10)
+        self.proc = None
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== killed with SIGKILL (exit {self.returncode})\n".encode())
+        return self.returncode
 
     def _kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

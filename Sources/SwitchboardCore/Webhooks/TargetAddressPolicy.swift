@@ -3,7 +3,7 @@
 /// broadcast and cloud metadata addresses are refused, so that an endpoint cannot reach into the
 /// server's own network. Checked on the resolved address that is actually connected to.
 public struct TargetAddressPolicy: Hashable, Sendable {
-    /// Every address is allowed (development mode, or `webhooks.allowPrivateTargets`).
+    /// Every address is allowed (development mode, or `webhooks.allow_private_targets`).
     public let allowsPrivate: Bool
 
     /// Makes a policy.

@@ -29,6 +29,8 @@ public final class DeliveryWorker: Service, Sendable {
     private let publish: @Sendable ([EventDraft]) async -> Void
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
+    /// Free slots that make a claim worth its queries.
+    private var lowWater: Int { max(1, min(32, settings.concurrency / 4)) }
 
     /// Makes a worker; `publish` appends the worker's own `$system` events.
     public init(
@@ -49,6 +51,7 @@ public final class DeliveryWorker: Service, Sendable {
         self.targets = WebhookTargets(
             allowsPrivate: settings.allowsPrivateTargets,
             timeout: settings.timeout,
+            connectionsPerHost: settings.concurrency,
             logger: logger
         )
         self.sender = WebhookSender(targets: targets, relays: relays, timeout: settings.timeout, userAgent: userAgent)
@@ -119,6 +122,9 @@ public final class DeliveryWorker: Service, Sendable {
             return (state.capacity.free, blocked, state.endpoints.values.contains { $0.isEnabled })
         }
         guard free > 0, hasEndpoints else { return (false, free, blocked.nextToken) }
+        // While most slots are busy, wait for more to free up: one claim then fills many, instead of a
+        // claim (a read and a write) per finished attempt.
+        guard free >= lowWater || free == settings.concurrency else { return (false, 0, blocked.nextToken) }
         let admitted = NIOLockedValueBox<[String: Endpoint]>([:])
         let claimed: [ClaimedDelivery]
         do {
@@ -129,7 +135,11 @@ public final class DeliveryWorker: Service, Sendable {
                         state.needsReload = true
                         return false
                     }
-                    if endpoint.updated != candidate.endpointUpdated { state.needsReload = true }
+                    // Changed since loaded (a rotation, a new URL): reload first, claim it next round.
+                    guard endpoint.updated == candidate.endpointUpdated else {
+                        state.needsReload = true
+                        return false
+                    }
                     guard state.capacity.start(endpoint, at: clock) else { return false }
                     admitted.withLockedValue { $0[candidate.id] = endpoint }
                     return true

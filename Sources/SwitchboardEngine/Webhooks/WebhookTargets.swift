@@ -32,11 +32,15 @@ final class WebhookTargets: Sendable {
     /// How long a checked address is used before the name is resolved again.
     private let pinLifetime: Duration = .seconds(60)
 
-    init(allowsPrivate: Bool, timeout: Duration, logger: Logger) {
+    private let connectionsPerHost: Int
+
+    init(allowsPrivate: Bool, timeout: Duration, connectionsPerHost: Int, logger: Logger) {
         self.policy = TargetAddressPolicy(allowsPrivate: allowsPrivate)
         self.timeout = timeout
         self.logger = logger
-        self.unpinned = allowsPrivate ? Self.makeClient(pinning: nil, timeout: timeout) : nil
+        self.connectionsPerHost = connectionsPerHost
+        self.unpinned =
+            allowsPrivate ? Self.makeClient(pinning: nil, timeout: timeout, connectionsPerHost: connectionsPerHost) : nil
     }
 
     /// The client to use for `url`, after checking where it leads.
@@ -53,7 +57,7 @@ final class WebhookTargets: Sendable {
         if let reason = policy.refusal(for: Self.bytes(of: address)) {
             throw Refusal(
                 description:
-                    "\(host) resolves to \(address.ipAddress ?? "?"), \(reason); such targets are refused unless webhooks.allowPrivateTargets is set"
+                    "\(host) resolves to \(address.ipAddress ?? "?"), \(reason); such targets are refused unless webhooks.allow_private_targets is set"
             )
         }
         guard let ip = address.ipAddress else { throw Refusal(description: "\(host) did not resolve to an IP address") }
@@ -62,7 +66,7 @@ final class WebhookTargets: Sendable {
                 pins[key] = Pin(address: ip, client: existing.client, resolvedAt: now)
                 return (existing.client, nil)
             }
-            let client = Self.makeClient(pinning: (host, ip), timeout: timeout)
+            let client = Self.makeClient(pinning: (host, ip), timeout: timeout, connectionsPerHost: connectionsPerHost)
             let old = pins[key]?.client
             pins[key] = Pin(address: ip, client: client, resolvedAt: now)
             return (client, old)
@@ -98,10 +102,15 @@ final class WebhookTargets: Sendable {
         }
     }
 
-    private static func makeClient(pinning: (host: String, address: String)?, timeout: Duration) -> HTTPClient {
+    private static func makeClient(
+        pinning: (host: String, address: String)?,
+        timeout: Duration,
+        connectionsPerHost: Int
+    ) -> HTTPClient {
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.idleTimeout = .seconds(60)
-        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // Enough connections for every attempt that may be in flight to one host.
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connectionsPerHost)
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .milliseconds(timeout.wholeMilliseconds)),

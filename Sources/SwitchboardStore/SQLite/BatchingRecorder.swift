@@ -98,23 +98,45 @@ final class BatchingRecorder: Sendable {
                 chunk
             )
         }
-        var disabledPerCall: [[DisabledEndpoint]] = []
+        // Every delivery's new state in one statement per chunk.
+        var stateRows: [SQLiteData] = []
+        var succeededEndpoints: Set<String> = []
         for pending in batch {
             let now = SQLiteData.integer(Int(pending.now.millisecondsSinceEpoch))
-            var disabled: [DisabledEndpoint] = []
             for result in pending.results {
-                _ = try await connection.query(
-                    """
-                    UPDATE deliveries SET status = ?, attempts = MAX(attempts, ?), next_attempt_ms = ?, lease_until_ms = 0,
-                        updated_ms = ?
-                    WHERE id = ?
-                    """,
-                    [
-                        .text(result.status.rawValue), .integer(result.attempt.number),
-                        result.nextAttempt.map { .integer(Int($0.millisecondsSinceEpoch)) } ?? .null, now,
-                        .text(result.delivery.id),
-                    ]
-                )
+                stateRows += [
+                    .text(result.delivery.id), .text(result.status.rawValue), .integer(result.attempt.number),
+                    result.nextAttempt.map { .integer(Int($0.millisecondsSinceEpoch)) } ?? .null, now,
+                ]
+                if result.attempt.succeeded { succeededEndpoints.insert(result.delivery.endpointID) }
+            }
+        }
+        for chunk in stateRows.chunked(by: 5 * 1000) {
+            let values = Array(repeating: "(?,?,?,?,?)", count: chunk.count / 5).joined(separator: ",")
+            _ = try await connection.query(
+                """
+                UPDATE deliveries SET status = v.status, attempts = MAX(deliveries.attempts, v.number),
+                    next_attempt_ms = v.next, lease_until_ms = 0, updated_ms = v.now
+                FROM (SELECT column1 AS id, column2 AS status, column3 AS number, column4 AS next, column5 AS now
+                      FROM (VALUES \(values))) AS v
+                WHERE deliveries.id = v.id
+                """,
+                chunk
+            )
+        }
+        // A success ends the endpoint's failing streak.
+        let healed = succeededEndpoints.sorted().map { SQLiteData.text($0) }
+        for chunk in healed.chunked(by: 500) {
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            _ = try await connection.query(
+                "UPDATE endpoints SET failing_since_ms = NULL WHERE id IN (\(placeholders)) AND failing_since_ms IS NOT NULL",
+                chunk
+            )
+        }
+        var disabledPerCall: [[DisabledEndpoint]] = []
+        for pending in batch {
+            var disabled: [DisabledEndpoint] = []
+            for result in pending.results where !result.attempt.succeeded {
                 if let endpoint = try await updateHealth(
                     after: result,
                     now: pending.now,
@@ -129,8 +151,8 @@ final class BatchingRecorder: Sendable {
         return disabledPerCall
     }
 
-    /// Clears or starts the endpoint's failing streak; disables it after `410 Gone` or a streak longer
-    /// than allowed. Returns the endpoint when this call disabled it.
+    /// Starts (or continues) the endpoint's failing streak after a failed attempt; disables it after
+    /// `410 Gone` or a streak longer than allowed. Returns the endpoint when this call disabled it.
     private static func updateHealth(
         after result: AttemptResult,
         now: Timestamp,
@@ -139,13 +161,6 @@ final class BatchingRecorder: Sendable {
     ) async throws -> DisabledEndpoint? {
         let endpoint = SQLiteData.text(result.delivery.endpointID)
         let nowBind = SQLiteData.integer(Int(now.millisecondsSinceEpoch))
-        if result.attempt.succeeded {
-            _ = try await connection.query(
-                "UPDATE endpoints SET failing_since_ms = NULL WHERE id = ? AND failing_since_ms IS NOT NULL",
-                [endpoint]
-            )
-            return nil
-        }
         let rows = try await connection.query(
             """
             UPDATE endpoints SET failing_since_ms = COALESCE(failing_since_ms, ?)

@@ -189,6 +189,16 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
         }
     }
 
+    /// Makes every waiting delivery of `endpoint` due now.
+    public func expedite(endpoint: String, now: Timestamp) async throws {
+        _ = try await database.writer.exclusive { connection in
+            try await connection.query(
+                "UPDATE deliveries SET next_attempt_ms = ? WHERE endpoint_id = ? AND next_attempt_ms > ?",
+                [.integer(Int(now.millisecondsSinceEpoch)), .text(endpoint), .integer(Int(now.millisecondsSinceEpoch))]
+            )
+        }
+    }
+
     /// Enqueues `event` for one endpoint without storing it in the log.
     public func enqueueDirect(endpoint: String, event: Event, now: Timestamp) async throws -> String {
         var generator = SystemRandomNumberGenerator()

@@ -13,6 +13,7 @@ extension WebSocketConnection: WebhookRelayListener {
         let store = engine.adminStore
         let relays = engine.relays
         let worker = engine.deliveryWorker
+        let deliveries = engine.deliveries
         let loop = eventLoop
         Task {
             let endpoint = try? await store.endpoint(id: endpointID)
@@ -34,7 +35,10 @@ extension WebSocketConnection: WebhookRelayListener {
                 relays.attach(self, to: endpoint.id)
                 self.send(ServerMessage.listening(endpoint: endpoint.id, ref: ref))
                 // Deliveries that failed while no one listened are due again now.
-                worker.wake()
+                Task {
+                    try? await deliveries.expedite(endpoint: endpoint.id, now: Engine.wallClock())
+                    worker.wake()
+                }
             }
         }
     }
