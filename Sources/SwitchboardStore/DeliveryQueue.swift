@@ -4,8 +4,8 @@ public import SwitchboardCore
 /// event, claimed under a lease by the delivery worker, with every attempt recorded.
 ///
 /// Contract every implementation keeps:
-/// - A delivery is claimed by at most one worker at a time: `claim` leases it until `now + lease`; a
-///   lease that runs out (the worker died) makes it claimable again.
+/// - A delivery is claimed by at most one worker at a time: `claim` leases it until `now + lease` (or
+///   until its attempt is recorded); a lease that runs out (the worker died) makes it claimable again.
 /// - For an `ordered` endpoint only a channel's lowest live offset is claimable, so a channel's events
 ///   go out in offset order; a failing one holds the rest back until it succeeds or is dead.
 /// - `record` stores attempts and the deliveries' new states, and the endpoints' health, all at once.
@@ -28,8 +28,8 @@ public protocol DeliveryQueue: Sendable {
     func record(_ results: [AttemptResult], now: Timestamp, disableFailingAfter: Duration) async throws
         -> [DisabledEndpoint]
 
-    /// When the next live delivery is due (nil: none is waiting).
-    func nextDue() async throws -> Timestamp?
+    /// When the next live delivery not in flight is due (nil: none is waiting).
+    func nextDue(now: Timestamp) async throws -> Timestamp?
 
     /// Deliveries still to be made (pending or failed).
     func liveCount() async throws -> Int

@@ -153,8 +153,13 @@ public final class DeliveryWorker: Service, Sendable {
         for delivery in claimed {
             guard let endpoint = endpointsByDelivery.removeValue(forKey: delivery.id) else { continue }
             group.addTask {
-                await self.attempt(delivery, to: endpoint)
-                self.state.withLockedValue { $0.capacity.finish(endpoint.id) }
+                // The slot frees as soon as the answer is in; the delivery stays leased until its
+                // record commits, and the commit wakes the worker again (an ordered endpoint's next
+                // event becomes claimable only then).
+                await self.attempt(delivery, to: endpoint) {
+                    self.state.withLockedValue { $0.capacity.finish(endpoint.id) }
+                    self.wake()
+                }
                 self.wake()
             }
         }
@@ -171,7 +176,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func nextWait(rateWait: Duration?) async -> Duration {
         var wait = settings.pollInterval
         if let rateWait { wait = min(wait, max(rateWait, .milliseconds(1))) }
-        if let due = try? await queue.nextDue() {
+        if let due = try? await queue.nextDue(now: now()) {
             let until = Duration.milliseconds(due.millisecondsSinceEpoch - now().millisecondsSinceEpoch)
             wait = min(wait, max(until, .zero))
         }
@@ -215,7 +220,7 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     /// One attempt of one delivery, recorded, with its consequences.
-    private func attempt(_ delivery: ClaimedDelivery, to endpoint: Endpoint) async {
+    private func attempt(_ delivery: ClaimedDelivery, to endpoint: Endpoint, answered: () -> Void) async {
         let time = now()
         var generator = SystemRandomNumberGenerator()
         let number = delivery.attemptsMade + 1
@@ -244,6 +249,7 @@ public final class DeliveryWorker: Service, Sendable {
                 responseBody: nil
             )
         }
+        answered()
         let result: AttemptResult
         if record.succeeded {
             metrics.webhookAttemptsSucceeded.increment()

@@ -78,8 +78,9 @@ final class BatchingRecorder: Sendable {
         for pending in batch {
             for result in pending.results {
                 let attempt = result.attempt
+                guard let row = DeliveryID.row(result.delivery.id) else { continue }
                 attemptRows += [
-                    .text(result.delivery.id), .integer(attempt.number),
+                    .integer(row), .integer(attempt.number),
                     .integer(Int(attempt.time.millisecondsSinceEpoch)), attempt.status.map { .integer($0) } ?? .null,
                     .integer(Int(attempt.latencyMilliseconds)), attempt.error.map { .text($0) } ?? .null,
                     .text(EndpointRow.headersJSON(attempt.responseHeaders)),
@@ -104,8 +105,9 @@ final class BatchingRecorder: Sendable {
         for pending in batch {
             let now = SQLiteData.integer(Int(pending.now.millisecondsSinceEpoch))
             for result in pending.results {
+                guard let row = DeliveryID.row(result.delivery.id) else { continue }
                 stateRows += [
-                    .text(result.delivery.id), .text(result.status.rawValue), .integer(result.attempt.number),
+                    .integer(row), .text(result.status.rawValue), .integer(result.attempt.number),
                     result.nextAttempt.map { .integer(Int($0.millisecondsSinceEpoch)) } ?? .null, now,
                 ]
                 if result.attempt.succeeded { succeededEndpoints.insert(result.delivery.endpointID) }
@@ -116,7 +118,7 @@ final class BatchingRecorder: Sendable {
             _ = try await connection.query(
                 """
                 UPDATE deliveries SET status = v.status, attempts = MAX(deliveries.attempts, v.number),
-                    next_attempt_ms = v.next, lease_until_ms = 0, updated_ms = v.now
+                    next_attempt_ms = v.next, updated_ms = v.now
                 FROM (SELECT column1 AS id, column2 AS status, column3 AS number, column4 AS next, column5 AS now
                       FROM (VALUES \(values))) AS v
                 WHERE deliveries.id = v.id

@@ -1,11 +1,18 @@
+import NIOConcurrencyHelpers
 import SQLiteNIO
 public import SwitchboardCore
 
-/// `DeliveryQueue` on the embedded SQLite database. Candidates are read on reader connections; leases
-/// and attempt records are written by the writer, attempts in batches (one transaction per batch).
+/// `DeliveryQueue` on the embedded SQLite database. Candidates are read on reader connections and
+/// attempts are written by the writer in batches (one transaction per batch).
+///
+/// Leases live in memory: one process owns the database file, so a lease only has to hold against
+/// this process's own claims, and a crash (which loses them) is exactly when they must be given back.
+/// A claim therefore costs one read and no write.
 public final class SQLiteDeliveryQueue: DeliveryQueue {
     private let database: SQLiteStorage
     private let recorder: BatchingRecorder
+    /// Leased deliveries (by row id) and when each lease runs out (milliseconds since the epoch).
+    private let leases = NIOLockedValueBox<[Int: Int64]>([:])
 
     /// Uses `database`.
     public init(database: SQLiteStorage) {
@@ -13,11 +20,18 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
         self.recorder = BatchingRecorder(database: database)
     }
 
-    /// Gives back every lease: with SQLite this process is the only worker.
+    /// Gives back every lease.
     public func releaseLeases() async throws {
-        _ = try await database.writer.exclusive { connection in
-            try await connection.query("UPDATE deliveries SET lease_until_ms = 0 WHERE lease_until_ms > 0")
+        leases.withLockedValue { $0.removeAll() }
+    }
+
+    /// The ids leased at `now`, as a JSON array for `json_each` (expired leases are dropped).
+    private func leasedJSON(at now: Timestamp) -> SQLiteData {
+        let ids = leases.withLockedValue { leases -> [Int] in
+            leases = leases.filter { $0.value > now.millisecondsSinceEpoch }
+            return Array(leases.keys)
         }
+        return .text("[" + ids.map(String.init).joined(separator: ",") + "]")
     }
 
     /// Leases due deliveries; see `DeliveryQueue.claim`.
@@ -30,7 +44,7 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
     ) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let nowBind = SQLiteData.integer(Int(now.millisecondsSinceEpoch))
-        var binds: [SQLiteData] = [nowBind, nowBind]
+        var binds: [SQLiteData] = [nowBind, leasedJSON(at: now)]
         var skipClause = ""
         if !skipping.isEmpty {
             skipClause =
@@ -46,11 +60,11 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
             FROM deliveries d
             JOIN endpoints e ON e.id = d.endpoint_id
             LEFT JOIN events ev ON ev.channel = d.channel AND ev."offset" = d."offset" AND ev.id = d.event_id
-            WHERE d.next_attempt_ms <= ? AND d.lease_until_ms <= ? AND e.enabled = 1 \(skipClause)
+            WHERE d.next_attempt_ms <= ? AND d.id NOT IN (SELECT value FROM json_each(?)) AND e.enabled = 1 \(skipClause)
               AND (e.ordered = 0 OR d."offset" = (
                     SELECT MIN(d2."offset") FROM deliveries d2
                     WHERE d2.endpoint_id = d.endpoint_id AND d2.channel = d.channel AND d2.next_attempt_ms IS NOT NULL))
-            ORDER BY d.next_attempt_ms, d.seq
+            ORDER BY d.next_attempt_ms, d.id
             LIMIT ?
             """,
             binds
@@ -61,29 +75,20 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
             let candidate = try Self.claimed(row)
             if admit(candidate) { claimed.append(candidate) }
         }
-        guard !claimed.isEmpty else { return [] }
-        let until = SQLiteData.integer(Int(now.millisecondsSinceEpoch + lease.wholeMilliseconds))
-        let ids = claimed.map { SQLiteData.text($0.id) }
-        let leased = try await database.writer.exclusive { connection in
-            var leased: Set<String> = []
-            for chunk in ids.chunked(by: 500) {
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try await connection.query(
-                    """
-                    UPDATE deliveries SET lease_until_ms = ?
-                    WHERE id IN (\(placeholders)) AND lease_until_ms <= ? AND next_attempt_ms IS NOT NULL RETURNING id
-                    """,
-                    [until] + chunk + [nowBind]
-                )
-                for row in rows { if let id = row.column("id")?.string { leased.insert(id) } }
+        let until = now.millisecondsSinceEpoch + lease.wholeMilliseconds
+        return leases.withLockedValue { leases in
+            claimed.filter { delivery in
+                guard let row = DeliveryID.row(delivery.id), (leases[row] ?? 0) <= now.millisecondsSinceEpoch else {
+                    return false
+                }
+                leases[row] = until
+                return true
             }
-            return leased
         }
-        return claimed.filter { leased.contains($0.id) }
     }
 
     private static func claimed(_ row: SQLiteRow) throws -> ClaimedDelivery {
-        guard let id = row.column("id")?.string, let endpoint = row.column("endpoint_id")?.string,
+        guard let id = row.column("id")?.integer.map(DeliveryID.text), let endpoint = row.column("endpoint_id")?.string,
             let eventID = row.column("event_id")?.string, let channel = row.column("channel")?.string,
             let offset = row.column("offset")?.integer, let type = row.column("type")?.string,
             let time = row.column("event_time_ms")?.integer, let attempts = row.column("attempts")?.integer,
@@ -114,14 +119,22 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
     public func record(_ results: [AttemptResult], now: Timestamp, disableFailingAfter: Duration) async throws
         -> [DisabledEndpoint]
     {
-        try await recorder.record(results, now: now, disableFailingAfter: disableFailingAfter)
+        let disabled = try await recorder.record(results, now: now, disableFailingAfter: disableFailingAfter)
+        leases.withLockedValue { leases in
+            for result in results { DeliveryID.row(result.delivery.id).map { leases[$0] = nil } }
+        }
+        return disabled
     }
 
     /// When the next live delivery not in flight is due.
-    public func nextDue() async throws -> Timestamp? {
+    public func nextDue(now: Timestamp) async throws -> Timestamp? {
         // Leased deliveries are in flight: their next time comes from their attempt's record.
         let rows = try await database.read(
-            "SELECT MIN(next_attempt_ms) AS due FROM deliveries WHERE next_attempt_ms IS NOT NULL AND lease_until_ms = 0"
+            """
+            SELECT MIN(next_attempt_ms) AS due FROM deliveries
+            WHERE next_attempt_ms IS NOT NULL AND id NOT IN (SELECT value FROM json_each(?))
+            """,
+            [leasedJSON(at: now)]
         )
         return rows.first?.column("due")?.integer.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
     }
@@ -134,7 +147,8 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
 
     /// One delivery with its attempts.
     public func delivery(id: String) async throws -> DeliveryRecord? {
-        let rows = try await database.read("SELECT * FROM deliveries WHERE id = ?", [.text(id)])
+        guard let row = DeliveryID.row(id) else { return nil }
+        let rows = try await database.read("SELECT * FROM deliveries WHERE id = ?", [.integer(row)])
         return try await records(rows).first
     }
 
@@ -149,16 +163,17 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
             binds.append(.text(status.rawValue))
         }
         if let before {
-            sql += " AND seq < COALESCE((SELECT seq FROM deliveries WHERE id = ?), 0)"
-            binds.append(.text(before))
+            sql += " AND id < ?"
+            binds.append(.integer(DeliveryID.row(before) ?? 0))
         }
-        sql += " ORDER BY seq DESC LIMIT ?"
+        sql += " ORDER BY id DESC LIMIT ?"
         binds.append(.integer(max(1, limit)))
         return try await records(database.read(sql, binds))
     }
 
     /// Makes a delivery due now.
     public func retryNow(id: String, now: Timestamp) async throws -> DeliveryRecord? {
+        guard let row = DeliveryID.row(id) else { return nil }
         let found = try await database.writer.exclusive { connection in
             try await !connection.query(
                 """
@@ -166,7 +181,7 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
                     status = CASE WHEN status IN ('succeeded', 'dead') THEN 'pending' ELSE status END
                 WHERE id = ? RETURNING id
                 """,
-                [.integer(Int(now.millisecondsSinceEpoch)), .integer(Int(now.millisecondsSinceEpoch)), .text(id)]
+                [.integer(Int(now.millisecondsSinceEpoch)), .integer(Int(now.millisecondsSinceEpoch)), .integer(row)]
             ).isEmpty
         }
         return found ? try await delivery(id: id) : nil
@@ -201,37 +216,36 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
 
     /// Enqueues `event` for one endpoint without storing it in the log.
     public func enqueueDirect(endpoint: String, event: Event, now: Timestamp) async throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let id = "dlv_" + RandomToken.base62(count: 22, using: &generator)
         let ms = SQLiteData.integer(Int(now.millisecondsSinceEpoch))
-        _ = try await database.writer.exclusive { connection in
+        let rows = try await database.writer.exclusive { connection in
             try await connection.query(
                 """
-                INSERT INTO deliveries (id, endpoint_id, event_id, channel, "offset", type, event_time_ms, data,
+                INSERT INTO deliveries (endpoint_id, event_id, channel, "offset", type, event_time_ms, data,
                     next_attempt_ms, created_ms, updated_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """,
                 [
-                    .text(id), .text(endpoint), .text(event.id.rawValue), .text(event.channel.rawValue),
+                    .text(endpoint), .text(event.id.rawValue), .text(event.channel.rawValue),
                     .integer(Int(event.offset)), .text(event.type.rawValue),
                     .integer(Int(event.time.millisecondsSinceEpoch)), .text(event.data), ms, ms, ms,
                 ]
             )
         }
-        return id
+        guard let row = rows.first?.column("id")?.integer else { throw StoreError("no delivery id returned") }
+        return DeliveryID.text(row)
     }
 
     private func records(_ rows: [SQLiteRow]) async throws -> [DeliveryRecord] {
         guard !rows.isEmpty else { return [] }
-        let ids = rows.compactMap { $0.column("id")?.string }
-        var attempts: [String: [AttemptRecord]] = [:]
-        for chunk in ids.map({ SQLiteData.text($0) }).chunked(by: 500) {
+        let ids = rows.compactMap { $0.column("id")?.integer }
+        var attempts: [Int: [AttemptRecord]] = [:]
+        for chunk in ids.map({ SQLiteData.integer($0) }).chunked(by: 500) {
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             for row in try await database.read(
                 "SELECT * FROM delivery_attempts WHERE delivery_id IN (\(placeholders)) ORDER BY delivery_id, number",
                 chunk
             ) {
-                guard let id = row.column("delivery_id")?.string, let number = row.column("number")?.integer,
+                guard let id = row.column("delivery_id")?.integer, let number = row.column("number")?.integer,
                     let time = row.column("time_ms")?.integer, let latency = row.column("latency_ms")?.integer
                 else { throw StoreError("malformed delivery_attempts row") }
                 attempts[id, default: []].append(
@@ -249,14 +263,14 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
             }
         }
         return try rows.map { row in
-            guard let id = row.column("id")?.string, let endpoint = row.column("endpoint_id")?.string,
+            guard let rowID = row.column("id")?.integer, let endpoint = row.column("endpoint_id")?.string,
                 let event = row.column("event_id")?.string, let channel = row.column("channel")?.string,
                 let offset = row.column("offset")?.integer, let type = row.column("type")?.string,
                 let statusText = row.column("status")?.string, let status = DeliveryStatus(rawValue: statusText),
                 let created = row.column("created_ms")?.integer
             else { throw StoreError("malformed deliveries row") }
             return DeliveryRecord(
-                id: id,
+                id: DeliveryID.text(rowID),
                 endpointID: endpoint,
                 eventID: event,
                 channel: channel,
@@ -267,8 +281,20 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
                     Timestamp(millisecondsSinceEpoch: Int64($0))
                 },
                 created: Timestamp(millisecondsSinceEpoch: Int64(created)),
-                attempts: attempts[id] ?? []
+                attempts: attempts[rowID] ?? []
             )
         }
+    }
+}
+
+/// Delivery ids as the API shows them (`dlv_<row id>`) and back.
+enum DeliveryID {
+    /// `dlv_<row>`.
+    static func text(_ row: Int) -> String { "dlv_\(row)" }
+
+    /// The row id in `dlv_<row>`, or nil for anything else.
+    static func row(_ text: String) -> Int? {
+        guard text.hasPrefix("dlv_"), let row = Int(text.dropFirst(4)), row > 0 else { return nil }
+        return row
     }
 }

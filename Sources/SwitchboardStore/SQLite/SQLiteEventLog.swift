@@ -122,8 +122,9 @@ public final class SQLiteEventLog: EventLog {
                         """
                         DELETE FROM events WHERE channel = ? AND (\(conditions.joined(separator: " OR ")))
                         AND "offset" < COALESCE((
-                            SELECT MIN(d."offset") FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-                            WHERE d.channel = ? AND d.next_attempt_ms IS NOT NULL AND e.enabled = 1), 9223372036854775807)
+                            SELECT MIN(d."offset") FROM endpoints e
+                            JOIN deliveries d ON d.endpoint_id = e.id AND d.channel = ? AND d.next_attempt_ms IS NOT NULL
+                            WHERE e.enabled = 1), 9223372036854775807)
                         RETURNING "offset"
                         """,
                         binds + [.text(name)]

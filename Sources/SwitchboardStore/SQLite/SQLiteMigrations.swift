@@ -101,12 +101,12 @@ enum SQLiteMigrations {
                 )
                 """,
                 "CREATE INDEX endpoint_filters_endpoint ON endpoint_filters (endpoint_id, kind)",
-                // `seq` orders deliveries newest first for paging; `next_attempt_ms` is NULL once the
-                // delivery succeeded or is dead, so the partial indexes hold only live deliveries.
+                // `id` (shown as `dlv_<id>`) also orders deliveries newest first for paging;
+                // `next_attempt_ms` is NULL once the delivery succeeded or is dead, so the partial indexes
+                // hold only live deliveries. Few indexes: each one is written for every delivery.
                 """
                 CREATE TABLE deliveries (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
                     event_id TEXT NOT NULL,
                     channel TEXT NOT NULL,
@@ -118,7 +118,6 @@ enum SQLiteMigrations {
                     attempts INTEGER NOT NULL DEFAULT 0,
                     round_start INTEGER NOT NULL DEFAULT 0,
                     next_attempt_ms INTEGER,
-                    lease_until_ms INTEGER NOT NULL DEFAULT 0,
                     created_ms INTEGER NOT NULL,
                     updated_ms INTEGER NOT NULL
                 )
@@ -128,11 +127,10 @@ enum SQLiteMigrations {
                 CREATE INDEX deliveries_live_position ON deliveries (endpoint_id, channel, "offset")
                 WHERE next_attempt_ms IS NOT NULL
                 """,
-                "CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, seq)",
-                "CREATE INDEX deliveries_channel_live ON deliveries (channel, \"offset\") WHERE next_attempt_ms IS NOT NULL",
+                "CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id)",
                 """
                 CREATE TABLE delivery_attempts (
-                    delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
                     number INTEGER NOT NULL,
                     time_ms INTEGER NOT NULL,
                     status INTEGER,
@@ -148,9 +146,9 @@ enum SQLiteMigrations {
                 // pattern itself starts with `$` (EndpointFilter.matches).
                 """
                 CREATE TRIGGER events_outbox AFTER INSERT ON events BEGIN
-                    INSERT INTO deliveries (id, endpoint_id, event_id, channel, "offset", type, event_time_ms,
+                    INSERT INTO deliveries (endpoint_id, event_id, channel, "offset", type, event_time_ms,
                                             next_attempt_ms, created_ms, updated_ms)
-                    SELECT 'dlv_' || lower(hex(randomblob(12))), e.id, NEW.id, NEW.channel, NEW."offset", NEW.type,
+                    SELECT e.id, NEW.id, NEW.channel, NEW."offset", NEW.type,
                            NEW.time_ms, NEW.time_ms, NEW.time_ms, NEW.time_ms
                     FROM endpoints e
                     WHERE e.enabled = 1

@@ -35,7 +35,7 @@ public final class SQLiteStorage: Sendable {
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         for pragma in [
             "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 5000",
+            "PRAGMA busy_timeout = 5000", "PRAGMA cache_size = -65536",
         ] {
             _ = try await writer.query(pragma)
         }
@@ -49,6 +49,7 @@ public final class SQLiteStorage: Sendable {
                 on: loop
             )
             _ = try await reader.query("PRAGMA busy_timeout = 5000")
+            _ = try await reader.query("PRAGMA cache_size = -32768")
             readers.append(reader)
         }
         return SQLiteStorage(writer: writer, readers: readers, logger: logger)
