@@ -86,6 +86,8 @@ public final class Engine: Sendable {
             database.writer,
             RetentionSweeper(
                 log: log,
+                deliveries: deliveries,
+                deliveryHistory: configuration.webhooks.history,
                 policies: configuration.namespaces,
                 interval: configuration.retentionInterval,
                 now: Engine.wallClock,

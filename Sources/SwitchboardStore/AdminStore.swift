@@ -21,8 +21,11 @@ public protocol AdminStore: Sendable {
     func endpoint(id: String) async throws -> Endpoint?
     /// All endpoints, oldest first.
     func listEndpoints() async throws -> [Endpoint]
-    /// Replaces a stored endpoint (matched by id); returns whether it existed.
+    /// Replaces a stored endpoint's settings and keys (matched by id), leaving its enabled state and
+    /// health as they are; returns whether it existed.
     func updateEndpoint(_ endpoint: Endpoint) async throws -> Bool
+    /// Enables an endpoint (clearing its failing streak) or disables it; returns whether it existed.
+    func setEndpointEnabled(id: String, enabled: Bool, reason: String?, at time: Timestamp) async throws -> Bool
     /// Removes an endpoint and its deliveries; returns whether it existed.
     func deleteEndpoint(id: String) async throws -> Bool
 }

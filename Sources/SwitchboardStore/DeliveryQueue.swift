@@ -48,6 +48,10 @@ public protocol DeliveryQueue: Sendable {
     /// failed and dead ones, or all. Returns how many.
     func replay(endpoint: String, since: Timestamp, onlyFailed: Bool, now: Timestamp) async throws -> Int
 
+    /// Removes up to `limit` finished (succeeded or dead) deliveries, with their attempts, last changed
+    /// before `before`; returns how many.
+    func trimFinished(before: Timestamp, limit: Int) async throws -> Int
+
     /// Makes every waiting delivery of `endpoint` due now (its listener just connected).
     func expedite(endpoint: String, now: Timestamp) async throws
 

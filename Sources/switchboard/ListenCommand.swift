@@ -45,7 +45,8 @@ struct ListenCommand: AsyncParsableCommand {
         var logger = Logger(label: "switchboard.listen")
         logger.logLevel = .warning
         let sdk = SwitchboardClient(baseURL: client.url, credential: client.credential, logger: logger)
-        let session = URLSession(configuration: .ephemeral)
+        // Like a real delivery, a redirect is an answer, not an instruction.
+        let session = URLSession(configuration: .ephemeral, delegate: RedirectRefusal(), delegateQueue: nil)
         let listening = Task {
             try await sdk.listen(
                 endpoint: endpoint,
@@ -57,8 +58,13 @@ struct ListenCommand: AsyncParsableCommand {
         for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
         listening.cancel()
         _ = try? await listening.value
-        _ = try? await client.call("DELETE", "/v1/endpoints/\(endpoint)")
-        Self.say("Stopped; endpoint \(endpoint) removed")
+        if (try? await client.call("DELETE", "/v1/endpoints/\(endpoint)")) != nil {
+            Self.say("Stopped; endpoint \(endpoint) removed")
+        } else {
+            Self.say(
+                "Stopped; endpoint \(endpoint) could not be removed: delete it with DELETE /v1/endpoints/\(endpoint)"
+            )
+        }
     }
 
     /// POSTs one relayed webhook to the local app and reports its answer.
@@ -95,5 +101,18 @@ extension Timestamp {
     /// The current wall-clock time.
     static var now: Timestamp {
         Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}
+
+/// Answers every redirect with the redirect itself, as the server's deliveries do.
+final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

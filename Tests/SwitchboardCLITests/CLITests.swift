@@ -20,13 +20,13 @@ struct CLITests {
         private let lines = NIOLockedValueBox<[String]>([])
         private let partial = NIOLockedValueBox("")
 
-        init(_ arguments: [String]) throws {
+        init(_ arguments: [String], capturingStandardError: Bool = false) throws {
             process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
             process.arguments = arguments
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            process.standardError = capturingStandardError ? output : FileHandle.nullDevice
             output.fileHandleForReading.readabilityHandler = { [lines, partial] handle in
                 let text = String(decoding: handle.availableData, as: UTF8.self)
                 partial.withLockedValue { buffer in
@@ -50,6 +50,16 @@ struct CLITests {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             return lines.withLockedValue { $0 }
+        }
+
+        /// Waits (polling, up to `seconds`) for a line containing `text`.
+        func waitForLine(containing text: String, seconds: Double = 20) async -> String? {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                if let line = lines.withLockedValue({ $0.first { $0.contains(text) } }) { return line }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return nil
         }
 
         func stop() {

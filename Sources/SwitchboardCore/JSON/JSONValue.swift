@@ -52,6 +52,12 @@ public enum JSONValue: Hashable, Sendable {
         return nil
     }
 
+    /// The elements when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
     /// The integer when this is an integral number.
     public var intValue: Int64? {
         switch self {

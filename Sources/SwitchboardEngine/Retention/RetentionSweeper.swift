@@ -3,9 +3,12 @@ public import ServiceLifecycle
 public import SwitchboardCore
 public import SwitchboardStore
 
-/// Trims the log to each namespace's retention and forgets expired idempotency keys, periodically.
+/// Trims the log to each namespace's retention, forgets expired idempotency keys and removes webhook
+/// deliveries finished longer ago than their history is kept, periodically.
 public struct RetentionSweeper: Service {
     private let log: any EventLog
+    private let deliveries: any DeliveryQueue
+    private let deliveryHistory: Duration
     private let policies: NamespacePolicies
     private let interval: Duration
     private let now: @Sendable () -> Timestamp
@@ -14,12 +17,16 @@ public struct RetentionSweeper: Service {
     /// Makes a sweeper that runs every `interval`.
     public init(
         log: any EventLog,
+        deliveries: any DeliveryQueue,
+        deliveryHistory: Duration,
         policies: NamespacePolicies,
         interval: Duration,
         now: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) {
         self.log = log
+        self.deliveries = deliveries
+        self.deliveryHistory = deliveryHistory
         self.policies = policies
         self.interval = interval
         self.now = now
@@ -39,6 +46,15 @@ public struct RetentionSweeper: Service {
                 if removed > 0 { logger.debug("retention trimmed events", metadata: ["sb.removed": "\(removed)"]) }
             } catch {
                 logger.warning("retention sweep failed", metadata: ["sb.error": "\(error)"])
+            }
+            do {
+                let cutoff = Timestamp(
+                    millisecondsSinceEpoch: now().millisecondsSinceEpoch - deliveryHistory.wholeMilliseconds
+                )
+                let removed = try await deliveries.trimFinished(before: cutoff, limit: 10_000)
+                if removed > 0 { logger.debug("removed finished deliveries", metadata: ["sb.removed": "\(removed)"]) }
+            } catch {
+                logger.warning("delivery history sweep failed", metadata: ["sb.error": "\(error)"])
             }
         }
     }

@@ -23,8 +23,9 @@ struct DeliveryCapacity {
 
     var free: Int { concurrency - inFlight }
 
+    /// Ordered endpoints, and `switchboard listen` sessions (which forward one at a time), take one.
     private func limit(of endpoint: Endpoint) -> Int {
-        endpoint.settings.isOrdered ? 1 : perEndpointConcurrency
+        endpoint.settings.isOrdered || endpoint.settings.isRelay ? 1 : perEndpointConcurrency
     }
 
     /// Takes a slot (and a rate token) for an attempt to `endpoint` if one is free.

@@ -16,6 +16,8 @@ public struct WebhookSettings: Sendable, Equatable {
     public var disableFailingAfter: Duration
     /// How long a rotated-out secret keeps signing.
     public var rotationOverlap: Duration
+    /// How long finished deliveries (and their attempts) are kept for inspection and replay.
+    public var history: Duration
     /// Longest wait between checks for due deliveries when nothing wakes the worker.
     public var pollInterval: Duration
 
@@ -28,6 +30,7 @@ public struct WebhookSettings: Sendable, Equatable {
         allowsPrivateTargets: Bool = false,
         disableFailingAfter: Duration = .seconds(5 * 86_400),
         rotationOverlap: Duration = .seconds(86_400),
+        history: Duration = .seconds(30 * 86_400),
         pollInterval: Duration = .seconds(1)
     ) {
         self.schedule = schedule
@@ -37,6 +40,7 @@ public struct WebhookSettings: Sendable, Equatable {
         self.allowsPrivateTargets = allowsPrivateTargets
         self.disableFailingAfter = disableFailingAfter
         self.rotationOverlap = rotationOverlap
+        self.history = history
         self.pollInterval = pollInterval
     }
 

@@ -40,7 +40,8 @@ final class WebhookTargets: Sendable {
         self.logger = logger
         self.connectionsPerHost = connectionsPerHost
         self.unpinned =
-            allowsPrivate ? Self.makeClient(pinning: nil, timeout: timeout, connectionsPerHost: connectionsPerHost) : nil
+            allowsPrivate
+            ? Self.makeClient(pinning: nil, timeout: timeout, connectionsPerHost: connectionsPerHost) : nil
     }
 
     /// The client to use for `url`, after checking where it leads.
@@ -71,7 +72,20 @@ final class WebhookTargets: Sendable {
             pins[key] = Pin(address: ip, client: client, resolvedAt: now)
             return (client, old)
         }
-        if let retiring { retired.withLockedValue { $0.append(retiring) } }
+        if let retiring {
+            // Attempts still running on the old client finish within the timeout; then it goes.
+            retired.withLockedValue { $0.append(retiring) }
+            let grace = timeout * 2
+            Task {
+                try? await Task.sleep(for: grace)
+                let due = retired.withLockedValue { retired -> Bool in
+                    guard let index = retired.firstIndex(where: { $0 === retiring }) else { return false }
+                    retired.remove(at: index)
+                    return true
+                }
+                if due { try? await retiring.shutdown() }
+            }
+        }
         return client
     }
 

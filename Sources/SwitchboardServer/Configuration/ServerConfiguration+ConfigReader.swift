@@ -18,6 +18,7 @@ extension ServerConfiguration {
         "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
         "mailbox_events", "webhooks.retry_schedule", "webhooks.timeout_seconds", "webhooks.concurrency",
         "webhooks.endpoint_concurrency", "webhooks.allow_private_targets", "webhooks.disable_after_hours",
+        "webhooks.history_days",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -40,10 +41,12 @@ extension ServerConfiguration {
     /// - `namespace.default.*` and `namespace.<name>.*`: `retention_count` (int, `10000`; 0 keeps all),
     ///   `retention_seconds` (int, `86400`; 0 keeps all), `public` (bool, `false`),
     ///   `client_publish` (bool, `false`), `mailbox_bytes` (int, `4194304`), `mailbox_events` (int, `10000`)
-    /// - `webhooks.retry_schedule` (string, `0s,5s,5m,30m,2h,5h,10h,10h`: the delay before each attempt)
+    /// - `webhooks.retry_schedule` (string, `0s,5s,5m,30m,2h,5h,10h,10h`: the delay before each attempt;
+    ///   the first is always `0s`)
     /// - `webhooks.timeout_seconds` (int, `15`), `webhooks.concurrency` (int, `128`),
     ///   `webhooks.endpoint_concurrency` (int, `16`), `webhooks.allow_private_targets` (bool, `false`; on
-    ///   with `dev`), `webhooks.disable_after_hours` (int, `120`)
+    ///   with `dev`), `webhooks.disable_after_hours` (int, `120`), `webhooks.history_days` (int, `30`: how long
+    ///   finished deliveries and their attempts are kept)
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let defaults = ServerConfiguration()
         self.init()

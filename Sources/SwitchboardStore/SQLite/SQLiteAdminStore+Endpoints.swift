@@ -31,18 +31,34 @@ extension SQLiteAdminStore {
         try await database.read("SELECT * FROM endpoints ORDER BY created_ms, id").map(EndpointRow.endpoint)
     }
 
-    /// Replaces a stored endpoint and its filter rows.
+    /// Enables an endpoint (clearing its failing streak) or disables it with a reason.
+    public func setEndpointEnabled(id: String, enabled: Bool, reason: String?, at time: Timestamp) async throws -> Bool
+    {
+        try await database.writer.exclusive { connection in
+            try await !connection.query(
+                """
+                UPDATE endpoints SET enabled = ?, disabled_reason = ?, failing_since_ms = NULL, updated_ms = ?
+                WHERE id = ? RETURNING id
+                """,
+                [
+                    .integer(enabled ? 1 : 0), reason.map { .text($0) } ?? .null,
+                    .integer(Int(time.millisecondsSinceEpoch)), .text(id),
+                ]
+            ).isEmpty
+        }
+    }
+
+    /// Replaces a stored endpoint's settings, keys and filter rows (not its enabled state or health).
     public func updateEndpoint(_ endpoint: Endpoint) async throws -> Bool {
         try await database.writer.exclusive { connection in
             try await Self.transaction(on: connection) {
                 let updated = try await connection.query(
                     """
                     UPDATE endpoints SET url = ?, description = ?, channels = ?, types = ?, rate_limit = ?, ordered = ?,
-                        headers = ?, secret = ?, previous_secret = ?, previous_secret_expires_ms = ?, enabled = ?,
-                        disabled_reason = ?, failing_since_ms = ?, updated_ms = ?
+                        headers = ?, secret = ?, previous_secret = ?, previous_secret_expires_ms = ?, updated_ms = ?
                     WHERE id = ? RETURNING id
                     """,
-                    Array(EndpointRow.binds(endpoint).dropFirst())
+                    Array(EndpointRow.binds(endpoint).dropFirst().prefix(10))
                         + [.integer(Int(endpoint.updated.millisecondsSinceEpoch)), .text(endpoint.id)]
                 )
                 guard !updated.isEmpty else { return false }
@@ -99,8 +115,8 @@ enum EndpointRow {
         let settings = endpoint.settings
         return [
             .text(endpoint.id), .text(settings.url), .text(settings.description),
-            .text(settings.filter.channels.map(\.rawValue).joined(separator: " ")),
-            .text(settings.filter.types.map(\.rawValue).joined(separator: " ")),
+            .text(JSONValue.array(settings.filter.channels.map { .string($0.rawValue) }).jsonText),
+            .text(JSONValue.array(settings.filter.types.map { .string($0.rawValue) }).jsonText),
             settings.rateLimit.map { .integer($0) } ?? .null, .integer(settings.isOrdered ? 1 : 0),
             .text(headersJSON(settings.headers)), .text(endpoint.signingKey.storedText),
             endpoint.previousKey.map { .text($0.storedText) } ?? .null,
@@ -135,7 +151,10 @@ enum EndpointRow {
             row.column(column)?.integer.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
         }
         func patterns(_ column: String) throws -> [NamePattern] {
-            try text(column).split(separator: " ").map { try NamePattern(String($0)) }
+            guard case .array(let items)? = try? JSONParser.parse(Array(try text(column).utf8)) else {
+                throw StoreError("malformed endpoints row: \(column)")
+            }
+            return try items.compactMap(\.stringValue).map { try NamePattern($0) }
         }
         guard let created = time("created_ms"), let updated = time("updated_ms") else {
             throw StoreError("malformed endpoints row: times")

@@ -12,23 +12,39 @@ struct SQLiteAppender: Sendable {
     let onCommit: @Sendable ([Event]) -> Void
     /// Last offset per channel, as committed.
     private var heads: [ChannelName: Int64] = [:]
+    private var refusesAppends = false
 
     init(
         maximumGroupEvents: Int,
         idempotencyWindowMilliseconds: Int64,
         now: @escaping @Sendable () -> Timestamp,
-        onCommit: @escaping @Sendable ([Event]) -> Void
+        onCommit: @escaping @Sendable ([Event]) -> Void,
+        refusesAppends: Bool = false
     ) {
+        self.refusesAppends = refusesAppends
         self.maximumGroupEvents = maximumGroupEvents
         self.idempotencyWindowMilliseconds = idempotencyWindowMilliseconds
         self.now = now
         self.onCommit = onCommit
     }
 
+    /// An appender for a writer with no event log attached: every append fails.
+    static let refusingAppends = SQLiteAppender(
+        maximumGroupEvents: 1,
+        idempotencyWindowMilliseconds: 0,
+        now: { Timestamp(millisecondsSinceEpoch: 0) },
+        onCommit: { _ in },
+        refusesAppends: true
+    )
+
     /// SQLite allows 32,766 bound variables per statement; stay a little below.
     static let maximumBoundValues = 30_000
 
     mutating func commit(_ group: [PendingAppend], on connection: SQLiteConnection, logger: Logger) async {
+        if refusesAppends {
+            for pending in group { pending.continuation.resume(throwing: StoreError("no event log is attached")) }
+            return
+        }
         do {
             let outcomes = try await transact(group, on: connection)
             onCommit(outcomes.flatMap { (try? $0.get())?.appended ?? [] })

@@ -204,6 +204,20 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
         }
     }
 
+    /// Removes old finished deliveries, oldest first; attempts go with them.
+    public func trimFinished(before: Timestamp, limit: Int) async throws -> Int {
+        try await database.writer.exclusive { connection in
+            try await connection.query(
+                """
+                DELETE FROM deliveries WHERE id IN (
+                    SELECT id FROM deliveries WHERE next_attempt_ms IS NULL AND updated_ms < ? ORDER BY id LIMIT ?)
+                RETURNING id
+                """,
+                [.integer(Int(before.millisecondsSinceEpoch)), .integer(limit)]
+            ).count
+        }
+    }
+
     /// Makes every waiting delivery of `endpoint` due now.
     public func expedite(endpoint: String, now: Timestamp) async throws {
         _ = try await database.writer.exclusive { connection in

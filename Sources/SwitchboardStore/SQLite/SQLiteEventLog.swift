@@ -124,6 +124,7 @@ public final class SQLiteEventLog: EventLog {
                         AND "offset" < COALESCE((
                             SELECT MIN(d."offset") FROM endpoints e
                             JOIN deliveries d ON d.endpoint_id = e.id AND d.channel = ? AND d.next_attempt_ms IS NOT NULL
+                                AND d.data IS NULL
                             WHERE e.enabled = 1), 9223372036854775807)
                         RETURNING "offset"
                         """,

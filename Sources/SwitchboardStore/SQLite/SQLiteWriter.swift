@@ -112,9 +112,8 @@ public final class SQLiteWriter: Service, Sendable {
 
     /// The writer loop.
     public func run() async throws {
-        guard var appender = appenderSetup.withLockedValue({ $0 }) else {
-            throw StoreError("SQLiteWriter.run() before an event log was attached")
-        }
+        // Without an event log attached (tools that only touch admin records), appends are refused.
+        var appender = appenderSetup.withLockedValue({ $0 }) ?? SQLiteAppender.refusingAppends
         try await withTaskCancellationOrGracefulShutdownHandler {
             while true {
                 let jobs = await nextJobs()

@@ -14,12 +14,6 @@ enum ProtocolErrorCode {
 }
 
 extension JSONValue {
-    /// The elements when this is an array.
-    var arrayValue: [JSONValue]? {
-        if case .array(let elements) = self { return elements }
-        return nil
-    }
-
     /// The boolean when this is one.
     var boolValue: Bool? {
         if case .bool(let value) = self { return value }

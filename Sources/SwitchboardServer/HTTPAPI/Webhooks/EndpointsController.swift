@@ -112,12 +112,17 @@ struct EndpointsController<Context: RequestContext>: Sendable {
 
     @Sendable func enable(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
-        var endpoint = try await endpoint(in: context)
-        endpoint.isEnabled = true
-        endpoint.disabledReason = nil
-        endpoint.failingSince = nil
-        endpoint.updated = Engine.wallClock()
-        return try await save(endpoint, secret: nil)
+        let id = try context.parameters.require("id")
+        guard
+            try await api.engine.adminStore.setEndpointEnabled(
+                id: id,
+                enabled: true,
+                reason: nil,
+                at: Engine.wallClock()
+            )
+        else { throw SwitchboardError(.notFound, "no such endpoint") }
+        api.engine.deliveryWorker.endpointsChanged()
+        return APIContext.json(WebhookJSON.endpoint(try await endpoint(in: context)).jsonText)
     }
 
     @Sendable func test(_ request: Request, context: Context) async throws -> Response {
@@ -149,7 +154,9 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             throw SwitchboardError(.notFound, "no such endpoint")
         }
         api.engine.deliveryWorker.endpointsChanged()
-        return APIContext.json(WebhookJSON.endpoint(endpoint, secret: secret).jsonText)
+        // Read back: the worker may have changed its enabled state meanwhile.
+        let stored = try await api.engine.adminStore.endpoint(id: endpoint.id) ?? endpoint
+        return APIContext.json(WebhookJSON.endpoint(stored, secret: secret).jsonText)
     }
 
     private func endpoint(in context: Context) async throws -> Endpoint {

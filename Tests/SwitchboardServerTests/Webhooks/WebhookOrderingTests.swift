@@ -1,0 +1,105 @@
+import Foundation
+import SwitchboardCore
+import SwitchboardTestSupport
+import Testing
+
+/// Ordered endpoints and rate limits: how deliveries to one endpoint are paced and sequenced.
+@Suite("Webhook ordering and rate limits")
+struct WebhookOrderingTests {
+    /// One request as the receiver script saw it, in the order the script ran.
+    private struct Entry: Sendable {
+        let offset: Int64
+        let succeeded: Bool
+    }
+
+    private static func batch(channel: String, count: Int) -> String {
+        let items = (1...count).map { #"{"channel":"\#(channel)","type":"t","data":{"n":\#($0)}}"# }
+        return #"{"events":[\#(items.joined(separator: ","))]}"#
+    }
+
+    @Test("An ordered endpoint gets a channel's events in offset order, a failing one holding the rest back")
+    func orderedDelivery() async throws {
+        let failOnce: Set<Int64> = [3, 7]
+        let failed = Shared<Set<Int64>>([])
+        let log = Shared<[Entry]>([])
+        let receiver = try await TestWebhookReceiver.start { request in
+            let offset = WebhookTest.offset(of: request) ?? -1
+            let succeeds = failed.update { failed in
+                guard failOnce.contains(offset), !failed.contains(offset) else { return true }
+                failed.insert(offset)
+                return false
+            }
+            log.update { $0.append(Entry(offset: offset, succeeded: succeeds)) }
+            return TestWebhookReceiver.Reply(status: succeeds ? 200 : 500)
+        }
+        defer { Task { await receiver.stop() } }
+        try await TestServer.with(configure: WebhookTest.configure()) { server in
+            let http = TestHTTP(server)
+            let endpoint = try await WebhookTest.createEndpoint(
+                http,
+                body: #"{"url":"\#(receiver.url)","channels":["orders"],"ordered":true}"#
+            )
+            #expect(endpoint["ordered"]?.boolValue == true)
+            let id = try WebhookTest.id(of: endpoint)
+            let published = try await http.request("POST", "/v1/events", body: Self.batch(channel: "orders", count: 10))
+            try #require(published.status == 201, "body: \(published.body)")
+
+            let entries = try await WebhookTest.eventually("ten successful receipts") {
+                let entries = log.value
+                return entries.filter(\.succeeded).count >= 10 ? entries : nil
+            }
+            var firstSuccesses: [Int64] = []
+            for entry in entries where entry.succeeded && !firstSuccesses.contains(entry.offset) {
+                firstSuccesses.append(entry.offset)
+            }
+            #expect(firstSuccesses == Array(1...10))
+            // In arrival order, no request for offset n comes before every lower offset succeeded:
+            // one delivery in flight at a time, the failing one retried before the next is sent.
+            var succeededSoFar: Set<Int64> = []
+            for (index, entry) in entries.enumerated() {
+                let missing = (1..<max(1, entry.offset)).filter { !succeededSoFar.contains($0) }
+                #expect(
+                    missing.isEmpty,
+                    "request \(index + 1) (offset \(entry.offset)) came before \(missing) succeeded"
+                )
+                if entry.succeeded { succeededSoFar.insert(entry.offset) }
+            }
+            #expect(entries.filter { !$0.succeeded }.map(\.offset) == [3, 7])
+            #expect(entries.count == 12)
+
+            let deliveries = try await WebhookTest.eventually("every delivery succeeded") {
+                let items = try await WebhookTest.deliveries(http, endpoint: id)
+                return items.count == 10 && items.allSatisfy { $0["status"]?.stringValue == "succeeded" } ? items : nil
+            }
+            let third = try #require(deliveries.first { $0["offset"]?.intValue == 3 })
+            #expect(WebhookTest.attemptStatuses(third) == [500, 200])
+        }
+    }
+
+    @Test("An endpoint with rateLimit 5 spreads 15 deliveries over more than 1.5 s")
+    func rateLimit() async throws {
+        let receiver = try await TestWebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await TestServer.with(configure: WebhookTest.configure()) { server in
+            let http = TestHTTP(server)
+            let endpoint = try await WebhookTest.createEndpoint(
+                http,
+                body: #"{"url":"\#(receiver.url)","channels":["orders"],"rateLimit":5}"#
+            )
+            #expect(endpoint["rateLimit"]?.intValue == 5)
+            let published = try await http.request("POST", "/v1/events", body: Self.batch(channel: "orders", count: 15))
+            try #require(published.status == 201, "body: \(published.body)")
+            let ids = try #require(try published.json["events"]?.arrayValue).compactMap { $0["id"]?.stringValue }
+
+            let requests = try await WebhookTest.eventually("15 requests") {
+                let all = receiver.all
+                return all.count >= 15 ? all : nil
+            }
+            #expect(Set(requests.compactMap { $0.headers["webhook-id"] }) == Set(ids))
+            let arrivals = requests.map(\.arrived).sorted()
+            let span = arrivals[arrivals.count - 1] - arrivals[0]
+            // 5 may go at once; the other 10 need two seconds of tokens at 5 per second.
+            #expect(span >= .milliseconds(1500), "15 requests arrived within \(WebhookTest.seconds(span)) s")
+        }
+    }
+}
