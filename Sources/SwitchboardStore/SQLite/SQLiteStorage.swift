@@ -12,6 +12,7 @@ public final class SQLiteStorage: Sendable {
     let writerConnection: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let nextReader = NIOLockedValueBox(0)
+    private let readState = NIOLockedValueBox<(isClosing: Bool, inFlight: Int)>((false, 0))
     /// Serializes writes (appends, trims, admin changes) so that each runs alone in its transaction.
     public let writer: SQLiteWriter
 
@@ -64,13 +65,25 @@ public final class SQLiteStorage: Sendable {
         return readers[index]
     }
 
-    /// Runs a read query.
+    /// Runs a read query; refused once the storage is closing, so that a late reader (a request or a
+    /// task that outlived shutdown) never touches a closed connection.
     func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
-        try await reader.query(sql, binds)
+        let admitted = readState.withLockedValue { state -> Bool in
+            guard !state.isClosing else { return false }
+            state.inFlight += 1
+            return true
+        }
+        guard admitted else { throw StoreError("the store is closed") }
+        defer { readState.withLockedValue { $0.inFlight -= 1 } }
+        return try await reader.query(sql, binds)
     }
 
-    /// Closes every connection; the writer must have stopped.
+    /// Closes every connection once the reads in flight are done; the writer must have stopped.
     public func close() async {
+        readState.withLockedValue { $0.isClosing = true }
+        while readState.withLockedValue({ $0.inFlight }) > 0 {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         for connection in readers + [writerConnection] {
             try? await connection.close()
         }
