@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SwitchboardCore
 
 /// A webhook receiver on a real socket for end-to-end tests: every request is recorded (in arrival
 /// order) and answered by a script, so a test can make it fail, throttle or succeed on cue.
@@ -22,6 +23,20 @@ public final class TestWebhookReceiver: Sendable {
 
         /// The body as text.
         public var text: String { String(decoding: body, as: UTF8.self) }
+
+        /// Whether its Standard Webhooks signature verifies with the `whsec_…` secret, now.
+        public func isSigned(with secret: String) throws -> Bool {
+            let key = try WebhookSecret(secret)
+            let result = WebhookSignature.verify(
+                id: headers["webhook-id"] ?? "",
+                timestamp: headers["webhook-timestamp"] ?? "",
+                signatures: headers["webhook-signature"] ?? "",
+                body: body,
+                hmacKeys: [key.key],
+                now: Int64(Date().timeIntervalSince1970)
+            )
+            return (try? result.get()) != nil
+        }
     }
 
     /// The answer to one request.

@@ -197,7 +197,7 @@ struct EndpointsAPITests {
             #expect(response.status == 202, "body: \(response.body)")
             let eventID = try #require(try response.json["event"]?.stringValue)
             let request = try #require(try await WebhookTest.requests(to: target, webhookID: eventID).first)
-            #expect(try WebhookTest.verify(request, secret: secret))
+            #expect(try request.isSigned(with: secret))
             let body = try JSONParser.parse(request.body)
             #expect(body["type"]?.stringValue == "switchboard.test")
             #expect(body["data"]?["endpoint"]?.stringValue == id)

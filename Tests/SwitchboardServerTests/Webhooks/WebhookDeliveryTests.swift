@@ -28,7 +28,7 @@ struct WebhookDeliveryTests {
             #expect(request.headers["content-type"] == "application/json")
             #expect(request.headers["user-agent"]?.hasPrefix("Switchboard/") == true)
             #expect(request.headers["x-team"] == "billing")
-            #expect(try WebhookTest.verify(request, secret: secret))
+            #expect(try request.isSigned(with: secret))
             let body = try JSONParser.parse(request.body)
             #expect(body.memberNameList == ["type", "timestamp", "channel", "offset", "data"])
             #expect(body["type"]?.stringValue == "order.created")

@@ -39,19 +39,4 @@ enum WebhookTest {
         }
         throw TestServerError("no delivery of \(endpoint) reached the expected state")
     }
-
-    /// Checks a received request's Standard Webhooks signature against `secret`.
-    static func verify(_ request: TestWebhookReceiver.Received, secret: String) throws -> Bool {
-        let key = try WebhookSecret(secret)
-        let result = WebhookSignature.verify(
-            id: request.headers["webhook-id"] ?? "",
-            timestamp: request.headers["webhook-timestamp"] ?? "",
-            signatures: request.headers["webhook-signature"] ?? "",
-            body: request.body,
-            hmacKeys: [key.key],
-            now: Int64(Date().timeIntervalSince1970)
-        )
-        if case .success = result { return true }
-        return false
-    }
 }
