@@ -14,20 +14,34 @@ struct CLITests {
         return root.appendingPathComponent(".build/debug/switchboard").path
     }
 
-    /// A running CLI process whose standard output is read line by line.
+    /// A running CLI process whose standard output (and, when asked, standard error) is read line by line.
     final class RunningCommand: Sendable {
         let process: Process
         private let lines = NIOLockedValueBox<[String]>([])
-        private let partial = NIOLockedValueBox("")
 
         init(_ arguments: [String], capturingStandardError: Bool = false) throws {
             process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
             process.arguments = arguments
+            // One pipe per stream: Foundation closes each stream's write end after spawning, so one
+            // pipe given for both would be closed twice, and the second close can hit a descriptor
+            // another thread has just opened.
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = capturingStandardError ? output : FileHandle.nullDevice
-            output.fileHandleForReading.readabilityHandler = { [lines, partial] handle in
+            Self.collectLines(from: output, into: lines)
+            if capturingStandardError {
+                let errors = Pipe()
+                process.standardError = errors
+                Self.collectLines(from: errors, into: lines)
+            } else {
+                process.standardError = FileHandle.nullDevice
+            }
+            try process.run()
+        }
+
+        private static func collectLines(from pipe: Pipe, into lines: NIOLockedValueBox<[String]>) {
+            let partial = NIOLockedValueBox("")
+            pipe.fileHandleForReading.readabilityHandler = { handle in
                 let text = String(decoding: handle.availableData, as: UTF8.self)
                 partial.withLockedValue { buffer in
                     buffer += text
@@ -38,7 +52,6 @@ struct CLITests {
                     }
                 }
             }
-            try process.run()
         }
 
         /// Waits (polling the collected output, up to `seconds`) until `count` lines arrived.
