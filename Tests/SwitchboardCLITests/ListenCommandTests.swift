@@ -31,9 +31,15 @@ struct ListenCommandTests {
             // The server recorded the relayed attempt like any other.
             let endpoints = try await http.request("GET", "/v1/endpoints").json
             let endpoint = try #require(endpoints["endpoints"]?.arrayValue?.first?["id"]?.stringValue)
-            let deliveries = try await http.request("GET", "/v1/endpoints/\(endpoint)/deliveries").json
-            let first = deliveries["deliveries"]?.arrayValue?.first
-            #expect(first?["status"] == .string("succeeded"))
+            // The attempt is recorded just after the answer is relayed: wait for it (up to 20 s).
+            var status: JSONValue?
+            let deadline = ContinuousClock.now + .seconds(20)
+            while status != .string("succeeded") && ContinuousClock.now < deadline {
+                let deliveries = try await http.request("GET", "/v1/endpoints/\(endpoint)/deliveries").json
+                status = deliveries["deliveries"]?.arrayValue?.first?["status"]
+                if status != .string("succeeded") { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(status == .string("succeeded"))
 
             listen.process.interrupt()
             listen.process.waitUntilExit()
