@@ -47,7 +47,7 @@ public final class Engine: Sendable {
             now: Engine.wallClock,
             onCommit: { events in
                 hub.publish(events)
-                worker.withLockedValue { $0 }?.wake()
+                worker.withLockedValue { $0 }?.eventsCommitted()
             }
         )
         let adminStore = SQLiteAdminStore(database: database)

@@ -13,6 +13,8 @@ public final class DeliveryWorker: Service, Sendable {
     private struct State {
         var capacity: DeliveryCapacity
         var endpoints: [String: Endpoint] = [:]
+        /// Some endpoint is enabled (kept with `endpoints`), so commits may have made deliveries.
+        var hasEnabledEndpoints = false
         var needsReload = true
         var rang = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -51,8 +53,7 @@ public final class DeliveryWorker: Service, Sendable {
         self.targets = WebhookTargets(
             allowsPrivate: settings.allowsPrivateTargets,
             timeout: settings.timeout,
-            connectionsPerHost: settings.concurrency,
-            logger: logger
+            connectionsPerHost: settings.concurrency
         )
         self.sender = WebhookSender(targets: targets, relays: relays, timeout: settings.timeout, userAgent: userAgent)
         self.now = now
@@ -76,6 +77,13 @@ public final class DeliveryWorker: Service, Sendable {
             return state.waiter
         }
         waiter?.resume()
+    }
+
+    /// Events committed: they may have made deliveries, unless no endpoint is enabled. This runs on
+    /// every commit, so without endpoints it costs one lock and no query.
+    public func eventsCommitted() {
+        guard state.withLockedValue({ $0.hasEnabledEndpoints || $0.needsReload }) else { return }
+        wake()
     }
 
     /// Endpoints were created, changed or removed: reload them before the next claim.
@@ -118,8 +126,7 @@ public final class DeliveryWorker: Service, Sendable {
     ) {
         let clock = ContinuousClock.now
         let (free, blocked, hasEndpoints) = state.withLockedValue { state in
-            let blocked = state.capacity.blocked(state.endpoints, at: clock)
-            return (state.capacity.free, blocked, state.endpoints.values.contains { $0.isEnabled })
+            (state.capacity.free, state.capacity.blocked(state.endpoints, at: clock), state.hasEnabledEndpoints)
         }
         guard free > 0, hasEndpoints else { return (false, free, blocked.nextToken) }
         // While most slots are busy, wait for more to free up: one claim then fills many, instead of a
@@ -175,6 +182,8 @@ public final class DeliveryWorker: Service, Sendable {
 
     private func nextWait(rateWait: Duration?) async -> Duration {
         var wait = settings.pollInterval
+        // With no enabled endpoint nothing is claimable: wait for a change, not for a due time.
+        guard state.withLockedValue({ $0.hasEnabledEndpoints }) else { return wait }
         if let rateWait { wait = min(wait, max(rateWait, .milliseconds(1))) }
         if let due = try? await queue.nextDue(now: now()) {
             let until = Duration.milliseconds(due.millisecondsSinceEpoch - now().millisecondsSinceEpoch)
@@ -212,6 +221,7 @@ public final class DeliveryWorker: Service, Sendable {
             let endpoints = try await adminStore.listEndpoints()
             state.withLockedValue { state in
                 state.endpoints = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+                state.hasEnabledEndpoints = endpoints.contains { $0.isEnabled }
                 state.needsReload = false
             }
         } catch {
