@@ -41,13 +41,7 @@ extension SwitchboardClient {
         onWebhook: @escaping @Sendable (RelayedWebhook) async -> RelayAnswer
     ) async throws {
         try await reconnecting(onState: onState) { onOpen in
-            var headers = HTTPFields()
-            if let credential { headers[.authorization] = "Bearer \(credential)" }
-            let close = try await WebSocketClient.connect(
-                url: webSocketURL,
-                configuration: WebSocketClientConfiguration(maxFrameSize: 1 << 22, additionalHeaders: headers),
-                logger: logger
-            ) { inbound, outbound, _ in
+            let close = try await connect() { inbound, outbound, _ in
                 let listen = JSONValue.object([("op", .string("listen")), ("endpoint", .string(endpoint))])
                 try await outbound.write(.text(listen.jsonText))
                 for try await message in inbound.messages(maxSize: 1 << 22) {
@@ -84,8 +78,8 @@ extension SwitchboardClient {
                     }
                 }
             }
-            if let close, close.closeCode == .unknown(4001) || close.closeCode == .unknown(4003) {
-                throw ClientError(message: "closed by the server: \(close.reason ?? "")", isFatal: true)
+            if Self.isFatal(close) {
+                throw ClientError(message: "closed by the server: \(close?.reason ?? "")", isFatal: true)
             }
         }
     }

@@ -97,13 +97,7 @@ public struct SwitchboardClient: Sendable {
         onEvent: @escaping @Sendable (Event) async throws -> Void,
         onOpen: @escaping @Sendable () -> Void
     ) async throws {
-        var headers = HTTPFields()
-        if let credential { headers[.authorization] = "Bearer \(credential)" }
-        let close = try await WebSocketClient.connect(
-            url: webSocketURL,
-            configuration: WebSocketClientConfiguration(maxFrameSize: 1 << 22, additionalHeaders: headers),
-            logger: logger
-        ) { inbound, outbound, _ in
+        let close = try await connect() { inbound, outbound, _ in
             for channel in channels {
                 try await outbound.write(.text(Self.subscribeCommand(channel, since: cursors.offset(for: channel))))
             }
@@ -139,8 +133,8 @@ public struct SwitchboardClient: Sendable {
                 }
             }
         }
-        if let close, close.closeCode == .unknown(4001) || close.closeCode == .unknown(4003) {
-            throw ClientError(message: "closed by the server: \(close.reason ?? "")", isFatal: true)
+        if Self.isFatal(close) {
+            throw ClientError(message: "closed by the server: \(close?.reason ?? "")", isFatal: true)
         }
     }
 
@@ -168,20 +162,37 @@ public struct SwitchboardClient: Sendable {
         )
     }
 
+    /// Opens one WebSocket to `/v1/ws` with the credential and runs `handler` on it; returns the
+    /// server's close frame.
+    @discardableResult
+    func connect(
+        maxFrameSize: Int = 1 << 22,
+        handler: @escaping WebSocketDataHandler<WebSocketClient.Context>
+    ) async throws -> WebSocketCloseFrame? {
+        var headers = HTTPFields()
+        if let credential { headers[.authorization] = "Bearer \(credential)" }
+        return try await WebSocketClient.connect(
+            url: webSocketURL,
+            configuration: WebSocketClientConfiguration(maxFrameSize: maxFrameSize, additionalHeaders: headers),
+            logger: logger,
+            handler: handler
+        )
+    }
+
+    /// Whether a close frame says that reconnecting cannot help (bad or expired credentials, forbidden).
+    static func isFatal(_ close: WebSocketCloseFrame?) -> Bool {
+        guard let close else { return false }
+        return close.closeCode == .unknown(4001) || close.closeCode == .unknown(4003)
+    }
+
     /// Publishes one event over WebSocket and returns its id and offset.
     public func publish(channel: ChannelName, type: EventType, data: JSONValue) async throws -> (
         id: String, offset: Int64
     ) {
-        var headers = HTTPFields()
-        if let credential { headers[.authorization] = "Bearer \(credential)" }
         let result = ResultBox()
         let command =
             "{\"op\":\"publish\",\"ref\":1,\"channel\":\"\(channel)\",\"type\":\"\(type)\",\"data\":\(data.jsonText)}"
-        try await WebSocketClient.connect(
-            url: webSocketURL,
-            configuration: WebSocketClientConfiguration(additionalHeaders: headers),
-            logger: logger
-        ) { inbound, outbound, _ in
+        try await connect(maxFrameSize: 1 << 20) { inbound, outbound, _ in
             try await outbound.write(.text(command))
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 guard case .text(let text) = message, let value = try? JSONParser.parse(text) else { continue }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardEngine
 import UnixSignals
 
 #if canImport(FoundationNetworking)
@@ -78,11 +79,11 @@ struct ListenCommand: AsyncParsableCommand {
         do {
             let (data, response) = try await session.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            print("\(Timestamp.now) \(type) [\(id)] → \(status)")
+            print("\(Engine.wallClock()) \(type) [\(id)] → \(status)")
             Output.flush()
             return RelayAnswer(status: status, error: nil, body: String(decoding: data.prefix(4096), as: UTF8.self))
         } catch {
-            print("\(Timestamp.now) \(type) [\(id)] → error: \(error.localizedDescription)")
+            print("\(Engine.wallClock()) \(type) [\(id)] → error: \(error.localizedDescription)")
             Output.flush()
             return RelayAnswer(
                 status: nil,
@@ -94,13 +95,6 @@ struct ListenCommand: AsyncParsableCommand {
 
     static func say(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}
-
-extension Timestamp {
-    /// The current wall-clock time.
-    static var now: Timestamp {
-        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 }
 

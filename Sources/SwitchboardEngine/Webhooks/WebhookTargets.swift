@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import FoundationEssentials
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -24,7 +23,6 @@ final class WebhookTargets: Sendable {
 
     private let policy: TargetAddressPolicy
     private let timeout: Duration
-    private let logger: Logger
     /// Used for every target when private targets are allowed (nothing to pin).
     private let unpinned: HTTPClient?
     private let pins = NIOLockedValueBox<[String: Pin]>([:])
@@ -34,10 +32,9 @@ final class WebhookTargets: Sendable {
 
     private let connectionsPerHost: Int
 
-    init(allowsPrivate: Bool, timeout: Duration, connectionsPerHost: Int, logger: Logger) {
+    init(allowsPrivate: Bool, timeout: Duration, connectionsPerHost: Int) {
         self.policy = TargetAddressPolicy(allowsPrivate: allowsPrivate)
         self.timeout = timeout
-        self.logger = logger
         self.connectionsPerHost = connectionsPerHost
         self.unpinned =
             allowsPrivate

@@ -71,9 +71,3 @@ public final class APIKeyAuthenticator: Sendable {
         return String(parts[1]).trimmingSpaces
     }
 }
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
-    }
-}

@@ -59,7 +59,7 @@ final class BatchingRecorder: Sendable {
             if batch.isEmpty { return }
             do {
                 let disabled = try await database.writer.exclusive { connection in
-                    try await SQLiteAdminStore.transaction(on: connection) {
+                    try await connection.transaction {
                         try await Self.write(batch, on: connection)
                     }
                 }
@@ -88,17 +88,12 @@ final class BatchingRecorder: Sendable {
                 ]
             }
         }
-        for chunk in attemptRows.chunked(by: 8 * 1000) {
-            let values = Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count / 8).joined(separator: ",")
-            _ = try await connection.query(
-                """
-                INSERT OR REPLACE INTO delivery_attempts
-                    (delivery_id, number, time_ms, status, latency_ms, error, response_headers, response_body)
-                VALUES \(values)
-                """,
-                chunk
-            )
-        }
+        try await connection.insertRows(
+            "INSERT OR REPLACE INTO delivery_attempts (delivery_id, number, time_ms, status, latency_ms, error, "
+                + "response_headers, response_body) VALUES ",
+            columns: 8,
+            rows: attemptRows
+        )
         // Every delivery's new state in one statement per chunk.
         var stateRows: [SQLiteData] = []
         var succeededEndpoints: Set<String> = []
@@ -129,7 +124,7 @@ final class BatchingRecorder: Sendable {
         // A success ends the endpoint's failing streak.
         let healed = succeededEndpoints.sorted().map { SQLiteData.text($0) }
         for chunk in healed.chunked(by: 500) {
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let placeholders = SQLiteConnection.placeholders(chunk.count)
             _ = try await connection.query(
                 "UPDATE endpoints SET failing_since_ms = NULL WHERE id IN (\(placeholders)) AND failing_since_ms IS NOT NULL",
                 chunk

@@ -5,7 +5,7 @@ extension SQLiteAdminStore {
     /// Stores a new endpoint with its filter rows.
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
         try await database.writer.exclusive { connection in
-            try await Self.transaction(on: connection) {
+            try await connection.transaction {
                 _ = try await connection.query(
                     """
                     INSERT INTO endpoints (id, url, description, channels, types, rate_limit, ordered, headers, secret,
@@ -51,7 +51,7 @@ extension SQLiteAdminStore {
     /// Replaces a stored endpoint's settings, keys and filter rows (not its enabled state or health).
     public func updateEndpoint(_ endpoint: Endpoint) async throws -> Bool {
         try await database.writer.exclusive { connection in
-            try await Self.transaction(on: connection) {
+            try await connection.transaction {
                 let updated = try await connection.query(
                     """
                     UPDATE endpoints SET url = ?, description = ?, channels = ?, types = ?, rate_limit = ?, ordered = ?,
@@ -91,21 +91,6 @@ extension SQLiteAdminStore {
         }
     }
 
-    /// Runs `body` in a transaction on the writer connection.
-    static func transaction<T: Sendable>(
-        on connection: SQLiteConnection,
-        _ body: () async throws -> T
-    ) async throws -> T {
-        _ = try await connection.query("BEGIN IMMEDIATE")
-        do {
-            let result = try await body()
-            _ = try await connection.query("COMMIT")
-            return result
-        } catch {
-            _ = try? await connection.query("ROLLBACK")
-            throw error
-        }
-    }
 }
 
 /// How an endpoint maps to and from its row.

@@ -37,9 +37,6 @@ struct SQLiteAppender: Sendable {
         refusesAppends: true
     )
 
-    /// SQLite allows 32,766 bound variables per statement; stay a little below.
-    static let maximumBoundValues = 30_000
-
     mutating func commit(_ group: [PendingAppend], on connection: SQLiteConnection, logger: Logger) async {
         if refusesAppends {
             for pending in group { pending.continuation.resume(throwing: StoreError("no event log is attached")) }
@@ -136,9 +133,9 @@ struct SQLiteAppender: Sendable {
         // Triggers advance the channel heads and remember keys (migration 2). One statement commits on
         // its own; a group too large for one statement is wrapped in a transaction.
         let insert = "INSERT INTO events (channel, \"offset\", id, type, time_ms, data, keyed) VALUES "
-        let fitsOneStatement = eventRows.count <= Self.maximumBoundValues
+        let fitsOneStatement = eventRows.count <= SQLiteConnection.maximumBoundValues
         if !fitsOneStatement { _ = try await connection.query("BEGIN IMMEDIATE") }
-        try await insertRows(insert, columns: 7, rows: eventRows, on: connection)
+        try await connection.insertRows(insert, columns: 7, rows: eventRows)
         if !fitsOneStatement { _ = try await connection.query("COMMIT") }
         heads = newHeads
         return outcomes
@@ -152,7 +149,7 @@ struct SQLiteAppender: Sendable {
         var found: [EventID: AppendReceipt] = [:]
         let binds = keys.map { SQLiteData.text($0.rawValue) }
         for chunk in binds.chunked(by: 500) {
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let placeholders = SQLiteConnection.placeholders(chunk.count)
             let cutoff = SQLiteData.integer(Int(time.millisecondsSinceEpoch - idempotencyWindowMilliseconds))
             let rows = try await connection.query(
                 """
@@ -183,7 +180,7 @@ struct SQLiteAppender: Sendable {
         let missing = channels.filter { heads[$0] == nil }
         guard !missing.isEmpty else { return }
         for chunk in missing.map({ SQLiteData.text($0.rawValue) }).chunked(by: 500) {
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let placeholders = SQLiteConnection.placeholders(chunk.count)
             let rows = try await connection.query(
                 "SELECT name, head FROM channels WHERE name IN (\(placeholders))",
                 chunk
@@ -199,19 +196,6 @@ struct SQLiteAppender: Sendable {
         }
     }
 
-    private func insertRows(
-        _ prefix: String,
-        columns: Int,
-        rows: [SQLiteData],
-        on connection: SQLiteConnection
-    ) async throws {
-        guard !rows.isEmpty else { return }
-        let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
-        for chunk in rows.chunked(by: (Self.maximumBoundValues / columns) * columns) {
-            let values = Array(repeating: tuple, count: chunk.count / columns).joined(separator: ",")
-            _ = try await connection.query(prefix + values, chunk)
-        }
-    }
 }
 
 extension AppendReceipt {

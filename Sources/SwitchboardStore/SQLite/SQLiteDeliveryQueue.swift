@@ -48,7 +48,7 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
         var skipClause = ""
         if !skipping.isEmpty {
             skipClause =
-                "AND d.endpoint_id NOT IN (\(Array(repeating: "?", count: skipping.count).joined(separator: ",")))"
+                "AND d.endpoint_id NOT IN (\(SQLiteConnection.placeholders(skipping.count)))"
             binds += skipping.sorted().map { .text($0) }
         }
         binds.append(.integer(limit))
@@ -254,7 +254,7 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
         let ids = rows.compactMap { $0.column("id")?.integer }
         var attempts: [Int: [AttemptRecord]] = [:]
         for chunk in ids.map({ SQLiteData.integer($0) }).chunked(by: 500) {
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let placeholders = SQLiteConnection.placeholders(chunk.count)
             for row in try await database.read(
                 "SELECT * FROM delivery_attempts WHERE delivery_id IN (\(placeholders)) ORDER BY delivery_id, number",
                 chunk

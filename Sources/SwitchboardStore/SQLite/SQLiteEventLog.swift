@@ -98,9 +98,8 @@ public final class SQLiteEventLog: EventLog {
         let window = idempotencyWindowMilliseconds
         return try await database.writer.exclusive { connection in
             let channels = try await connection.query("SELECT name, head FROM channels")
-            var removed = 0
-            _ = try await connection.query("BEGIN IMMEDIATE")
-            do {
+            return try await connection.transaction {
+                var removed = 0
                 for row in channels {
                     guard let name = row.column("name")?.string, let head = row.column("head")?.integer,
                         let channel = try? ChannelName(name)
@@ -144,12 +143,8 @@ public final class SQLiteEventLog: EventLog {
                     "DELETE FROM idempotency_keys WHERE time_ms < ?",
                     [.integer(Int(now.millisecondsSinceEpoch - window))]
                 )
-                _ = try await connection.query("COMMIT")
-            } catch {
-                _ = try? await connection.query("ROLLBACK")
-                throw error
+                return removed
             }
-            return removed
         }
     }
 

@@ -96,18 +96,17 @@ public final class SQLiteStorage: Sendable {
         let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
         let current = rows.first?.column("v")?.integer ?? 0
         for migration in SQLiteMigrations.all where migration.version > current {
-            _ = try await connection.query("BEGIN IMMEDIATE")
             do {
-                for statement in migration.sql {
-                    _ = try await connection.query(statement)
+                try await connection.transaction {
+                    for statement in migration.sql {
+                        _ = try await connection.query(statement)
+                    }
+                    _ = try await connection.query(
+                        "INSERT INTO schema_migrations (version, applied_ms) VALUES (?, strftime('%s','now') * 1000)",
+                        [.integer(migration.version)]
+                    )
                 }
-                _ = try await connection.query(
-                    "INSERT INTO schema_migrations (version, applied_ms) VALUES (?, strftime('%s','now') * 1000)",
-                    [.integer(migration.version)]
-                )
-                _ = try await connection.query("COMMIT")
             } catch {
-                _ = try? await connection.query("ROLLBACK")
                 throw StoreError("migration \(migration.version) failed: \(error)")
             }
             logger.info("applied migration", metadata: ["sb.migration": "\(migration.version)"])

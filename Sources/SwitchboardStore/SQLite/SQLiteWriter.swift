@@ -114,7 +114,7 @@ public final class SQLiteWriter: Service, Sendable {
     public func run() async throws {
         // Without an event log attached (tools that only touch admin records), appends are refused.
         var appender = appenderSetup.withLockedValue({ $0 }) ?? SQLiteAppender.refusingAppends
-        try await withTaskCancellationOrGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             while true {
                 let jobs = await nextJobs()
                 if jobs.isEmpty { break }
