@@ -24,6 +24,10 @@ public final class Engine: Sendable {
     public let publisher: Publisher
     /// Local fan-out.
     public let hub: Hub
+    /// Who is present in which channel.
+    public let presence: PresenceRegistry
+    /// Real-time connections by user and address.
+    public let connections: ConnectionRegistry
     /// Metrics of this server.
     public let metrics: EngineMetrics
     /// Long-running parts, in start order (shutdown runs in reverse).
@@ -72,6 +76,14 @@ public final class Engine: Sendable {
             logger: logger
         )
         worker.withLockedValue { $0 = deliveryWorker }
+        let journal = PresenceJournal(metrics: metrics, logger: logger) { drafts throws(SwitchboardError) in
+            _ = try await publisher.publish(drafts)
+        }
+        self.presence = PresenceRegistry(journal: journal)
+        self.connections = ConnectionRegistry(
+            maximumPerUser: configuration.limits.maximumConnectionsPerUser,
+            maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
+        )
         self.configuration = configuration
         self.database = database
         self.metrics = metrics
@@ -94,6 +106,7 @@ public final class Engine: Sendable {
                 logger: logger
             ),
             deliveryWorker,
+            journal,
         ]
     }
 

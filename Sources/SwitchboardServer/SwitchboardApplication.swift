@@ -1,10 +1,13 @@
 public import Configuration
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import SwitchboardCore
@@ -56,15 +59,31 @@ public enum SwitchboardApplication {
         shutdown: ShutdownTrigger?,
         onReady: @escaping @Sendable (_ port: Int, _ newAdminKey: String?) async -> Void
     ) async throws {
-        let authenticator = APIKeyAuthenticator(store: engine.adminStore, now: Engine.wallClock)
-        let api = APIContext(engine: engine, authenticator: authenticator)
+        let authenticator = Authenticator(
+            keys: APIKeyAuthenticator(store: engine.adminStore, now: Engine.wallClock),
+            tokens: try await clientTokenVerifier(configuration.clientTokens)
+        )
+        let limits = configuration.engine.limits
+        let api = APIContext(
+            engine: engine,
+            authenticator: authenticator,
+            publishRate: KeyRateLimiter(rate: limits.keyPublishRate, largestBatch: limits.maximumBatchSize)
+        )
+        let origins = OriginPolicy(
+            allowedOrigins: configuration.allowedOrigins,
+            isDevelopmentMode: configuration.engine.isDevelopmentMode
+        )
         let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(CORSMiddleware(origins: origins))
         router.middlewares.add(ProblemMiddleware())
         OperationsController<BasicRequestContext>(api: api, metricsRequireKey: configuration.metricsRequireKey)
             .addRoutes(to: router)
         ChannelEventsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         EndpointsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         DeliveriesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        KeysController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        PresenceController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        UsersController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         router.get("v1/ws") { _, _ -> Response in
             throw SwitchboardError(.badRequest, "GET /v1/ws needs a WebSocket upgrade (Upgrade: websocket)")
         }
@@ -73,16 +92,18 @@ public enum SwitchboardApplication {
             authenticator: authenticator,
             heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
             serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
-            maximumFrameBytes: 1 << 20,
+            maximumFrameBytes: limits.maximumFrameBytes,
             webSocketNoDelay: configuration.webSocketNoDelay,
-            heartbeats: HeartbeatSweeper(interval: .seconds(Int64(configuration.heartbeatSeconds)))
+            heartbeats: HeartbeatSweeper(interval: .seconds(Int64(configuration.heartbeatSeconds))),
+            origins: origins,
+            isSecure: configuration.tls != nil
         )
         let writer = engine.services
         let startupFailure = NIOLockedValueBox<(any Error)?>(nil)
         let stopOnFailure = ShutdownTrigger()
         let application = Application(
             router: router,
-            server: .switchboard(transports),
+            server: try serverBuilder(transports, tls: configuration.tls),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Switchboard"
@@ -116,6 +137,55 @@ public enum SwitchboardApplication {
         stopOnFailure.attach(group)
         try await group.run()
         if let failure = startupFailure.withLockedValue({ $0 }) { throw failure }
+    }
+}
+
+extension SwitchboardApplication {
+    /// Plain HTTP, or HTTPS (and WSS) on the same port when TLS files are configured.
+    fileprivate static func serverBuilder(_ transports: TransportSettings, tls: TLSFiles?) throws -> HTTPServerBuilder {
+        guard let tls else { return .switchboard(transports) }
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile)
+        } catch {
+            throw ConfigurationError(
+                key: "tls.cert",
+                message: "cannot read a PEM certificate chain from \(tls.certificateFile)"
+            )
+        }
+        do {
+            key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+        } catch {
+            throw ConfigurationError(key: "tls.key", message: "cannot read a PEM private key from \(tls.keyFile)")
+        }
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
+        return try .tls(.switchboard(transports), tlsConfiguration: configuration)
+    }
+
+    /// The client token verifier, when a secret or public keys are configured.
+    fileprivate static func clientTokenVerifier(_ settings: ClientTokenSettings) async throws -> ClientTokenVerifier? {
+        guard settings.isEnabled else { return nil }
+        var pems: [String] = []
+        for path in settings.publicKeyFiles {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(key: "jwt.public_keys", message: "cannot read \(path)")
+            }
+            pems.append(String(decoding: data, as: UTF8.self))
+        }
+        do {
+            return try await ClientTokenVerifier(
+                secret: settings.secret,
+                publicKeys: pems,
+                requirements: settings.requirements,
+                now: Engine.wallClock
+            )
+        } catch {
+            throw ConfigurationError(key: "jwt.public_keys", message: "\(error)")
+        }
     }
 }
 

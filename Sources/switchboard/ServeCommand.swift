@@ -19,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
         String?
     @Option(name: .customLong("config"), help: "A JSON configuration file.") var configFile: String?
     @Option(help: "PostgreSQL URL (several nodes).") var database: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS and WSS on the same port.")
+    var tlsCertificate: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
     @Flag(help: "Development mode: no key or token needed anywhere. Never expose it.") var dev = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
@@ -31,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { flags["http.port"] = .init(.int(port), isSecret: false) }
         if let dataDirectory { flags["data.dir"] = .init(.string(dataDirectory), isSecret: false) }
         if dev { flags["dev"] = .init(.bool(true), isSecret: false) }
+        if let tlsCertificate { flags["tls.cert"] = .init(.string(tlsCertificate), isSecret: false) }
+        if let tlsKey { flags["tls.key"] = .init(.string(tlsKey), isSecret: false) }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: flags),
             EnvironmentVariablesProvider().prefixKeys(with: "switchboard"),
@@ -60,7 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
                     """
                 )
             }
-            print("Switchboard listening on http://\(configuration.host):\(port)")
+            let scheme = configuration.tls == nil ? "http" : "https"
+            print("Switchboard listening on \(scheme)://\(configuration.host):\(port)")
             Output.flush()
         }
     }

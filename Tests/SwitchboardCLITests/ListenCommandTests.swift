@@ -12,11 +12,11 @@ struct ListenCommandTests {
         defer { Task { await app.stop() } }
         try await TestServer.with { server in
             let common = ["--url", server.baseURL, "--key", server.adminKey]
-            let listen = try CLITests.RunningCommand(
+            let listen = try RunningCommand(
                 ["listen", "--forward-to", app.url, "--channel", "orders*"] + common,
                 capturingStandardError: true
             )
-            defer { listen.stop() }
+            defer { listen.send(SIGKILL) }
             let secretLine = try #require(await listen.waitForLine(containing: "whsec_"))
             let secret = try #require(secretLine.split(separator: " ").last.map(String.init))
 
@@ -41,9 +41,8 @@ struct ListenCommandTests {
             }
             #expect(status == .string("succeeded"))
 
-            listen.process.interrupt()
-            listen.process.waitUntilExit()
-            #expect(listen.process.terminationStatus == 0)
+            listen.send(SIGINT)
+            #expect(await listen.waitForExit() == 0)
             let after = try await http.request("GET", "/v1/endpoints").json
             #expect(after["endpoints"]?.arrayValue?.isEmpty == true)
             #expect(app.all.count == 1)
@@ -55,10 +54,9 @@ struct ListenCommandTests {
         try await TestServer.with { server in
             let common = ["--url", server.baseURL, "--key", server.adminKey]
             func run(_ arguments: [String]) async throws -> JSONValue {
-                let command = try CLITests.RunningCommand(arguments + common)
+                let command = try RunningCommand(arguments + common)
                 let lines = await command.waitForLines(1)
-                command.process.waitUntilExit()
-                #expect(command.process.terminationStatus == 0, "\(arguments)")
+                #expect(await command.waitForExit() == 0, "\(arguments)")
                 return try JSONParser.parse(try #require(lines.first))
             }
             let created = try await run([

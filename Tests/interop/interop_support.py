@@ -5,18 +5,26 @@ Everything here talks to the real server binary over loopback only.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import quote
 
+import jwt
 import requests
+import sseclient
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = ".build/debug/switchboard"
@@ -56,9 +64,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def new_session(api_key: str | None = None) -> requests.Session:
+def new_session(api_key: str | None = None, *, verify: str | None = None) -> requests.Session:
+    """A session that never uses an environment proxy; `api_key` (or a client token) goes in
+    `Authorization: Bearer`; `verify` is a CA/certificate file to trust for https."""
     s = requests.Session()
     s.trust_env = False  # never route loopback traffic through an environment proxy
+    if verify is not None:
+        s.verify = verify
     if api_key:
         s.headers["Authorization"] = f"Bearer {api_key}"
     return s
@@ -140,12 +152,20 @@ class Server:
         dev: bool = True,
         extra_args: Iterable[str] = (),
         env: dict[str, str] | None = None,
+        config: dict | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.dev = dev
         self.extra_args = list(extra_args)
+        # A configuration file's content (nested keys, e.g. {"jwt": {"secret": …}}), written next
+        # to the data dir and passed with --config.
+        self.config = config
+        # (certificate PEM, private key PEM): --tls-cert/--tls-key, so https:// and wss://; the
+        # certificate is what this class's sessions and ssl_context() trust.
+        self.tls = tls
         # Extra environment variables, e.g. SWITCHBOARD_WEBHOOKS_RETRY_SCHEDULE (configuration keys
         # map to SWITCHBOARD_ + the key upper-cased with dots as underscores).
         self.env = dict(env or {})
@@ -158,12 +178,27 @@ class Server:
     # -- lifecycle -----------------------------------------------------------
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/ws"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/v1/ws"
+
+    @property
+    def verify(self) -> str | None:
+        """The certificate file https clients must trust (None without TLS)."""
+        return str(self.tls[0]) if self.tls else None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client TLS context trusting the server's certificate (None without TLS)."""
+        if not self.tls:
+            return None
+        return ssl.create_default_context(cafile=str(self.tls[0]))
 
     def start(self) -> "Server":
         last_error = ""
@@ -177,6 +212,12 @@ class Server:
             ]
             if self.dev:
                 args.insert(2, "--dev")
+            if self.config is not None:
+                config_path = self.data_dir.parent / f"{self.data_dir.name}.config.json"
+                config_path.write_text(json.dumps(self.config, indent=2), encoding="utf-8")
+                args += ["--config", str(config_path)]
+            if self.tls:
+                args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
             args += self.extra_args
             log = open(self.log_path, "ab")
             log.write(f"\n=== start: {' '.join(args)}\n".encode())
@@ -204,7 +245,7 @@ class Server:
         return self
 
     def _wait_ready(self) -> bool:
-        s = new_session()
+        s = new_session(verify=self.verify)
         deadline = time.monotonic() + READY_TIMEOUT
         try:
             while time.monotonic() < deadline:
@@ -288,12 +329,17 @@ class Server:
     def session(self) -> requests.Session:
         """A session for the test's own thread (carries the admin key when not --dev)."""
         if self._session is None:
-            self._session = new_session(self.api_key)
+            self._session = new_session(self.api_key, verify=self.verify)
         return self._session
 
     def new_session(self) -> requests.Session:
         """A separate session, e.g. for another thread."""
-        return new_session(self.api_key)
+        return new_session(self.api_key, verify=self.verify)
+
+    def client_session(self, token: str | None = None) -> requests.Session:
+        """A session without the admin key, as a client has: `token` (a client token), when
+        given, goes in `Authorization: Bearer`."""
+        return new_session(token, verify=self.verify)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -355,3 +401,181 @@ class Server:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
+
+
+# -- client tokens (JWT) -------------------------------------------------------
+
+
+def make_token(key: Any, algorithm: str = "HS256", **claims: Any) -> str:
+    """A client token signed with PyJWT: `key` is the HS256 secret or a private key object
+    (cryptography) for EdDSA/ES256/RS256. Claims: sub, exp, nbf, channels, publish, info…"""
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unsigned_token(**claims: Any) -> str:
+    """An `alg: none` token built by hand: header.payload. with an empty signature."""
+    header = _b64url(dumps({"alg": "none", "typ": "JWT"}).encode())
+    payload = _b64url(dumps(claims).encode())
+    return f"{header}.{payload}."
+
+
+# -- WebSocket (the `websockets` asyncio client) -------------------------------
+
+RECV_TIMEOUT = 10.0
+TEST_TIMEOUT = 90.0
+
+
+def run(coro):
+    """Runs a test's coroutine with an overall ceiling."""
+    return asyncio.run(asyncio.wait_for(coro, TEST_TIMEOUT))
+
+
+def ws_connect(server: Server, *, token: str | None = None, **kwargs):
+    """Connects to the server's /v1/ws (wss:// trusting its certificate when it has TLS);
+    `token` goes in `?token=`."""
+    url = server.ws_url
+    if token is not None:
+        url += "?token=" + quote(token, safe="")
+    kwargs.setdefault("open_timeout", 10)
+    kwargs.setdefault("close_timeout", 5)
+    kwargs.setdefault("proxy", None)
+    if server.tls:
+        kwargs.setdefault("ssl", server.ssl_context())
+    return connect(url, **kwargs)
+
+
+async def recv_json(ws, timeout: float = RECV_TIMEOUT) -> dict:
+    raw = await asyncio.wait_for(ws.recv(), timeout)
+    assert isinstance(raw, str), f"expected a text frame, got {type(raw).__name__}"
+    msg = json.loads(raw)
+    assert isinstance(msg, dict), f"frame is not a JSON object: {raw[:200]}"
+    return msg
+
+
+async def send_json(ws, obj) -> None:
+    await ws.send(dumps(obj))
+
+
+async def welcome(ws) -> dict:
+    msg = await recv_json(ws)
+    assert msg.get("op") == "welcome", f"first frame is not welcome: {msg}"
+    return msg
+
+
+async def subscribe(ws, channel: str, since: int | None = None, ref=None) -> dict:
+    cmd = {"op": "subscribe", "channel": channel}
+    if since is not None:
+        cmd["since"] = since
+    if ref is not None:
+        cmd["ref"] = ref
+    await send_json(ws, cmd)
+    msg = await recv_json(ws)
+    assert msg.get("op") == "subscribed", f"expected subscribed, got {msg}"
+    assert msg["channel"] == channel
+    if ref is not None:
+        assert msg.get("ref") == ref, f"ref not echoed: {msg}"
+    assert isinstance(msg["offset"], int) and not isinstance(msg["offset"], bool)
+    assert isinstance(msg["recovered"], bool) and isinstance(msg["truncated"], bool), msg
+    return msg
+
+
+async def ping(ws, ref) -> None:
+    """Round-trip a ping; the very next frame must be its pong (nothing queued before it)."""
+    await send_json(ws, {"op": "ping", "ref": ref})
+    msg = await recv_json(ws)
+    assert msg == {"op": "pong", "ref": ref}, f"expected pong for {ref!r}, got {msg}"
+
+
+async def publish_http(server, channel, type, data) -> dict:
+    return await asyncio.to_thread(server.publish, channel, type, data, session=server.new_session())
+
+
+async def expect_close(ws, code: int, timeout: float = RECV_TIMEOUT) -> list[dict]:
+    """Reads until the server closes the connection, which must happen within `timeout` and
+    with close code `code`. Returns the frames read before the close."""
+    frames: list[dict] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"not closed within {timeout:.1f}s (expected close code {code}); read {frames}"
+                )
+            try:
+                frames.append(await recv_json(ws, timeout=remaining))
+            except asyncio.TimeoutError:
+                raise AssertionError(
+                    f"not closed within {timeout:.1f}s (expected close code {code}); read {frames}"
+                ) from None
+    except ConnectionClosed as e:
+        rcvd = e.rcvd
+        assert rcvd is not None, (
+            f"connection ended without a close frame from the server (expected {code}); read {frames}"
+        )
+        assert rcvd.code == code, (
+            f"close code {rcvd.code} ({rcvd.reason!r}), expected {code}; read {frames}"
+        )
+    return frames
+
+
+# -- Server-Sent Events (sseclient-py over a `requests` streaming response) ----
+
+READ_TIMEOUT = 10.0  # longest silence tolerated while waiting for an SSE event
+
+
+class Stream:
+    """One SSE connection read with sseclient-py. With `token`, the stream is opened the way
+    a client does: `?token=` and no admin key."""
+
+    def __init__(self, server, channels, *, cursor=None, last_event_id=None, token=None):
+        params = [("channel", c) for c in channels]
+        if cursor is not None:
+            params.append(("cursor", cursor))
+        if token is not None:
+            params.append(("token", token))
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self.session = server.client_session() if token is not None else server.new_session()
+        self.response = self.session.get(
+            server.url("/v1/sse"), params=params, headers=headers, stream=True,
+            timeout=(5, READ_TIMEOUT),
+        )
+        if self.response.status_code != 200:
+            body = self.response.text[:500]
+            self.close()
+            raise AssertionError(f"/v1/sse answered {self.response.status_code}: {body}")
+        ctype = self.response.headers.get("Content-Type", "")
+        assert ctype.split(";")[0].strip() == "text/event-stream", ctype
+        self.client = sseclient.SSEClient(self.response)
+        self._events = self.client.events()
+
+    def next_raw(self):
+        try:
+            return next(self._events)
+        except StopIteration:
+            raise AssertionError("SSE stream ended unexpectedly") from None
+
+    def next_event(self):
+        """The next data event: (event dict, cursor dict, raw id)."""
+        msg = self.next_raw()
+        assert msg.event == "message", (
+            f"unexpected `event: {msg.event}` with data {msg.data[:200]}"
+        )
+        assert msg.id, f"event without an id: {msg.data[:200]}"
+        return json.loads(msg.data), parse_cursor(msg.id), msg.id
+
+    def close(self):
+        self.response.close()
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -6,61 +6,8 @@ import json
 import signal
 
 import requests
-import sseclient
 
-from interop_support import assert_canonical_event, parse_cursor, unique_channel
-
-READ_TIMEOUT = 10.0  # longest silence tolerated while waiting for an event
-
-
-class Stream:
-    """One SSE connection read with sseclient-py."""
-
-    def __init__(self, server, channels, *, cursor=None, last_event_id=None):
-        params = [("channel", c) for c in channels]
-        if cursor is not None:
-            params.append(("cursor", cursor))
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = last_event_id
-        self.session = server.new_session()
-        self.response = self.session.get(
-            server.url("/v1/sse"), params=params, headers=headers, stream=True,
-            timeout=(5, READ_TIMEOUT),
-        )
-        if self.response.status_code != 200:
-            body = self.response.text[:500]
-            self.close()
-            raise AssertionError(f"/v1/sse answered {self.response.status_code}: {body}")
-        ctype = self.response.headers.get("Content-Type", "")
-        assert ctype.split(";")[0].strip() == "text/event-stream", ctype
-        self.client = sseclient.SSEClient(self.response)
-        self._events = self.client.events()
-
-    def next_raw(self):
-        try:
-            return next(self._events)
-        except StopIteration:
-            raise AssertionError("SSE stream ended unexpectedly") from None
-
-    def next_event(self):
-        """The next data event: (event dict, cursor dict, raw id)."""
-        msg = self.next_raw()
-        assert msg.event == "message", (
-            f"unexpected `event: {msg.event}` with data {msg.data[:200]}"
-        )
-        assert msg.id, f"event without an id: {msg.data[:200]}"
-        return json.loads(msg.data), parse_cursor(msg.id), msg.id
-
-    def close(self):
-        self.response.close()
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+from interop_support import Stream, assert_canonical_event, parse_cursor, unique_channel
 
 
 def check_stream(stream, channels, expected_by_channel, start_offsets):

@@ -3,79 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 
-from interop_support import assert_canonical_event, dumps, unique_channel
-
-RECV_TIMEOUT = 10.0
-TEST_TIMEOUT = 90.0
+from interop_support import (
+    assert_canonical_event,
+    ping,
+    publish_http,
+    recv_json,
+    run,
+    send_json,
+    subscribe,
+    unique_channel,
+    welcome,
+    ws_connect,
+)
 
 COMPRESSION = pytest.mark.parametrize(
     "compression", ["deflate", None], ids=["permessage-deflate", "no-compression"]
 )
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, TEST_TIMEOUT))
-
-
-def ws_connect(server, **kwargs):
-    kwargs.setdefault("open_timeout", 10)
-    kwargs.setdefault("close_timeout", 5)
-    kwargs.setdefault("proxy", None)
-    return connect(server.ws_url, **kwargs)
-
-
-async def recv_json(ws, timeout: float = RECV_TIMEOUT) -> dict:
-    raw = await asyncio.wait_for(ws.recv(), timeout)
-    assert isinstance(raw, str), f"expected a text frame, got {type(raw).__name__}"
-    msg = json.loads(raw)
-    assert isinstance(msg, dict), f"frame is not a JSON object: {raw[:200]}"
-    return msg
-
-
-async def send_json(ws, obj) -> None:
-    await ws.send(dumps(obj))
-
-
-async def welcome(ws) -> dict:
-    msg = await recv_json(ws)
-    assert msg.get("op") == "welcome", f"first frame is not welcome: {msg}"
-    return msg
-
-
-async def subscribe(ws, channel: str, since: int | None = None, ref=None) -> dict:
-    cmd = {"op": "subscribe", "channel": channel}
-    if since is not None:
-        cmd["since"] = since
-    if ref is not None:
-        cmd["ref"] = ref
-    await send_json(ws, cmd)
-    msg = await recv_json(ws)
-    assert msg.get("op") == "subscribed", f"expected subscribed, got {msg}"
-    assert msg["channel"] == channel
-    if ref is not None:
-        assert msg.get("ref") == ref, f"ref not echoed: {msg}"
-    assert isinstance(msg["offset"], int) and not isinstance(msg["offset"], bool)
-    assert isinstance(msg["recovered"], bool) and isinstance(msg["truncated"], bool), msg
-    return msg
-
-
-async def ping(ws, ref) -> None:
-    """Round-trip a ping; the very next frame must be its pong (nothing queued before it)."""
-    await send_json(ws, {"op": "ping", "ref": ref})
-    msg = await recv_json(ws)
-    assert msg == {"op": "pong", "ref": ref}, f"expected pong for {ref!r}, got {msg}"
-
-
-async def publish_http(server, channel, type, data) -> dict:
-    return await asyncio.to_thread(server.publish, channel, type, data, session=server.new_session())
 
 
 def assert_deflate(ws, expected: bool) -> None:

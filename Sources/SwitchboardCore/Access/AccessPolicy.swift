@@ -12,10 +12,19 @@ public struct AccessPolicy: Hashable, Sendable {
     }
 
     /// Throws `unauthorized` or `forbidden` unless `principal` may read `channel`.
+    ///
+    /// `$presence:<channel>` is readable by whoever may read `<channel>`; a personal namespace's
+    /// `<namespace>:<user>` by the token whose `sub` is `<user>`.
     public func authorizeSubscribe(_ principal: Principal, to channel: ChannelName) throws(SwitchboardError) {
         if isDevelopmentMode || principal.isAdmin { return }
-        if namespaces.policy(for: channel).isPublic { return }
         if principal.subscribePatterns.contains(where: { $0.matches(channel.rawValue) }) { return }
+        if let subject = channel.presenceSubject {
+            return try authorizeSubscribe(principal, to: subject)
+        }
+        if !channel.isServerWritten {
+            let policy = namespaces.policy(for: channel)
+            if policy.isPublic || isOwnPersonalChannel(channel, of: principal, policy: policy) { return }
+        }
         if principal.isAnonymous {
             throw SwitchboardError(.unauthorized, "credentials are required to read \(channel)")
         }
@@ -41,7 +50,16 @@ public struct AccessPolicy: Hashable, Sendable {
         }
         if principal.publishPatterns.contains(where: { $0.matches(channel.rawValue) }) { return }
         if principal.isAnonymous && policy.isPublic { return }
+        if isOwnPersonalChannel(channel, of: principal, policy: policy) { return }
         throw SwitchboardError(.forbidden, "these credentials may not publish to \(channel)")
+    }
+
+    /// Whether `channel` is `<namespace>:<sub>` of a personal namespace and `principal`'s user is `<sub>`.
+    private func isOwnPersonalChannel(_ channel: ChannelName, of principal: Principal, policy: NamespacePolicy)
+        -> Bool
+    {
+        guard policy.isPersonal, let user = principal.user, let owner = channel.afterNamespace else { return false }
+        return owner == user
     }
 
     private func refuseServerWritten(_ channel: ChannelName) throws(SwitchboardError) {

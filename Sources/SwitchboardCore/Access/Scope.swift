@@ -39,6 +39,12 @@ public struct Principal: Hashable, Sendable {
     public var isAdmin: Bool
     /// Whether no credential was presented.
     public var isAnonymous: Bool
+    /// The API key's id (`key_…`), for per-key limits; nil for a client token or anonymous client.
+    public var keyID: String?
+    /// The token's `info` claim, shown to others in presence.
+    public var info: JSONValue?
+    /// When the client token stops being valid (its `exp`); nil for keys and tokens without one.
+    public var expires: Timestamp?
 
     /// Makes a principal.
     public init(
@@ -46,21 +52,27 @@ public struct Principal: Hashable, Sendable {
         subscribePatterns: [NamePattern] = [],
         publishPatterns: [NamePattern] = [],
         isAdmin: Bool = false,
-        isAnonymous: Bool = false
+        isAnonymous: Bool = false,
+        keyID: String? = nil,
+        info: JSONValue? = nil,
+        expires: Timestamp? = nil
     ) {
         self.user = user
         self.subscribePatterns = subscribePatterns
         self.publishPatterns = publishPatterns
         self.isAdmin = isAdmin
         self.isAnonymous = isAnonymous
+        self.keyID = keyID
+        self.info = info
+        self.expires = expires
     }
 
     /// A client that presented no credential.
     public static let anonymous = Principal(isAnonymous: true)
 
-    /// The principal of an API key with `scopes`.
-    public init(scopes: [Scope]) {
-        self.init()
+    /// The principal of an API key with `scopes` (and, when known, its id).
+    public init(scopes: [Scope], keyID: String? = nil) {
+        self.init(keyID: keyID)
         for scope in scopes {
             switch scope {
             case .admin: isAdmin = true

@@ -1,7 +1,12 @@
 /// A validated channel name: 1–200 characters of `A–Z a–z 0–9 _ - . : =`, optionally after a leading `$`.
+///
+/// A server-written name may be longer by the length of `$presence:`, so that every channel has its
+/// presence journal.
 public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The longest name accepted.
     public static let maximumLength = 200
+    /// The prefix of a channel's presence journal.
+    public static let presencePrefix = "$presence:"
 
     /// The name as written.
     public let rawValue: String
@@ -11,7 +16,8 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
     public init(_ rawValue: String) throws(SwitchboardError) {
         var body = Substring(rawValue)
         if body.first == "$" { body = body.dropFirst() }
-        guard !body.isEmpty, rawValue.utf8.count <= Self.maximumLength else {
+        let limit = Self.maximumLength + (rawValue.hasPrefix(Self.presencePrefix) ? Self.presencePrefix.utf8.count : 0)
+        guard !body.isEmpty, rawValue.utf8.count <= limit else {
             throw SwitchboardError(.invalidChannel, "channel names are 1 to 200 characters long")
         }
         for byte in body.utf8 where !Self.isAllowed(byte) {
@@ -43,6 +49,27 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Whether the server itself writes this channel (`$system`, `$presence:…`).
     public var isServerWritten: Bool { rawValue.first == "$" }
+
+    /// `$presence:<this channel>`, where joins and leaves are journaled.
+    public var presenceJournal: ChannelName {
+        ChannelName(unchecked: Self.presencePrefix + rawValue)
+    }
+
+    /// The channel whose presence this `$presence:` channel journals, if it is one.
+    public var presenceSubject: ChannelName? {
+        guard rawValue.hasPrefix(Self.presencePrefix) else { return nil }
+        return try? ChannelName(String(rawValue.dropFirst(Self.presencePrefix.count)))
+    }
+
+    /// The part after the namespace's `:` (nil when the name has no `:`).
+    public var afterNamespace: Substring? {
+        guard let colon = rawValue.firstIndex(of: ":") else { return nil }
+        return rawValue[rawValue.index(after: colon)...]
+    }
+
+    private init(unchecked rawValue: String) {
+        self.rawValue = rawValue
+    }
 
     /// The text form.
     public var description: String { rawValue }

@@ -1,5 +1,5 @@
-/// What a namespace allows and keeps: history retention, anonymous access, client publishing and
-/// per-connection flow-control limits.
+/// What a namespace allows and keeps: history retention, anonymous access, client publishing,
+/// presence, personal channels and per-connection flow-control limits.
 public struct NamespacePolicy: Hashable, Sendable {
     /// Keep at most this many events per channel (nil: no count limit).
     public var retentionCount: Int?
@@ -9,6 +9,12 @@ public struct NamespacePolicy: Hashable, Sendable {
     public var isPublic: Bool
     /// WebSocket clients may publish (with a token that allows it, or anonymously when public).
     public var allowsClientPublish: Bool
+    /// Subscribers with a user id are members of the channel's presence: `join`/`leave` frames, the
+    /// `presence` op, and durable `presence.join`/`presence.leave` events on `$presence:<channel>`.
+    public var hasPresence: Bool
+    /// `<namespace>:<user>` is readable (and, with client publishing, writable) by the client token whose
+    /// `sub` is `<user>`, without the token listing it.
+    public var isPersonal: Bool
     /// Largest unsent data per connection, in bytes, before it is closed as a slow consumer.
     public var mailboxBytes: Int
     /// Largest number of unsent events per connection before it is closed as a slow consumer.
@@ -20,6 +26,8 @@ public struct NamespacePolicy: Hashable, Sendable {
         retentionSeconds: Int? = 86_400,
         isPublic: Bool = false,
         allowsClientPublish: Bool = false,
+        hasPresence: Bool = false,
+        isPersonal: Bool = false,
         mailboxBytes: Int = 4 * 1024 * 1024,
         mailboxEvents: Int = 10_000
     ) {
@@ -27,6 +35,8 @@ public struct NamespacePolicy: Hashable, Sendable {
         self.retentionSeconds = retentionSeconds
         self.isPublic = isPublic
         self.allowsClientPublish = allowsClientPublish
+        self.hasPresence = hasPresence
+        self.isPersonal = isPersonal
         self.mailboxBytes = mailboxBytes
         self.mailboxEvents = mailboxEvents
     }

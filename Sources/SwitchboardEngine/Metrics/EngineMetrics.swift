@@ -40,6 +40,22 @@ public final class EngineMetrics: Sendable {
     /// Endpoints disabled by the server (410 Gone, failing for days).
     public let webhookEndpointsDisabled: Counter
 
+    /// Presence joins and leaves that could not be journaled.
+    public let presenceRecordsDropped: Counter
+    /// Requests and connections refused by a limit, by limit.
+    public let refusedByLimit: [String: Counter]
+
+    /// The limits whose refusals are counted.
+    public static let limitNames = [
+        "key_publish_rate", "connection_publish_rate", "connection_command_rate", "subscriptions",
+        "connections_per_user", "connections_per_address", "origin",
+    ]
+
+    /// Counts one refusal by limit `name` (one of `limitNames`).
+    public func refused(by name: String) {
+        refusedByLimit[name]?.increment()
+    }
+
     /// Makes the metrics in a fresh registry.
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -101,6 +117,19 @@ public final class EngineMetrics: Sendable {
             ],
             help: "Time from an event's commit to its successful webhook delivery"
         )
+        presenceRecordsDropped = registry.makeCounter(
+            name: "switchboard_presence_records_dropped_total",
+            help: "Presence joins and leaves that could not be journaled on $presence channels"
+        )
+        var refused: [String: Counter] = [:]
+        for name in Self.limitNames {
+            refused[name] = registry.makeCounter(
+                name: "switchboard_refused_total",
+                labels: [("limit", name)],
+                help: "Requests and connections refused by a limit"
+            )
+        }
+        refusedByLimit = refused
         webhookQueueDepth = registry.makeGauge(
             name: "switchboard_webhook_queue_depth",
             help: "Webhook deliveries still to be made"

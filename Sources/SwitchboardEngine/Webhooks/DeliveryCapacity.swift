@@ -5,16 +5,11 @@ import SwitchboardStore
 /// ordered endpoints) and rate limit (a token bucket per endpoint). Plain value; the worker keeps it
 /// under a lock.
 struct DeliveryCapacity {
-    private struct Bucket {
-        var tokens: Double
-        var refilledAt: ContinuousClock.Instant
-    }
-
     let concurrency: Int
     let perEndpointConcurrency: Int
     private(set) var inFlight = 0
     private var inFlightByEndpoint: [String: Int] = [:]
-    private var buckets: [String: Bucket] = [:]
+    private var buckets: [String: TokenBucket] = [:]
 
     init(concurrency: Int, perEndpointConcurrency: Int) {
         self.concurrency = max(1, concurrency)
@@ -35,12 +30,9 @@ struct DeliveryCapacity {
         }
         if let rate = endpoint.settings.rateLimit {
             var bucket = refilled(endpoint.id, rate: rate, at: now)
-            guard bucket.tokens >= 1 else {
-                buckets[endpoint.id] = bucket
-                return false
-            }
-            bucket.tokens -= 1
+            let taken = bucket.take(at: now)
             buckets[endpoint.id] = bucket
+            guard taken else { return false }
         }
         inFlight += 1
         inFlightByEndpoint[endpoint.id, default: 0] += 1
@@ -68,20 +60,18 @@ struct DeliveryCapacity {
             let bucket = refilled(id, rate: rate, at: now)
             if bucket.tokens < 1 {
                 ids.insert(id)
-                let wait = Duration.seconds((1 - bucket.tokens) / Double(rate))
+                let wait = bucket.wait()
                 nextToken = min(nextToken ?? wait, wait)
             }
         }
         return (ids, nextToken)
     }
 
-    private func refilled(_ id: String, rate: Int, at now: ContinuousClock.Instant) -> Bucket {
-        let burst = Double(max(1, rate))
-        guard var bucket = buckets[id] else { return Bucket(tokens: burst, refilledAt: now) }
-        let elapsed = now - bucket.refilledAt
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        bucket.tokens = min(burst, bucket.tokens + seconds * Double(rate))
-        bucket.refilledAt = now
+    private func refilled(_ id: String, rate: Int, at now: ContinuousClock.Instant) -> TokenBucket {
+        guard var bucket = buckets[id] else {
+            return TokenBucket(rate: Double(rate), burst: Double(max(1, rate)), now: now)
+        }
+        bucket.refill(at: now)
         return bucket
     }
 }

@@ -8,7 +8,7 @@ public import SwitchboardCore
 import SwitchboardEngine
 public import SwitchboardStore
 
-/// Resolves a presented credential (`Authorization: Bearer sbk_…` or `?token=`) into a principal.
+/// Resolves a presented API key (`Authorization: Bearer sbk_…` or `?token=`) into a principal.
 ///
 /// Keys are looked up by digest and compared in constant time; a found key is cached for a few
 /// seconds so that publishing does not read the key table on every request (a revoked key stops
@@ -30,18 +30,14 @@ public final class APIKeyAuthenticator: Sendable {
         self.now = now
     }
 
-    /// The principal for `credential`; nil credential → anonymous; unknown key → `unauthorized`.
-    public func principal(for credential: String?) async throws(SwitchboardError) -> Principal {
-        guard let credential, !credential.isEmpty else { return .anonymous }
-        guard credential.hasPrefix(APIKeyGenerator.prefix) else {
-            throw SwitchboardError(.unauthorized, "the credential is not a valid API key or client token")
-        }
+    /// The principal for `credential`, an `sbk_` key; unknown or revoked key → `unauthorized`.
+    public func principal(for credential: String) async throws(SwitchboardError) -> Principal {
         let digest = APIKeyDigest(of: credential)
         let clock = ContinuousClock.now
         if let cached = cache.withLockedValue({ $0[digest] }), clock - cached.fetchedAt < .seconds(5),
             cached.record.digest.constantTimeEquals(digest)
         {
-            return Principal(scopes: cached.record.scopes)
+            return Principal(scopes: cached.record.scopes, keyID: cached.record.id)
         }
         let record: APIKeyRecord?
         do {
@@ -60,7 +56,14 @@ public final class APIKeyAuthenticator: Sendable {
             return touch
         }
         if shouldTouch { try? await store.touchAPIKey(id: record.id, at: now()) }
-        return Principal(scopes: record.scopes)
+        return Principal(scopes: record.scopes, keyID: record.id)
+    }
+
+    /// Drops a revoked key from the cache, so that it is refused from the next request on.
+    public func forget(keyID: String) {
+        cache.withLockedValue { cache in
+            cache = cache.filter { $0.value.record.id != keyID }
+        }
     }
 
     /// The bearer credential in an `Authorization` header value, if any.

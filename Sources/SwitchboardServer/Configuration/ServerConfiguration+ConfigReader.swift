@@ -18,7 +18,11 @@ extension ServerConfiguration {
         "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
         "mailbox_events", "webhooks.retry_schedule", "webhooks.timeout_seconds", "webhooks.concurrency",
         "webhooks.endpoint_concurrency", "webhooks.allow_private_targets", "webhooks.disable_after_hours",
-        "webhooks.history_days",
+        "webhooks.history_days", "jwt.secret", "jwt.public_keys", "jwt.issuer", "jwt.audience", "tls.cert",
+        "tls.key", "http.allowed_origins", "limits.max_body_bytes", "limits.max_frame_bytes",
+        "limits.key_publish_rate", "limits.connection_publish_rate", "limits.connection_command_rate",
+        "limits.max_subscriptions", "limits.max_connections_per_user", "limits.max_connections_per_address",
+        "presence", "personal",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -35,12 +39,22 @@ extension ServerConfiguration {
     /// - `sse.ping_seconds` (int, `15`)
     /// - `metrics.require_key` (bool, `false`)
     /// - `limits.max_data_bytes` (int, `65536`), `limits.max_batch` (int, `1000`),
-    ///   `limits.max_history_page` (int, `1000`), `limits.max_wait_seconds` (int, `60`)
+    ///   `limits.max_history_page` (int, `1000`), `limits.max_wait_seconds` (int, `60`),
+    ///   `limits.max_body_bytes` (int, `8388608`), `limits.max_frame_bytes` (int, `1048576`),
+    ///   `limits.key_publish_rate` (events/s per API key, `10000`; 0: none),
+    ///   `limits.connection_publish_rate` (events/s per connection, `100`; 0: none),
+    ///   `limits.connection_command_rate` (commands/s per WebSocket, `1000`),
+    ///   `limits.max_subscriptions` (per connection, `1000`), `limits.max_connections_per_user` (`100`),
+    ///   `limits.max_connections_per_address` (`10000`)
+    /// - `jwt.secret` (string; `SWITCHBOARD_JWT_SECRET`), `jwt.public_keys` (list of PEM file paths),
+    ///   `jwt.issuer`, `jwt.audience` (strings a token's `iss`/`aud` must carry)
+    /// - `tls.cert`, `tls.key` (PEM file paths; `--tls-cert`, `--tls-key`)
+    /// - `http.allowed_origins` (string list; `*` for any; empty: same host only, any with `dev`)
     /// - `retention.interval_seconds` (int, `30`)
     /// - `namespaces` (string list of configured namespace names, empty)
     /// - `namespace.default.*` and `namespace.<name>.*`: `retention_count` (int, `10000`; 0 keeps all),
     ///   `retention_seconds` (int, `86400`; 0 keeps all), `public` (bool, `false`),
-    ///   `client_publish` (bool, `false`), `mailbox_bytes` (int, `4194304`), `mailbox_events` (int, `10000`)
+    ///   `client_publish` (bool, `false`), `presence` (bool, `false`), `personal` (bool, `false`), `mailbox_bytes` (int, `4194304`), `mailbox_events` (int, `10000`)
     /// - `webhooks.retry_schedule` (string, `0s,5s,5m,30m,2h,5h,10h,10h`: the delay before each attempt;
     ///   the first is always `0s`)
     /// - `webhooks.timeout_seconds` (int, `15`), `webhooks.concurrency` (int, `128`),
@@ -56,6 +70,20 @@ extension ServerConfiguration {
         webSocketNoDelay = try Self.flag(reader, "websocket.tcp_nodelay", default: false)
         serverSentEventsPingSeconds = try Self.ranged(reader, "sse.ping_seconds", default: 15, 1...3600)
         metricsRequireKey = try Self.flag(reader, "metrics.require_key", default: false)
+        clientTokens = ClientTokenSettings(
+            secret: reader.string(forKey: "jwt.secret", isSecret: true),
+            publicKeyFiles: reader.stringArray(forKey: "jwt.public_keys", default: []).filter { !$0.isEmpty },
+            requirements: .init(
+                issuer: reader.string(forKey: "jwt.issuer"),
+                audience: reader.string(forKey: "jwt.audience")
+            )
+        )
+        switch (reader.string(forKey: "tls.cert"), reader.string(forKey: "tls.key")) {
+        case (nil, nil): tls = nil
+        case (let certificate?, let key?): tls = TLSFiles(certificateFile: certificate, keyFile: key)
+        default: throw ConfigurationError(key: "tls.cert", message: "and tls.key must be set together")
+        }
+        allowedOrigins = reader.stringArray(forKey: "http.allowed_origins", default: []).filter { !$0.isEmpty }
 
         let durabilityText = reader.string(forKey: "store.durability", default: "full")
         guard let durability = StoreConfiguration.Durability(rawValue: durabilityText) else {
@@ -75,7 +103,45 @@ extension ServerConfiguration {
             maximumDataBytes: try Self.ranged(reader, "limits.max_data_bytes", default: 65_536, 1...(4 * 1024 * 1024)),
             maximumBatchSize: try Self.ranged(reader, "limits.max_batch", default: 1000, 1...10_000),
             maximumHistoryPage: try Self.ranged(reader, "limits.max_history_page", default: 1000, 1...10_000),
-            maximumWaitSeconds: try Self.ranged(reader, "limits.max_wait_seconds", default: 60, 0...600)
+            maximumWaitSeconds: try Self.ranged(reader, "limits.max_wait_seconds", default: 60, 0...600),
+            maximumRequestBytes: try Self.ranged(
+                reader,
+                "limits.max_body_bytes",
+                default: 8 * 1024 * 1024,
+                1024...(256 * 1024 * 1024)
+            ),
+            maximumFrameBytes: try Self.ranged(reader, "limits.max_frame_bytes", default: 1 << 20, 1024...(64 << 20)),
+            keyPublishRate: try Self.ranged(reader, "limits.key_publish_rate", default: 10_000, 0...10_000_000),
+            connectionPublishRate: try Self.ranged(
+                reader,
+                "limits.connection_publish_rate",
+                default: 100,
+                0...1_000_000
+            ),
+            connectionCommandRate: try Self.ranged(
+                reader,
+                "limits.connection_command_rate",
+                default: 1000,
+                1...1_000_000
+            ),
+            maximumSubscriptionsPerConnection: try Self.ranged(
+                reader,
+                "limits.max_subscriptions",
+                default: 1000,
+                1...1_000_000
+            ),
+            maximumConnectionsPerUser: try Self.ranged(
+                reader,
+                "limits.max_connections_per_user",
+                default: 100,
+                1...1_000_000
+            ),
+            maximumConnectionsPerAddress: try Self.ranged(
+                reader,
+                "limits.max_connections_per_address",
+                default: 10_000,
+                1...10_000_000
+            )
         )
         let defaultPolicy = try Self.policy(reader, scope: "namespace.default", base: NamespacePolicy())
         var named: [String: NamespacePolicy] = [:]
@@ -145,6 +211,8 @@ extension ServerConfiguration {
             retentionSeconds: seconds == 0 ? nil : seconds,
             isPublic: try flag(reader, scope + ".public", default: base.isPublic),
             allowsClientPublish: try flag(reader, scope + ".client_publish", default: base.allowsClientPublish),
+            hasPresence: try flag(reader, scope + ".presence", default: base.hasPresence),
+            isPersonal: try flag(reader, scope + ".personal", default: base.isPersonal),
             mailboxBytes: try ranged(reader, scope + ".mailbox_bytes", default: base.mailboxBytes, 1024...(1 << 30)),
             mailboxEvents: try ranged(reader, scope + ".mailbox_events", default: base.mailboxEvents, 1...10_000_000)
         )

@@ -22,6 +22,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var serverSentEventsPingSeconds: Int
     /// Whether `/metrics` needs an API key.
     public var metricsRequireKey: Bool
+    /// Client tokens: the shared HS256 secret, PEM public key files, and required `iss`/`aud`.
+    public var clientTokens: ClientTokenSettings
+    /// Serve HTTPS and WSS with this certificate chain and key (PEM files), when both are set.
+    public var tls: TLSFiles?
+    /// Browser origins (`https://app.example.com`, or `*`) allowed to open WebSockets and to read the
+    /// HTTP API through CORS; requests whose `Origin` is the server's own host are always allowed.
+    public var allowedOrigins: [String]
     /// The engine's settings.
     public var engine: EngineConfiguration
 
@@ -33,6 +40,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         webSocketNoDelay: Bool = false,
         serverSentEventsPingSeconds: Int = 15,
         metricsRequireKey: Bool = false,
+        clientTokens: ClientTokenSettings = ClientTokenSettings(),
+        tls: TLSFiles? = nil,
+        allowedOrigins: [String] = [],
         engine: EngineConfiguration = EngineConfiguration(
             store: StoreConfiguration(dataDirectory: "./switchboard-data")
         )
@@ -43,6 +53,47 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.webSocketNoDelay = webSocketNoDelay
         self.serverSentEventsPingSeconds = serverSentEventsPingSeconds
         self.metricsRequireKey = metricsRequireKey
+        self.clientTokens = clientTokens
+        self.tls = tls
+        self.allowedOrigins = allowedOrigins
         self.engine = engine
+    }
+}
+
+/// How client tokens are checked (`jwt.*`).
+public struct ClientTokenSettings: Sendable, Equatable {
+    /// The HS256 shared secret (`jwt.secret`, `SWITCHBOARD_JWT_SECRET`).
+    public var secret: String?
+    /// Files holding RS256, ES256 or EdDSA public keys in PEM (`jwt.public_keys`).
+    public var publicKeyFiles: [String]
+    /// Required `iss` and `aud`.
+    public var requirements: ClientTokenClaims.Requirements
+
+    /// Makes settings; by default no token is accepted.
+    public init(
+        secret: String? = nil,
+        publicKeyFiles: [String] = [],
+        requirements: ClientTokenClaims.Requirements = .init()
+    ) {
+        self.secret = secret
+        self.publicKeyFiles = publicKeyFiles
+        self.requirements = requirements
+    }
+
+    /// Whether any token can be verified.
+    public var isEnabled: Bool { secret?.isEmpty == false || !publicKeyFiles.isEmpty }
+}
+
+/// The PEM files of a TLS certificate chain and its private key.
+public struct TLSFiles: Sendable, Equatable {
+    /// The certificate chain, leaf first.
+    public var certificateFile: String
+    /// The private key.
+    public var keyFile: String
+
+    /// Names the files.
+    public init(certificateFile: String, keyFile: String) {
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
     }
 }

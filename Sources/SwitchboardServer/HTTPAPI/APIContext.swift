@@ -10,7 +10,8 @@ import SwitchboardStore
 /// What every HTTP API handler needs: the engine, the authenticator and the access rules.
 struct APIContext: Sendable {
     let engine: Engine
-    let authenticator: APIKeyAuthenticator
+    let authenticator: Authenticator
+    let publishRate: KeyRateLimiter
 
     var limits: Limits { engine.configuration.limits }
     var access: AccessPolicy { engine.configuration.accessPolicy }
@@ -18,11 +19,21 @@ struct APIContext: Sendable {
     /// The principal behind the request's `Authorization` header; an API key is required (except in
     /// development mode).
     func principal(of request: Request) async throws(SwitchboardError) -> Principal {
-        let credential = APIKeyAuthenticator.bearer(request.headers[.authorization])
-        if credential == nil && !engine.configuration.isDevelopmentMode {
+        guard let credential = APIKeyAuthenticator.bearer(request.headers[.authorization]), !credential.isEmpty else {
+            if engine.configuration.isDevelopmentMode { return .anonymous }
             throw SwitchboardError(.unauthorized, "an API key is required: Authorization: Bearer sbk_…")
         }
-        return try await authenticator.principal(for: credential)
+        return try await authenticator.keyPrincipal(for: credential)
+    }
+
+    /// Counts `count` events against the key's publish rate (`rate_limited` past it).
+    func takePublishTokens(_ count: Int, for principal: Principal) throws(SwitchboardError) {
+        do {
+            try publishRate.take(count, for: principal)
+        } catch {
+            engine.metrics.refused(by: "key_publish_rate")
+            throw error
+        }
     }
 
     /// Requires an API key with the `admin` scope (or development mode).

@@ -28,6 +28,7 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
             limits: api.limits
         )
         try api.access.authorizeAPIPublish(principal, to: channel)
+        try api.takePublishTokens(1, for: principal)
         let receipts = try await api.engine.publisher.publish([draft])
         guard let receipt = receipts.first else { throw SwitchboardError(.internalError, "no receipt") }
         if receipt.wasReplayed {
@@ -56,6 +57,7 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
                 throw error.at(index: index)
             }
         }
+        try api.takePublishTokens(drafts.count, for: principal)
         let receipts = try await api.engine.publisher.publish(drafts)
         let list = receipts.map(\.json).joined(separator: ",")
         return APIContext.json("{\"events\":[\(list)]}", status: .created)

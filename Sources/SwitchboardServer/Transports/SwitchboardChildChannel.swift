@@ -56,7 +56,7 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
                         // Frames are written as ready-made bytes through a writer next to the socket.
-                        try operations.addHandler(RawBytesWriter(), position: .first)
+                        try RawBytesWriter.install(in: operations)
                         if !transports.webSocketNoDelay {
                             // Let the kernel coalesce a subscriber's small frames while earlier ones are
                             // unacknowledged (Nagle): under load, fewer and larger segments.
@@ -74,6 +74,10 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                                     deflate: PerMessageDeflate.negotiate(
                                         offers: head.headers["Sec-WebSocket-Extensions"]
                                     ),
+                                    refusal: transports.origins.allows(
+                                        origin: head.headers.first(name: "Origin"),
+                                        host: head.headers.first(name: "Host")
+                                    ) ? nil : (.forbidden, "origin not allowed"),
                                     logger: logger
                                 )
                             )
@@ -94,7 +98,7 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                                 logger: logger
                             )
                         )
-                        try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try operations.addHandler(HTTP1ToHTTPServerCodec(secure: transports.isSecure))
                         try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,

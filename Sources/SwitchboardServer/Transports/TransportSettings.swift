@@ -12,7 +12,7 @@ import SwitchboardStore
 /// What the real-time transports share: the engine, authentication and their timing settings.
 struct TransportSettings: Sendable {
     let engine: Engine
-    let authenticator: APIKeyAuthenticator
+    let authenticator: Authenticator
     let heartbeat: TimeAmount
     let serverSentEventsPing: TimeAmount
     let maximumFrameBytes: Int
@@ -20,10 +20,17 @@ struct TransportSettings: Sendable {
     let webSocketNoDelay: Bool
     /// The WebSocket pings, one task per event loop.
     let heartbeats: HeartbeatSweeper
+    /// Which browser origins may connect.
+    let origins: OriginPolicy
+    /// Connections arrive over TLS.
+    let isSecure: Bool
 
-    func webSocketSettings(credential: String?, deflate: PerMessageDeflate?, logger: Logger)
-        -> WebSocketConnection.Settings
-    {
+    func webSocketSettings(
+        credential: String?,
+        deflate: PerMessageDeflate?,
+        refusal: (code: CloseCode, reason: String)?,
+        logger: Logger
+    ) -> WebSocketConnection.Settings {
         WebSocketConnection.Settings(
             engine: engine,
             authenticator: authenticator,
@@ -31,6 +38,7 @@ struct TransportSettings: Sendable {
             heartbeats: heartbeats,
             initialCredential: credential,
             deflate: deflate,
+            refusal: refusal,
             logger: logger
         )
     }

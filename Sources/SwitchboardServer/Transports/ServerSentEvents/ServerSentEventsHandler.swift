@@ -21,7 +21,9 @@ import SwitchboardStore
 ///
 /// `@unchecked Sendable`: all mutable state is touched only on `eventLoop` (NIO and the Hub call in
 /// there; async results hop back with `eventLoop.execute`).
-final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unchecked Sendable {
+final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, RegisteredConnection,
+    @unchecked Sendable
+{
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -50,6 +52,13 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     private var rawWriter: ChannelHandlerContext?
     private var pingTask: RepeatedTask?
     private var policy = NamespacePolicy()
+    /// CORS headers for the request's origin (empty when it is not a cross-origin browser request).
+    private var corsHeaders: [(String, String)] = []
+    /// Counted against the per-address and per-user limits while the stream lives.
+    private var admittedAddress: String?
+    private var registeredUser: String?
+    /// Ends the stream when the client token expires.
+    private var expiryTimer: Scheduled<Void>?
 
     private var engine: Engine { transports.engine }
 
@@ -79,6 +88,12 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
             finish()
             return
         }
+        if let event = event as? ChannelEvent, event == .inputClosed, case .streaming = state {
+            // The client went away: end the stream now rather than at the next failed write.
+            stop()
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -106,6 +121,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     private func start(_ head: HTTPRequestHead) {
         let uri = URI(head.uri)
         let query = uri.queryParameters
+        corsHeaders = transports.origins.corsHeaders(
+            origin: head.headers.first(name: "Origin"),
+            host: head.headers.first(name: "Host")
+        )
         do {
             for name in query.getAll("channel") {
                 let channel = try ChannelName(String(name))
@@ -113,6 +132,11 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
             }
             guard !channels.isEmpty else {
                 throw SwitchboardError(.badRequest, "name at least one channel: /v1/sse?channel=…")
+            }
+            let maximum = engine.configuration.limits.maximumSubscriptionsPerConnection
+            guard channels.count <= maximum else {
+                engine.metrics.refused(by: "subscriptions")
+                throw SwitchboardError(.badRequest, "at most \(maximum) channels per stream")
             }
             let resume = head.headers.first(name: "Last-Event-ID") ?? query["cursor"].map(String.init)
             if let resume, !resume.isEmpty { cursor = try CursorSet(parsing: resume) }
@@ -128,26 +152,50 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         let channels = self.channels
         let loop = eventLoop
         Task {
-            let result: Result<Void, SwitchboardError>
+            let result: Result<Principal, SwitchboardError>
             do throws(SwitchboardError) {
                 let principal = try await authenticator.principal(for: credential)
                 for channel in channels { try access.authorizeSubscribe(principal, to: channel) }
-                result = .success(())
+                result = .success(principal)
             } catch {
                 result = .failure(error)
             }
             loop.execute {
                 switch result {
-                case .success: self.register()
+                case .success(let principal): self.register(principal)
                 case .failure(let error): self.respondWithProblem(error)
                 }
             }
         }
     }
 
-    private func register() {
+    private func register(_ principal: Principal) {
         // The connection may have gone while credentials were checked: then nothing registers.
-        guard case .starting = state, context != nil else { return }
+        guard case .starting = state, let context else { return }
+        do {
+            let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+            try engine.connections.admit(address: address)
+            admittedAddress = address
+        } catch {
+            engine.metrics.refused(by: "connections_per_address")
+            return respondWithProblem(error)
+        }
+        if let user = principal.user {
+            do {
+                try engine.connections.attach(self, user: user)
+                registeredUser = user
+            } catch {
+                engine.metrics.refused(by: "connections_per_user")
+                return respondWithProblem(error)
+            }
+        }
+        if let expires = principal.expires {
+            let remaining = expires.millisecondsSinceEpoch - Engine.wallClock().millisecondsSinceEpoch
+            expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(max(0, remaining))) {
+                self.expiryTimer = nil
+                self.end(with: SwitchboardError(.unauthorized, "the token has expired"))
+            }
+        }
         // The strictest limits of the stream's namespaces.
         let policies = channels.map { engine.configuration.namespaces.policy(for: $0) }
         policy.mailboxBytes = policies.map(\.mailboxBytes).min() ?? policy.mailboxBytes
@@ -166,15 +214,14 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         headers.add(name: "Content-Type", value: "text/event-stream; charset=utf-8")
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: "X-Accel-Buffering", value: "no")
+        for (name, value) in corsHeaders { headers.add(name: name, value: value) }
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
             promise: nil
         )
         // The head went through the HTTP encoder, which now frames the body as chunks; events of a
         // single-channel stream are written as ready-made chunks beside it.
-        if (try? context.pipeline.syncOperations.addHandler(RawBytesWriter(), position: .first)) != nil {
-            rawWriter = try? context.pipeline.syncOperations.context(handlerType: RawBytesWriter.self)
-        }
+        rawWriter = try? RawBytesWriter.install(in: context.pipeline.syncOperations)
         var comment = context.channel.allocator.buffer(capacity: 16)
         comment.writeStaticString(": connected\n\n")
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
@@ -358,6 +405,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         headers.add(name: "Content-Type", value: Problem.contentType)
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
+        if let retryAfter = error.retryAfterSeconds { headers.add(name: "Retry-After", value: String(retryAfter)) }
+        for (name, value) in corsHeaders { headers.add(name: name, value: value) }
         let status = HTTPResponseStatus(statusCode: error.code.httpStatus)
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
@@ -367,6 +416,21 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
+    }
+
+    /// Ends a live stream with an `error` control message, so the client knows why (an expired token, an
+    /// administrator's disconnect).
+    private func end(with error: SwitchboardError) {
+        guard case .streaming = state else { return finish() }
+        writeControl(
+            "{\"op\":\"error\",\"code\":\"\(error.code)\",\"message\":\(JSONWriter.quoted(error.detail))}"
+        )
+        finish()
+    }
+
+    /// Ends the stream from any thread (an administrator's disconnect).
+    func disconnect(_ code: CloseCode, reason: String) {
+        eventLoop.execute { self.end(with: SwitchboardError(.forbidden, reason)) }
     }
 
     /// Ends the stream (terminating chunk) and closes the connection.
@@ -388,6 +452,16 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, @unch
     private func stop() {
         pingTask?.cancel()
         pingTask = nil
+        expiryTimer?.cancel()
+        expiryTimer = nil
+        if let user = registeredUser {
+            engine.connections.detach(self, user: user)
+            registeredUser = nil
+        }
+        if let address = admittedAddress {
+            engine.connections.release(address: address)
+            admittedAddress = nil
+        }
         switch state {
         case .streaming, .starting:
             for channel in channels { engine.hub.unsubscribe(self, from: channel) }

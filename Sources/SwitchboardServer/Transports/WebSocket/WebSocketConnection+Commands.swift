@@ -31,6 +31,7 @@ extension WebSocketConnection {
         case .unsubscribe(let channel):
             if subscriptions.removeValue(forKey: channel) != nil {
                 engine.hub.unsubscribe(self, from: channel)
+                leavePresence(channel)
                 updateMailbox()
             }
             channelsAwaitingWritability.removeAll { $0 == channel }
@@ -44,7 +45,7 @@ extension WebSocketConnection {
         case .relayed(let delivery, let status, let error, let body):
             relayed(delivery: delivery, status: status, error: error, body: body)
         case .presence(let channel):
-            sendError(SwitchboardError(.badRequest, "presence is not enabled for \(channel.namespace)"), ref: ref)
+            presence(channel, ref: ref)
         }
     }
 
@@ -63,17 +64,15 @@ extension WebSocketConnection {
                 guard !self.isTornDown, !self.isClosing else { return }
                 switch result {
                 case .success(let principal):
-                    self.principal = principal
-                    if isInitial {
-                        self.becomeReady()
-                    } else {
-                        self.send(ServerMessage.authed(user: principal.user, expires: nil, ref: ref))
-                    }
+                    self.apply(principal, ref: ref, isInitial: isInitial)
                 case .failure(let error):
                     if error.code == .unavailable {
                         self.close(.internalError, reason: "authentication unavailable")
-                    } else {
+                    } else if isInitial || self.principal.isAnonymous {
                         self.close(.unauthorized, reason: error.detail)
+                    } else {
+                        // A failed refresh leaves the current token in force until it expires.
+                        self.sendError(error, ref: ref)
                     }
                 }
             }
@@ -86,6 +85,7 @@ extension WebSocketConnection {
         } catch {
             return sendError(error, ref: ref)
         }
+        guard takePublishToken(ref: ref) else { return }
         let publisher = engine.publisher
         let loop = eventLoop
         Task {

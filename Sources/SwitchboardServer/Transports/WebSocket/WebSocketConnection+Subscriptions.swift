@@ -29,6 +29,11 @@ extension WebSocketConnection {
         guard subscriptions[channel] == nil else {
             return sendError(SwitchboardError(.conflict, "already subscribed to \(channel)"), ref: ref)
         }
+        let maximum = engine.configuration.limits.maximumSubscriptionsPerConnection
+        guard subscriptions.count < maximum else {
+            engine.metrics.refused(by: "subscriptions")
+            return sendError(SwitchboardError(.badRequest, "at most \(maximum) subscriptions per connection"), ref: ref)
+        }
         nextGeneration += 1
         subscriptions[channel] = WebSocketSubscription(
             generation: nextGeneration,
@@ -39,6 +44,7 @@ extension WebSocketConnection {
         )
         updateMailbox()
         engine.hub.subscribe(self, to: channel)
+        joinPresence(channel)
         continueCatchUp(channel)
     }
 
@@ -85,6 +91,7 @@ extension WebSocketConnection {
         guard case .success(let (head, page)) = result else {
             subscriptions[channel] = nil
             engine.hub.unsubscribe(self, from: channel)
+            leavePresence(channel)
             sendError(
                 SwitchboardError(.unavailable, "the event log is unavailable"),
                 ref: subscription.pendingReply?.ref

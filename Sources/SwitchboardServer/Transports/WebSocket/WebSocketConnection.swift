@@ -28,7 +28,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
 
     struct Settings: Sendable {
         let engine: Engine
-        let authenticator: APIKeyAuthenticator
+        let authenticator: Authenticator
         let heartbeat: TimeAmount
         /// Sends the pings of every connection of a loop from one task.
         let heartbeats: HeartbeatSweeper
@@ -36,6 +36,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let initialCredential: String?
         /// permessage-deflate, when negotiated.
         let deflate: PerMessageDeflate?
+        /// Set when the upgrade request was refused (a browser origin not allowed): the connection is
+        /// accepted and closed at once with this code, so that the browser can see why.
+        let refusal: (code: CloseCode, reason: String)?
         let logger: Logger
     }
 
@@ -72,6 +75,18 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     /// This connection's place in its loop's heartbeat list (-1: not in it).
     var heartbeatSlot = -1
     var channelsAwaitingWritability: [ChannelName] = []
+    /// The client address counted against the per-address limit (nil until admitted).
+    var admittedAddress: String?
+    /// The user this connection is filed under in the connection registry.
+    var registeredUser: String?
+    /// Channels this connection is a presence member of.
+    var presentIn: Set<ChannelName> = []
+    /// Closes the connection with 4001 when the token expires without a fresh one.
+    var expiryTimer: Scheduled<Void>?
+    /// Commands a second (past it: closed with 4029).
+    var commandBucket: TokenBucket
+    /// Publishes a second (past it: `rate_limited`).
+    var publishBucket: TokenBucket?
 
     var engine: Engine { settings.engine }
 
@@ -82,6 +97,20 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         self.clientID = "cl_" + RandomToken.base62(count: 20, using: &rng)
         let defaults = settings.engine.configuration.namespaces.defaultPolicy
         self.mailbox = (defaults.mailboxBytes, defaults.mailboxEvents)
+        let limits = settings.engine.configuration.limits
+        let now = ContinuousClock.now
+        self.commandBucket = TokenBucket(
+            rate: Double(limits.connectionCommandRate),
+            burst: Double(limits.connectionCommandRate),
+            now: now
+        )
+        if limits.connectionPublishRate > 0 {
+            self.publishBucket = TokenBucket(
+                rate: Double(limits.connectionPublishRate),
+                burst: Double(limits.connectionPublishRate),
+                now: now
+            )
+        }
     }
 
     /// Most commands kept while the initial credential is checked.
@@ -94,6 +123,18 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         self.rawWriter = try? context.pipeline.syncOperations.context(handlerType: RawBytesWriter.self)
         engine.metrics.webSocketConnections.increment()
         settings.heartbeats.register(self)
+        if let refusal = settings.refusal {
+            engine.metrics.refused(by: "origin")
+            return close(refusal.code, reason: refusal.reason)
+        }
+        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        do {
+            try engine.connections.admit(address: address)
+            admittedAddress = address
+        } catch {
+            engine.metrics.refused(by: "connections_per_address")
+            return close(.rateLimited, reason: error.detail)
+        }
         guard let credential = settings.initialCredential else {
             becomeReady()
             return
@@ -119,6 +160,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         closeTimer = nil
         settings.heartbeats.deregister(self)
         if isRelayListener { engine.relays.detach(self) }
+        releaseAccess()
         for channel in subscriptions.keys {
             engine.hub.unsubscribe(self, from: channel)
         }
@@ -129,6 +171,12 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             close(.restarting, reason: "server restarting")
+            return
+        }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The peer is gone (its process died, or it shut down its side without a close frame):
+            // close now rather than at the next heartbeat, so that presence sees it leave promptly.
+            context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -184,6 +232,13 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let frame = unwrapInboundIn(data)
         lastHeard = .now()
         guard !isClosing else { return }
+        guard commandBucket.take(at: .now) else {
+            engine.metrics.refused(by: "connection_command_rate")
+            return close(
+                .rateLimited,
+                reason: "more than \(engine.configuration.limits.connectionCommandRate) frames a second"
+            )
+        }
         let startsMessage = frame.opcode == .text || frame.opcode == .binary
         guard frame.rsv2 == false, frame.rsv3 == false,
             frame.rsv1 == false || (settings.deflate != nil && startsMessage)
@@ -297,6 +352,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         isClosing = true
         for channel in subscriptions.keys { engine.hub.unsubscribe(self, from: channel) }
         subscriptions.removeAll()
+        releaseAccess()
         let frame = WebSocketFrameBytes.close(code: code.rawValue, reason: reason, allocator: context.channel.allocator)
         outbound.bytesWritten += frame.readableBytes
         (rawWriter ?? context).writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in

@@ -1,0 +1,91 @@
+/// The claims of a client token (PROTOCOL.md "Client auth"), read after its signature was checked:
+/// `sub`, `exp`, `nbf`, `channels`, `publish`, `info`, and optionally `iss` and `aud`.
+public struct ClientTokenClaims: Sendable {
+    /// What the server requires of every token beyond its signature.
+    public struct Requirements: Hashable, Sendable {
+        /// `iss` must equal this, when set.
+        public var issuer: String?
+        /// `aud` must be or contain this, when set.
+        public var audience: String?
+
+        /// Makes requirements.
+        public init(issuer: String? = nil, audience: String? = nil) {
+            self.issuer = issuer
+            self.audience = audience
+        }
+    }
+
+    /// The principal the token stands for.
+    public let principal: Principal
+
+    /// Validates `payload` (the token's decoded JSON claims) at `now`.
+    public init(payload: JSONValue, now: Timestamp, requirements: Requirements = Requirements())
+        throws(SwitchboardError)
+    {
+        guard case .object = payload else { throw Self.invalid("the claims are not a JSON object") }
+        let nowSeconds = Double(now.millisecondsSinceEpoch) / 1000
+        var expires: Timestamp?
+        if let exp = payload["exp"] {
+            guard let seconds = Self.seconds(exp) else { throw Self.invalid("exp is not a number of seconds") }
+            guard seconds > nowSeconds else { throw SwitchboardError(.unauthorized, "the token has expired") }
+            expires = Timestamp(millisecondsSinceEpoch: Int64(seconds * 1000))
+        }
+        if let nbf = payload["nbf"] {
+            guard let seconds = Self.seconds(nbf) else { throw Self.invalid("nbf is not a number of seconds") }
+            guard seconds <= nowSeconds else { throw SwitchboardError(.unauthorized, "the token is not valid yet") }
+        }
+        if let issuer = requirements.issuer, payload["iss"]?.stringValue != issuer {
+            throw SwitchboardError(.unauthorized, "the token's issuer (iss) is not the one configured")
+        }
+        if let audience = requirements.audience, !Self.audiences(payload["aud"]).contains(audience) {
+            throw SwitchboardError(.unauthorized, "the token's audience (aud) does not include the one configured")
+        }
+        var user: String?
+        switch payload["sub"] {
+        case nil, .null: user = nil
+        case .string(let sub): user = sub.isEmpty ? nil : sub
+        default: throw Self.invalid("sub is not a string")
+        }
+        let info = payload["info"]
+        self.principal = Principal(
+            user: user,
+            subscribePatterns: try Self.patterns(payload["channels"], claim: "channels"),
+            publishPatterns: try Self.patterns(payload["publish"], claim: "publish"),
+            info: info == .null ? nil : info,
+            expires: expires
+        )
+    }
+
+    private static func seconds(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let i): Double(i)
+        case .double(let d) where d.isFinite: d
+        default: nil
+        }
+    }
+
+    private static func audiences(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let one): [one]
+        case .array(let many): many.compactMap(\.stringValue)
+        default: []
+        }
+    }
+
+    private static func patterns(_ value: JSONValue?, claim: String) throws(SwitchboardError) -> [NamePattern] {
+        guard let value, value != .null else { return [] }
+        guard let items = value.arrayValue else { throw invalid("\(claim) is not a list of channel patterns") }
+        var patterns: [NamePattern] = []
+        for item in items {
+            guard let text = item.stringValue, let pattern = try? NamePattern(text) else {
+                throw invalid("\(claim) holds something that is not a channel pattern")
+            }
+            patterns.append(pattern)
+        }
+        return patterns
+    }
+
+    private static func invalid(_ detail: String) -> SwitchboardError {
+        SwitchboardError(.unauthorized, "invalid token: \(detail)")
+    }
+}

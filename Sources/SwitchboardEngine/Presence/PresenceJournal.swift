@@ -1,0 +1,80 @@
+import Logging
+import NIOConcurrencyHelpers
+import Prometheus
+public import ServiceLifecycle
+import SwitchboardCore
+
+/// Publishes `presence.join` and `presence.leave` on `$presence:<channel>`, in the order they happened,
+/// from one task: joins and leaves are recorded without waiting, and leave the server in batches.
+///
+/// The queue is bounded; past it, records are dropped, counted in the metrics and logged, rather than
+/// holding memory without limit when the store is down.
+public final class PresenceJournal: Service, Sendable {
+    static let capacity = 10_000
+
+    private let pending = NIOLockedValueBox<[EventDraft]>([])
+    private let wake: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let publish: @Sendable ([EventDraft]) async throws(SwitchboardError) -> Void
+    private let metrics: EngineMetrics
+    private let logger: Logger
+
+    init(
+        metrics: EngineMetrics,
+        logger: Logger,
+        publish: @escaping @Sendable ([EventDraft]) async throws(SwitchboardError) -> Void
+    ) {
+        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.publish = publish
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func record(_ type: String, member: PresenceMember, channel: ChannelName) {
+        guard let eventType = try? EventType(type) else { return }
+        let draft = EventDraft(
+            channel: channel.presenceJournal,
+            type: eventType,
+            data: member.json,
+            idempotencyKey: nil
+        )
+        let accepted = pending.withLockedValue { pending -> Bool in
+            guard pending.count < Self.capacity else { return false }
+            pending.append(draft)
+            return true
+        }
+        if accepted {
+            wakeContinuation.yield()
+        } else {
+            metrics.presenceRecordsDropped.increment()
+        }
+    }
+
+    /// Publishes until shutdown, then what is still queued.
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            for await _ in self.wake {
+                await self.drain()
+            }
+        }
+        await drain()
+    }
+
+    private func drain() async {
+        while true {
+            let batch = pending.withLockedValue { pending -> [EventDraft] in
+                let batch = Array(pending.prefix(1000))
+                pending.removeFirst(batch.count)
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                try await publish(batch)
+            } catch {
+                metrics.presenceRecordsDropped.increment(by: Int64(batch.count))
+                logger.warning("journaling presence failed", metadata: ["sb.error": "\(error)"])
+                return
+            }
+        }
+    }
+}

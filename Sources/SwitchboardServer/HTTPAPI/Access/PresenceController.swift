@@ -1,0 +1,24 @@
+import HTTPTypes
+import Hummingbird
+import SwitchboardCore
+import SwitchboardEngine
+
+/// `GET /v1/channels/{channel}/presence`: who is present, for whoever may read the channel (a key or a
+/// client token, as for history).
+struct PresenceController<Context: RequestContext>: Sendable {
+    let api: APIContext
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("channels/{channel}/presence", use: members)
+    }
+
+    @Sendable func members(_ request: Request, context: Context) async throws -> Response {
+        let channel = try ChannelName(try context.parameters.require("channel"))
+        let principal = try await api.readerPrincipal(of: request)
+        try api.access.authorizeSubscribe(principal, to: channel)
+        guard api.engine.configuration.namespaces.policy(for: channel).hasPresence, !channel.isServerWritten else {
+            throw SwitchboardError(.badRequest, "presence is not enabled for namespace \(channel.namespace)")
+        }
+        return APIContext.json(api.engine.presence.membersJSON(of: channel, op: false))
+    }
+}

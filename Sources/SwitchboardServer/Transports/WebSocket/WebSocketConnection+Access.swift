@@ -1,0 +1,139 @@
+import NIOCore
+import SwitchboardCore
+import SwitchboardEngine
+
+/// Who the connection is and what that allows: applying a (fresh) principal, the token's expiry, the
+/// per-user limit, presence membership and the administrator's disconnect.
+extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
+    /// Applies a principal from an `auth` frame or the upgrade's credential. A refreshed token must be
+    /// for the same user; subscriptions it no longer allows are ended with a `forbidden` error.
+    func apply(_ newPrincipal: Principal, ref: JSONValue?, isInitial: Bool) {
+        if let current = principal.user, newPrincipal.user != current {
+            return sendError(SwitchboardError(.forbidden, "a refreshed token must be for the same user"), ref: ref)
+        }
+        if let user = newPrincipal.user, registeredUser == nil {
+            do {
+                try engine.connections.attach(self, user: user)
+                registeredUser = user
+            } catch {
+                engine.metrics.refused(by: "connections_per_user")
+                return close(.rateLimited, reason: error.detail)
+            }
+        }
+        principal = newPrincipal
+        scheduleExpiry()
+        if isInitial {
+            becomeReady()
+        } else {
+            send(ServerMessage.authed(user: principal.user, expires: principal.expires, ref: ref))
+            dropSubscriptionsNoLongerAllowed()
+        }
+    }
+
+    /// Closes with 4001 when the token expires, unless an `auth` frame brought a fresh one by then.
+    private func scheduleExpiry() {
+        expiryTimer?.cancel()
+        expiryTimer = nil
+        guard let expires = principal.expires, let context else { return }
+        let remaining = expires.millisecondsSinceEpoch - Engine.wallClock().millisecondsSinceEpoch
+        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(max(0, remaining))) {
+            self.expiryTimer = nil
+            self.close(.unauthorized, reason: "token expired")
+        }
+    }
+
+    private func dropSubscriptionsNoLongerAllowed() {
+        let access = engine.configuration.accessPolicy
+        for channel in subscriptions.keys.sorted() {
+            do {
+                try access.authorizeSubscribe(principal, to: channel)
+            } catch {
+                subscriptions[channel] = nil
+                engine.hub.unsubscribe(self, from: channel)
+                leavePresence(channel)
+                send(ServerMessage.unsubscribed(channel: channel, ref: nil))
+                sendError(error, ref: nil)
+            }
+        }
+        updateMailbox()
+    }
+
+    /// Joins `channel`'s presence when its namespace keeps presence and the connection has a user.
+    func joinPresence(_ channel: ChannelName) {
+        guard !channel.isServerWritten, let user = principal.user,
+            engine.configuration.namespaces.policy(for: channel).hasPresence
+        else { return }
+        presentIn.insert(channel)
+        engine.presence.join(
+            channel,
+            member: PresenceMember(client: clientID, user: user, info: principal.info),
+            watcher: self
+        )
+    }
+
+    /// Leaves `channel`'s presence, if a member.
+    func leavePresence(_ channel: ChannelName) {
+        guard presentIn.remove(channel) != nil, let user = principal.user else { return }
+        engine.presence.leave(channel, client: clientID, user: user)
+    }
+
+    /// Answers the `presence` op: the members of a channel the connection may read.
+    func presence(_ channel: ChannelName, ref: JSONValue?) {
+        do {
+            try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel)
+        } catch {
+            return sendError(error, ref: ref)
+        }
+        guard engine.configuration.namespaces.policy(for: channel).hasPresence, !channel.isServerWritten else {
+            return sendError(
+                SwitchboardError(.badRequest, "presence is not enabled for namespace \(channel.namespace)"),
+                ref: ref
+            )
+        }
+        send(engine.presence.membersJSON(of: channel, op: true, ref: ref))
+    }
+
+    /// Takes one publish token; false (and an error sent) when the connection publishes too fast.
+    func takePublishToken(ref: JSONValue?) -> Bool {
+        guard var bucket = publishBucket else { return true }
+        defer { publishBucket = bucket }
+        guard bucket.take(at: .now) else {
+            engine.metrics.refused(by: "connection_publish_rate")
+            sendError(
+                SwitchboardError(
+                    .rateLimited,
+                    "at most \(engine.configuration.limits.connectionPublishRate) publishes a second per connection",
+                    retryAfterSeconds: bucket.retryAfterSeconds()
+                ),
+                ref: ref
+            )
+            return false
+        }
+        return true
+    }
+
+    /// Gives back the connection's places: its address and user counts, presence, the expiry timer.
+    func releaseAccess() {
+        expiryTimer?.cancel()
+        expiryTimer = nil
+        for channel in presentIn.sorted() { leavePresence(channel) }
+        if let user = registeredUser {
+            engine.connections.detach(self, user: user)
+            registeredUser = nil
+        }
+        if let address = admittedAddress {
+            engine.connections.release(address: address)
+            admittedAddress = nil
+        }
+    }
+
+    // MARK: Called from other threads
+
+    func presenceChanged(_ frame: String) {
+        eventLoop.execute { self.send(frame) }
+    }
+
+    func disconnect(_ code: CloseCode, reason: String) {
+        eventLoop.execute { self.close(code, reason: reason) }
+    }
+}
