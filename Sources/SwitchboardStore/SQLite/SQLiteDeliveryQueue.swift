@@ -295,7 +295,10 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
                     Timestamp(millisecondsSinceEpoch: Int64($0))
                 },
                 created: Timestamp(millisecondsSinceEpoch: Int64(created)),
-                attempts: attempts[rowID] ?? []
+                // The attempts are read after the deliveries: a batch committed in between can add an
+                // attempt the row's status does not reflect yet. Show only what the row counts, so the
+                // status and the attempts always agree.
+                attempts: (attempts[rowID] ?? []).filter { $0.number <= (row.column("attempts")?.integer ?? 0) }
             )
         }
     }
