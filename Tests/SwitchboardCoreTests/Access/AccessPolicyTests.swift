@@ -183,3 +183,67 @@ struct AccessPolicyTests {
         #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(.anonymous, to: chat) } != nil)
     }
 }
+
+@Suite("Access policy: personal and presence channels")
+struct PersonalChannelTests {
+    private let policy = AccessPolicy(
+        namespaces: NamespacePolicies(
+            named: [
+                "inbox": NamespacePolicy(allowsClientPublish: true, isPersonal: true),
+                "room": NamespacePolicy(hasPresence: true),
+            ]
+        ),
+        isDevelopmentMode: false
+    )
+
+    private func code(_ body: () throws(SwitchboardError) -> Void) -> SwitchboardError.Code? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test("A personal channel is open to the user it is named after, and to no one else")
+    func personal() throws {
+        let alice = Principal(user: "alice")
+        let own = try ChannelName("inbox:alice")
+        let other = try ChannelName("inbox:bob")
+        #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(alice, to: own) } == nil)
+        #expect(code { () throws(SwitchboardError) in try policy.authorizeClientPublish(alice, to: own) } == nil)
+        #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(alice, to: other) } == .forbidden)
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeClientPublish(alice, to: other) } == .forbidden
+        )
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeSubscribe(.anonymous, to: own) } == .unauthorized
+        )
+    }
+
+    @Test("$presence:<channel> is readable by whoever may read the channel, and writable by no one")
+    func presenceJournal() throws {
+        let member = Principal(user: "u", subscribePatterns: [try NamePattern("room:*")])
+        let outsider = Principal(user: "v", subscribePatterns: [try NamePattern("other:*")])
+        let journal = try ChannelName("room:1").presenceJournal
+        #expect(journal.rawValue == "$presence:room:1")
+        #expect(journal.presenceSubject?.rawValue == "room:1")
+        #expect(code { () throws(SwitchboardError) in try policy.authorizeSubscribe(member, to: journal) } == nil)
+        #expect(
+            code { () throws(SwitchboardError) in try policy.authorizeSubscribe(outsider, to: journal) } == .forbidden
+        )
+        #expect(
+            code { () throws(SwitchboardError) in
+                try policy.authorizeAPIPublish(Principal(scopes: [.admin]), to: journal)
+            }
+                == .forbidden
+        )
+    }
+
+    @Test("Every channel of the longest name has a presence journal")
+    func longestNameHasJournal() throws {
+        let longest = try ChannelName("room:" + String(repeating: "a", count: 195))
+        #expect(try ChannelName(longest.presenceJournal.rawValue) == longest.presenceJournal)
+        #expect(throws: SwitchboardError.self) { try ChannelName("$x:" + String(repeating: "a", count: 200)) }
+    }
+}
