@@ -12,6 +12,9 @@ public final class ClientTokenVerifier: Sendable {
     private let requirements: ClientTokenClaims.Requirements
     private let now: @Sendable () -> Timestamp
 
+    /// The shortest HS256 secret accepted: as long as the hash (RFC 7518 §3.2).
+    public static let minimumSecretBytes = 32
+
     /// The algorithms some key is configured for.
     public var algorithms: [String] { keys.keys.sorted() }
 
@@ -25,6 +28,7 @@ public final class ClientTokenVerifier: Sendable {
     ) async throws {
         var keys: [String: [JWTKeyCollection]] = [:]
         if let secret, !secret.isEmpty {
+            guard secret.utf8.count >= Self.minimumSecretBytes else { throw ClientTokenKeyError(index: -1) }
             keys["HS256", default: []].append(
                 await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
             )
@@ -94,6 +98,7 @@ public struct ClientTokenKeyError: Error, CustomStringConvertible {
     public let index: Int
     /// The text form.
     public var description: String {
-        "public key \(index + 1) is not an RSA, P-256 (ES256) or Ed25519 (EdDSA) public key in PEM"
+        if index < 0 { return "the HS256 secret is shorter than \(ClientTokenVerifier.minimumSecretBytes) bytes" }
+        return "public key \(index + 1) is not an RSA, P-256 (ES256) or Ed25519 (EdDSA) public key in PEM"
     }
 }

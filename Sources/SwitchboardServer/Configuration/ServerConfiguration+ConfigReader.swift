@@ -78,6 +78,14 @@ extension ServerConfiguration {
                 audience: reader.string(forKey: "jwt.audience")
             )
         )
+        if let secret = clientTokens.secret, !secret.isEmpty, secret.utf8.count < ClientTokenVerifier.minimumSecretBytes
+        {
+            throw ConfigurationError(
+                key: "jwt.secret",
+                message:
+                    "must be at least \(ClientTokenVerifier.minimumSecretBytes) bytes (HS256 keys as long as the hash)"
+            )
+        }
         switch (reader.string(forKey: "tls.cert"), reader.string(forKey: "tls.key")) {
         case (nil, nil): tls = nil
         case (let certificate?, let key?): tls = TLSFiles(certificateFile: certificate, keyFile: key)

@@ -53,6 +53,22 @@ struct ServerConfigurationTests {
         #expect(configuration.engine.namespaces.policy(for: try ChannelName("other")).retentionCount == 50)
     }
 
+    @Test("The JWT secret, TLS files, origins and new namespace rules are read from their keys")
+    func accessKeys() throws {
+        let configuration = try read(env: [
+            "SWITCHBOARD_JWT_SECRET": String(repeating: "s", count: 32),
+            "SWITCHBOARD_TLS_CERT": "c.pem", "SWITCHBOARD_TLS_KEY": "k.pem",
+            "SWITCHBOARD_HTTP_ALLOWED_ORIGINS": "https://a.example,https://b.example",
+            "SWITCHBOARD_NAMESPACES": "room", "SWITCHBOARD_NAMESPACE_ROOM_PRESENCE": "true",
+            "SWITCHBOARD_NAMESPACE_ROOM_PERSONAL": "true",
+        ])
+        #expect(configuration.clientTokens.isEnabled)
+        #expect(configuration.tls == TLSFiles(certificateFile: "c.pem", keyFile: "k.pem"))
+        #expect(configuration.allowedOrigins == ["https://a.example", "https://b.example"])
+        let room = try #require(configuration.engine.namespaces.named["room"])
+        #expect(room.hasPresence && room.isPersonal)
+    }
+
     @Test("Flags win over environment variables")
     func flagsWin() throws {
         let configuration = try read(
@@ -71,6 +87,9 @@ struct ServerConfigurationTests {
             ("SWITCHBOARD_STORE_DURABILITY", "sometimes", "store.durability"),
             ("SWITCHBOARD_LIMITS_MAX_BATCH", "0", "limits.max_batch"),
             ("SWITCHBOARD_NAMESPACE_DEFAULT_MAILBOX_BYTES", "10", "namespace.default.mailbox_bytes"),
+            ("SWITCHBOARD_JWT_SECRET", "too-short-for-hs256", "jwt.secret"),
+            ("SWITCHBOARD_TLS_CERT", "/nonexistent/cert.pem", "tls.cert"),
+            ("SWITCHBOARD_LIMITS_CONNECTION_COMMAND_RATE", "0", "limits.connection_command_rate"),
         ]
     )
     func badValues(variable: String, value: String, key: String) {
