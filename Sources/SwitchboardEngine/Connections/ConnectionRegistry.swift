@@ -79,6 +79,12 @@ public final class ConnectionRegistry: Sendable {
         }
     }
 
+    /// Gives back what a closing connection held: its place under `user` and its count at `address`.
+    public func leave(_ connection: any RegisteredConnection, user: String?, address: String?) {
+        if let user { detach(connection, user: user) }
+        if let address { release(address: address) }
+    }
+
     /// How many connections `user` has open on this server.
     public func connectionCount(of user: String) -> Int {
         state.withLockedValue { $0.byUser[user]?.count ?? 0 }

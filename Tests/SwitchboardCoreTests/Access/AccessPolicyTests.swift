@@ -26,12 +26,7 @@ struct AccessPolicyTests {
     }
 
     private func code(_ body: () throws(SwitchboardError) -> Void) -> SwitchboardError.Code? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return error.code
-        }
+        refusalCode(body)
     }
 
     // MARK: Subscribing
@@ -197,12 +192,7 @@ struct PersonalChannelTests {
     )
 
     private func code(_ body: () throws(SwitchboardError) -> Void) -> SwitchboardError.Code? {
-        do {
-            try body()
-            return nil
-        } catch {
-            return error.code
-        }
+        refusalCode(body)
     }
 
     @Test("A personal channel is open to the user it is named after, and to no one else")
@@ -245,5 +235,15 @@ struct PersonalChannelTests {
         let longest = try ChannelName("room:" + String(repeating: "a", count: 195))
         #expect(try ChannelName(longest.presenceJournal.rawValue) == longest.presenceJournal)
         #expect(throws: SwitchboardError.self) { try ChannelName("$x:" + String(repeating: "a", count: 200)) }
+    }
+}
+
+/// The code of the error `body` throws, or nil when it throws none.
+private func refusalCode(_ body: () throws(SwitchboardError) -> Void) -> SwitchboardError.Code? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return error.code
     }
 }

@@ -454,14 +454,9 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         pingTask = nil
         expiryTimer?.cancel()
         expiryTimer = nil
-        if let user = registeredUser {
-            engine.connections.detach(self, user: user)
-            registeredUser = nil
-        }
-        if let address = admittedAddress {
-            engine.connections.release(address: address)
-            admittedAddress = nil
-        }
+        engine.connections.leave(self, user: registeredUser, address: admittedAddress)
+        registeredUser = nil
+        admittedAddress = nil
         switch state {
         case .streaming, .starting:
             for channel in channels { engine.hub.unsubscribe(self, from: channel) }

@@ -117,14 +117,9 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
         expiryTimer?.cancel()
         expiryTimer = nil
         for channel in presentIn.sorted() { leavePresence(channel) }
-        if let user = registeredUser {
-            engine.connections.detach(self, user: user)
-            registeredUser = nil
-        }
-        if let address = admittedAddress {
-            engine.connections.release(address: address)
-            admittedAddress = nil
-        }
+        engine.connections.leave(self, user: registeredUser, address: admittedAddress)
+        registeredUser = nil
+        admittedAddress = nil
     }
 
     // MARK: Called from other threads
