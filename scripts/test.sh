@@ -19,10 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 log "build"
-swift build --build-tests 2>&1 | tail -n 20
-build_status=${PIPESTATUS[0]}
+mkdir -p .build
+swift build --build-tests > .build/swift-build.log 2>&1
+build_status=$?
+tail -n 5 .build/swift-build.log
 if [ "$build_status" -ne 0 ]; then
-    echo "build failed"
+    echo "build failed; its errors:"
+    grep -E -A 3 'error:|fatal|Killed|signal' .build/swift-build.log | head -n 80
     exit "$build_status"
 fi
 

@@ -90,6 +90,15 @@ public final class TestWebSocket: Sendable {
         return nil
     }
 
+    /// The code of the server's close frame, skipping anything before it; nil when the connection ended
+    /// without one (or `seconds` passed).
+    public func closeCode(timeout seconds: Double = 10) async -> UInt16? {
+        while let message = await next(timeout: seconds) {
+            if case .close(let code) = message { return code }
+        }
+        return nil
+    }
+
     /// Stops or resumes reading from the socket (a stopped reader lets the server's buffers fill).
     public func setReading(_ isReading: Bool) async throws {
         try await channel.setOption(.autoRead, value: isReading).get()

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SwitchboardCore
 import SwitchboardEngine
@@ -10,31 +9,21 @@ import Testing
 /// namespace allow, and never write.
 @Suite("Client tokens over HTTP")
 struct ClientTokenHTTPTests {
-    /// At least 32 bytes: JWTKit asserts (a trap in debug builds) on a shorter HMAC key; see the report.
-    private static let secret = "test-secret-test-secret-test-secret"
+    private static let secret = TestTokens.secret
 
     private static func configure(_ configuration: inout ServerConfiguration) {
         configuration.clientTokens = ClientTokenSettings(secret: secret)
         configuration.engine.namespaces.named["inbox"] = NamespacePolicy(isPersonal: true)
     }
 
-    private static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// An HS256 token for `payload` (JSON text), signed with `secret`.
-    static func token(payload: String, secret: String = secret, header: String = #"{"alg":"HS256","typ":"JWT"}"#)
+    private static func token(
+        payload: String,
+        secret: String = secret,
+        header: String = #"{"alg":"HS256","typ":"JWT"}"#
+    )
         -> String
     {
-        let signingInput = base64URL(Array(header.utf8)) + "." + base64URL(Array(payload.utf8))
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: Data(signingInput.utf8),
-            using: SymmetricKey(data: Data(secret.utf8))
-        )
-        return signingInput + "." + base64URL(Array(mac))
+        TestTokens.hs256(payload: payload, secret: secret, header: header)
     }
 
     private static func alicePayload(expiresIn seconds: Int = 60, channels: String = #"["chat:*"]"#) -> String {
@@ -73,8 +62,8 @@ struct ClientTokenHTTPTests {
             let otherSecret = Self.token(payload: Self.alicePayload(), secret: "another-secret-another-secret-another")
             try await Self.read(server, "chat:1", token: otherSecret).expectProblem("unauthorized")
             let unsigned =
-                Self.base64URL(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "."
-                + Self.base64URL(Array(Self.alicePayload().utf8)) + "."
+                TestTokens.base64URL(Array(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "."
+                + TestTokens.base64URL(Array(Self.alicePayload().utf8)) + "."
             try await Self.read(server, "chat:1", token: unsigned).expectProblem("unauthorized")
             // alg none with the signature of the real secret still is refused.
             let noneSigned = Self.token(payload: Self.alicePayload(), header: #"{"alg":"none","typ":"JWT"}"#)

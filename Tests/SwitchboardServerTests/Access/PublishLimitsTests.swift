@@ -16,14 +16,7 @@ struct PublishLimitsTests {
     }
 
     private static func createPublishKey(_ server: TestServer) async throws -> TestHTTP {
-        let response = try await TestHTTP(server).request(
-            "POST",
-            "/v1/keys",
-            body: #"{"name":"limited","scopes":["publish:*"]}"#
-        )
-        try #require(response.status == 201, "create answered \(response.status): \(response.body)")
-        let key = try #require(try response.json["key"]?.stringValue)
-        return TestHTTP(baseURL: server.baseURL, key: key)
+        TestHTTP(baseURL: server.baseURL, key: try await server.addAPIKey(name: "limited", scopes: ["publish:*"]))
     }
 
     private static let event = #"{"type":"test","data":{}}"#

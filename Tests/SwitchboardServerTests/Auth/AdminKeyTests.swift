@@ -5,17 +5,13 @@ import SwitchboardServer
 import SwitchboardTestSupport
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The admin key made on first start (`AdminKeyBootstrap`), seen from outside the process.
 @Suite("The admin key")
 struct AdminKeyTests {
-    private static func permissions(of path: String) throws -> mode_t {
-        var info = stat()
-        try #require(stat(path, &info) == 0, "stat \(path) failed: errno \(errno)")
-        return info.st_mode & 0o777
+    private static func permissions(of path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let mode = try #require(attributes[.posixPermissions] as? NSNumber, "no permissions for \(path)")
+        return mode.intValue & 0o777
     }
 
     /// Every file of the data directory except `admin.key` (the database, its WAL and shared memory).

@@ -180,14 +180,7 @@ struct WebSocketProtocolTests {
         try await TestServer.with { server in
             let socket = try await connect(server)
             try await server.stop()
-            var code: UInt16?
-            while let message = await socket.next() {
-                if case .close(let received) = message {
-                    code = received
-                    break
-                }
-            }
-            #expect(code == 1012)
+            #expect(await socket.closeCode() == 1012)
             try await server.start()
         }
     }

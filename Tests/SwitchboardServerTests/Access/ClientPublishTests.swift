@@ -1,0 +1,87 @@
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardServer
+import SwitchboardTestSupport
+import Testing
+
+/// Publishing over WebSocket: only in namespaces with client publishing, only on channels the token's
+/// `publish` claim covers. A refused publish gets `forbidden`, and nothing is stored or delivered.
+@Suite("Client publishing")
+struct ClientPublishTests {
+    private static func configure(_ configuration: inout ServerConfiguration) {
+        configuration.clientTokens = ClientTokenSettings(secret: TestTokens.secret)
+        configuration.engine.namespaces.named["chat"] = NamespacePolicy(allowsClientPublish: true)
+        configuration.engine.namespaces.named["news"] = NamespacePolicy(isPublic: true)
+        configuration.engine.namespaces.named["lobby"] = NamespacePolicy(isPublic: true, allowsClientPublish: true)
+    }
+
+    private static func json(_ text: String?) throws -> JSONValue {
+        try JSONParser.parse(try #require(text))
+    }
+
+    private static func connect(_ server: TestServer, path: String) async throws -> TestWebSocket {
+        let socket = try await TestWebSocket.connect(port: server.port, path: path)
+        try #require(try json(await socket.nextText())["op"] == .string("welcome"))
+        return socket
+    }
+
+    private static func publish(_ socket: TestWebSocket, _ channel: String, ref: String) async throws -> JSONValue {
+        try await socket.send(#"{"op":"publish","channel":"\#(channel)","type":"m","data":{"x":1},"ref":"\#(ref)"}"#)
+        return try json(await socket.nextText())
+    }
+
+    @Test("Refused publishes get forbidden and store nothing; a subscriber sees only the allowed one")
+    func refusals() async throws {
+        try await TestServer.with(configure: Self.configure) { server in
+            let watcher = try await TestWebSocket.connect(
+                port: server.port,
+                headers: ["Authorization": "Bearer \(server.adminKey)"]
+            )
+            _ = await watcher.nextText()
+            for channel in ["chat:1", "chat:2", "news:1", "lobby:1"] {
+                try await watcher.send(#"{"op":"subscribe","channel":"\#(channel)"}"#)
+                #expect(try Self.json(await watcher.nextText())["op"] == .string("subscribed"))
+            }
+
+            let token = TestTokens.token(
+                user: "alice",
+                channels: #"["chat:*","news:*"]"#,
+                publish: #"["chat:1","news:*"]"#
+            )
+            let alice = try await Self.connect(server, path: "/v1/ws?token=\(token)")
+            // A channel the publish claim does not cover.
+            let notCovered = try await Self.publish(alice, "chat:2", ref: "a")
+            #expect(notCovered["code"] == .string("forbidden"), "got \(notCovered)")
+            #expect(notCovered["ref"] == .string("a"))
+            // A namespace without client publishing, though the claim covers it.
+            let notAllowed = try await Self.publish(alice, "news:1", ref: "b")
+            #expect(notAllowed["code"] == .string("forbidden"), "got \(notAllowed)")
+            // Server-written channels never take client publishes.
+            let reserved = try await Self.publish(alice, "$system", ref: "c")
+            #expect(reserved["op"] == .string("error"), "got \(reserved)")
+            // An anonymous client may publish only where the namespace is public and allows it.
+            let anonymous = try await Self.connect(server, path: "/v1/ws")
+            let anonymousRefused = try await Self.publish(anonymous, "news:1", ref: "d")
+            #expect(anonymousRefused["code"] == .string("forbidden"), "got \(anonymousRefused)")
+            let anonymousLobby = try await Self.publish(anonymous, "lobby:1", ref: "e")
+            #expect(anonymousLobby["op"] == .string("published"), "got \(anonymousLobby)")
+
+            let allowed = try await Self.publish(alice, "chat:1", ref: "f")
+            #expect(allowed["op"] == .string("published"), "got \(allowed)")
+            #expect(allowed["offset"]?.intValue == 1)
+
+            // The watcher gets lobby:1 then chat:1 and nothing from the refused publishes.
+            let first = try Self.json(await watcher.nextText())
+            let second = try Self.json(await watcher.nextText())
+            #expect(Set([first["channel"], second["channel"]]) == Set([.string("lobby:1"), .string("chat:1")]))
+            try await watcher.send(#"{"op":"ping","ref":"end"}"#)
+            #expect(try Self.json(await watcher.nextText())["op"] == .string("pong"))
+
+            let admin = TestHTTP(server)
+            #expect(try await admin.storedEvents("chat:2").isEmpty)
+            #expect(try await admin.storedEvents("news:1").isEmpty)
+            #expect(try await admin.storedEvents("chat:1").count == 1)
+            for socket in [watcher, alice, anonymous] { await socket.drop() }
+        }
+    }
+}
