@@ -1,6 +1,6 @@
 public import SwitchboardCore
 
-/// Administrative records: API keys and webhook endpoints (and, later, sources).
+/// Administrative records: API keys, webhook endpoints and inbound sources.
 ///
 /// Keys are stored only as digests; lookups are by digest.
 public protocol AdminStore: Sendable {
@@ -28,6 +28,15 @@ public protocol AdminStore: Sendable {
     func setEndpointEnabled(id: String, enabled: Bool, reason: String?, at time: Timestamp) async throws -> Bool
     /// Removes an endpoint and its deliveries; returns whether it existed.
     func deleteEndpoint(id: String) async throws -> Bool
+
+    /// Stores a new source; false when one with its name exists.
+    func insertSource(_ source: InboundSource, at time: Timestamp) async throws -> Bool
+    /// All stored sources, by name.
+    func listSources() async throws -> [InboundSource]
+    /// Replaces a stored source (matched by name); returns whether it existed.
+    func updateSource(_ source: InboundSource, at time: Timestamp) async throws -> Bool
+    /// Removes a source; returns whether it existed.
+    func deleteSource(name: String) async throws -> Bool
 }
 
 /// A stored API key: never the key itself.

@@ -14,6 +14,9 @@ public struct StoreConfiguration: Hashable, Sendable {
     public var durability: Durability
     /// How long idempotency keys are remembered, in seconds.
     public var idempotencyWindowSeconds: Int
+    /// How long inbound webhook delivery ids are remembered, in seconds: longer than providers retry
+    /// (Stripe 3 days, GitHub's manual redelivery 3 days).
+    public var inboundDeduplicationSeconds: Int
     /// Most events one group commit takes.
     public var maximumGroupEvents: Int
 
@@ -22,11 +25,13 @@ public struct StoreConfiguration: Hashable, Sendable {
         dataDirectory: String,
         durability: Durability = .full,
         idempotencyWindowSeconds: Int = 86_400,
+        inboundDeduplicationSeconds: Int = 604_800,
         maximumGroupEvents: Int = 4096
     ) {
         self.dataDirectory = dataDirectory
         self.durability = durability
         self.idempotencyWindowSeconds = idempotencyWindowSeconds
+        self.inboundDeduplicationSeconds = inboundDeduplicationSeconds
         self.maximumGroupEvents = maximumGroupEvents
     }
 }

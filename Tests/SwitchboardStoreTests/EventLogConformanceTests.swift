@@ -320,6 +320,35 @@ struct EventLogConformanceTests {
         }
     }
 
+    @Test(
+        "An inbound delivery key (whin_) outlives the publish window: remembered for 7 days, then forgotten",
+        arguments: StoreBackend.allCases
+    )
+    func inboundKeysLastSevenDays(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend, options: StoreOptions(idempotencyWindowSeconds: 3600)) { store in
+            let key = InboundSource.idempotencyKeyPrefix + "github_abc"
+            let original = try await store.log.append([try EventDraft.test("github", key: key)]).receipts
+            _ = try await store.log.append([try EventDraft.test("github", key: "publish-key")])
+            let noRetention = NamespacePolicies(
+                defaultPolicy: NamespacePolicy(retentionCount: 0, retentionSeconds: nil)
+            )
+
+            store.clock.advance(seconds: 3 * 86_400)
+            #expect(try await store.log.trim(policies: noRetention, now: store.clock.now) == 2)
+            let redelivered = try await store.log.append([try EventDraft.test("github", key: key)]).receipts
+            #expect(redelivered.map(\.wasReplayed) == [true])
+            #expect(redelivered.map(\.offset) == original.map(\.offset))
+            // The publish key's window (1 h) has long passed.
+            let republished = try await store.log.append([try EventDraft.test("github", key: "publish-key")])
+            #expect(republished.receipts.map(\.wasReplayed) == [false])
+
+            store.clock.advance(seconds: 4 * 86_400 + 1)
+            _ = try await store.log.trim(policies: noRetention, now: store.clock.now)
+            let afterAWeek = try await store.log.append([try EventDraft.test("github", key: key)])
+            #expect(afterAWeek.receipts.map(\.wasReplayed) == [false])
+        }
+    }
+
     // MARK: Reads
 
     @Test("Reading after offset 0 returns the channel from its first event", arguments: StoreBackend.allCases)

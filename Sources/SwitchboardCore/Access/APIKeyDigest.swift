@@ -8,10 +8,7 @@ public struct APIKeyDigest: Hashable, Sendable, CustomStringConvertible {
     /// Digests a presented key.
     public init(of key: String) {
         let digest = SHA256.hash(data: Array(key.utf8))
-        self.hex = digest.map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        self.hex = Hex.encode(digest)
     }
 
     /// A digest read back from the store.

@@ -7,7 +7,7 @@ import SwitchboardCore
 /// callers. Owned by the writer loop, so its state needs no lock.
 struct SQLiteAppender: Sendable {
     let maximumGroupEvents: Int
-    let idempotencyWindowMilliseconds: Int64
+    let idempotencyWindows: IdempotencyWindows
     let now: @Sendable () -> Timestamp
     let onCommit: @Sendable ([Event]) -> Void
     /// Last offset per channel, as committed.
@@ -16,14 +16,14 @@ struct SQLiteAppender: Sendable {
 
     init(
         maximumGroupEvents: Int,
-        idempotencyWindowMilliseconds: Int64,
+        idempotencyWindows: IdempotencyWindows,
         now: @escaping @Sendable () -> Timestamp,
         onCommit: @escaping @Sendable ([Event]) -> Void,
         refusesAppends: Bool = false
     ) {
         self.refusesAppends = refusesAppends
         self.maximumGroupEvents = maximumGroupEvents
-        self.idempotencyWindowMilliseconds = idempotencyWindowMilliseconds
+        self.idempotencyWindows = idempotencyWindows
         self.now = now
         self.onCommit = onCommit
     }
@@ -31,7 +31,7 @@ struct SQLiteAppender: Sendable {
     /// An appender for a writer with no event log attached: every append fails.
     static let refusingAppends = SQLiteAppender(
         maximumGroupEvents: 1,
-        idempotencyWindowMilliseconds: 0,
+        idempotencyWindows: IdempotencyWindows(publishMilliseconds: 0, inboundMilliseconds: 0),
         now: { Timestamp(millisecondsSinceEpoch: 0) },
         onCommit: { _ in },
         refusesAppends: true
@@ -150,14 +150,14 @@ struct SQLiteAppender: Sendable {
         let binds = keys.map { SQLiteData.text($0.rawValue) }
         for chunk in binds.chunked(by: 500) {
             let placeholders = SQLiteConnection.placeholders(chunk.count)
-            let cutoff = SQLiteData.integer(Int(time.millisecondsSinceEpoch - idempotencyWindowMilliseconds))
             let rows = try await connection.query(
                 """
                 SELECT id, channel, "offset", time_ms FROM events WHERE id IN (\(placeholders))
                 UNION ALL
-                SELECT id, channel, "offset", time_ms FROM idempotency_keys WHERE id IN (\(placeholders)) AND time_ms >= ?
+                SELECT id, channel, "offset", time_ms FROM idempotency_keys WHERE id IN (\(placeholders))
+                    AND time_ms >= \(IdempotencyWindows.cutoffSQL)
                 """,
-                chunk + chunk + [cutoff]
+                chunk + chunk + idempotencyWindows.cutoffBinds(at: time)
             )
             for row in rows {
                 guard let id = row.column("id")?.string, let channel = row.column("channel")?.string,

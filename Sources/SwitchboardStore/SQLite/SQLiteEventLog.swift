@@ -6,7 +6,7 @@ public import SwitchboardCore
 /// reader connections.
 public final class SQLiteEventLog: EventLog {
     private let database: SQLiteStorage
-    private let idempotencyWindowMilliseconds: Int64
+    private let idempotencyWindows: IdempotencyWindows
 
     /// Attaches the log to `database`; `onCommit` receives committed events in commit order.
     public init(
@@ -16,11 +16,11 @@ public final class SQLiteEventLog: EventLog {
         onCommit: @escaping @Sendable ([Event]) -> Void
     ) {
         self.database = database
-        self.idempotencyWindowMilliseconds = Int64(configuration.idempotencyWindowSeconds) * 1000
+        self.idempotencyWindows = IdempotencyWindows(configuration)
         database.writer.install(
             SQLiteAppender(
                 maximumGroupEvents: configuration.maximumGroupEvents,
-                idempotencyWindowMilliseconds: idempotencyWindowMilliseconds,
+                idempotencyWindows: idempotencyWindows,
                 now: now,
                 onCommit: onCommit
             )
@@ -95,7 +95,7 @@ public final class SQLiteEventLog: EventLog {
 
     /// Applies retention and forgets expired idempotency keys.
     public func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int {
-        let window = idempotencyWindowMilliseconds
+        let windows = idempotencyWindows
         return try await database.writer.exclusive { connection in
             let channels = try await connection.query("SELECT name, head FROM channels")
             return try await connection.transaction {
@@ -139,9 +139,12 @@ public final class SQLiteEventLog: EventLog {
                         [.text(name), .text(name)]
                     )
                 }
+                // Both deletes range over the time index; the CASE form would scan the whole table.
+                let cutoffs = windows.cutoffBinds(at: now)
+                _ = try await connection.query("DELETE FROM idempotency_keys WHERE time_ms < ?", [cutoffs[0]])
                 _ = try await connection.query(
-                    "DELETE FROM idempotency_keys WHERE time_ms < ?",
-                    [.integer(Int(now.millisecondsSinceEpoch - window))]
+                    "DELETE FROM idempotency_keys WHERE time_ms < ? AND NOT (\(IdempotencyWindows.isInboundSQL))",
+                    [cutoffs[1]]
                 )
                 return removed
             }

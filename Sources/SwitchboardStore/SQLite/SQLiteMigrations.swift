@@ -168,5 +168,20 @@ enum SQLiteMigrations {
                 """,
             ]
         ),
+        (
+            4,
+            [
+                // Webhooks in: sources made through the API (those in the config file are not stored).
+                // `settings` is the source's stored JSON, secrets included: verification needs them.
+                """
+                CREATE TABLE sources (
+                    name TEXT PRIMARY KEY,
+                    settings TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    updated_ms INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """
+            ]
+        ),
     ]
 }

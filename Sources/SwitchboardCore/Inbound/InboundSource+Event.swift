@@ -1,0 +1,51 @@
+public import Crypto
+
+extension InboundSource {
+    /// The event a verified request becomes, and the provider's delivery id when one was found.
+    public struct Extracted: Sendable {
+        /// The draft to publish; its idempotency key derives from the delivery id.
+        public let draft: EventDraft
+        /// The provider's delivery id (nil: the request is not deduplicated).
+        public let deliveryID: String?
+    }
+
+    /// Prefix of the idempotency keys of inbound events: the store keeps them for the inbound
+    /// deduplication window instead of the publish one.
+    public static let idempotencyKeyPrefix = "whin_"
+
+    /// Turns a verified request into an event: the body as `data` (parsed JSON, or the body as a JSON
+    /// string when it is not JSON), the type from `typeFrom` (characters an event type may not hold become
+    /// `.`, so Shopify's `orders/create` is `orders.create`), and an idempotency key from the delivery id.
+    public func event(from request: InboundRequest, maximumDataBytes: Int) throws(SwitchboardError) -> Extracted {
+        let text = String(decoding: request.body, as: UTF8.self)
+        let parsed = try? JSONParser.parse(text)
+        let data = (parsed ?? .string(text)).jsonText
+        guard data.utf8.count <= maximumDataBytes else {
+            throw SwitchboardError(
+                .tooLarge,
+                "the event would be \(data.utf8.count) bytes; the limit is \(maximumDataBytes)"
+            )
+        }
+        let type = typeFrom?.value(in: request, body: parsed).flatMap(Self.eventType) ?? defaultType
+        let deliveryID = idFrom?.value(in: request, body: parsed)
+        let key = deliveryID.map { id in
+            let digest = Hex.encode(SHA256.hash(data: Array(id.utf8)))
+            return EventID(stored: Self.idempotencyKeyPrefix + name + "_" + digest.prefix(40))
+        }
+        return Extracted(
+            draft: EventDraft(channel: channel, type: type, data: data, idempotencyKey: key),
+            deliveryID: deliveryID
+        )
+    }
+
+    /// `text` as an event type, with disallowed characters replaced by `.`; nil when nothing is left.
+    static func eventType(_ text: String) -> EventType? {
+        let cleaned = String(
+            decoding: text.utf8.prefix(200).map {
+                ChannelName.isAllowed($0) && $0 != UInt8(ascii: "=") ? $0 : UInt8(ascii: ".")
+            },
+            as: UTF8.self
+        )
+        return try? EventType(cleaned)
+    }
+}
