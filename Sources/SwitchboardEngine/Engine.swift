@@ -28,6 +28,8 @@ public final class Engine: Sendable {
     public let presence: PresenceRegistry
     /// Real-time connections by user and address.
     public let connections: ConnectionRegistry
+    /// Inbound webhook sources and their request logs.
+    public let inbound: InboundSources
     /// Metrics of this server.
     public let metrics: EngineMetrics
     /// Long-running parts, in start order (shutdown runs in reverse).
@@ -84,6 +86,7 @@ public final class Engine: Sendable {
             maximumPerUser: configuration.limits.maximumConnectionsPerUser,
             maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
         )
+        self.inbound = InboundSources(configured: configuration.inboundSources, store: adminStore)
         self.configuration = configuration
         self.database = database
         self.metrics = metrics

@@ -1,7 +1,8 @@
 public import SwitchboardCore
 public import SwitchboardStore
 
-/// What the engine needs to run: the store, namespace policies, limits, webhooks and development mode.
+/// What the engine needs to run: the store, namespace policies, limits, webhooks, inbound sources and
+/// development mode.
 public struct EngineConfiguration: Sendable, Equatable {
     /// The embedded store.
     public var store: StoreConfiguration
@@ -15,6 +16,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var retentionInterval: Duration
     /// Webhook delivery.
     public var webhooks: WebhookSettings
+    /// Inbound webhook sources of the configuration file (read-only; others are made through the API).
+    public var inboundSources: [InboundSource]
 
     /// Makes a configuration.
     public init(
@@ -23,7 +26,8 @@ public struct EngineConfiguration: Sendable, Equatable {
         limits: Limits = Limits(),
         isDevelopmentMode: Bool = false,
         retentionInterval: Duration = .seconds(30),
-        webhooks: WebhookSettings = WebhookSettings()
+        webhooks: WebhookSettings = WebhookSettings(),
+        inboundSources: [InboundSource] = []
     ) {
         self.store = store
         self.namespaces = namespaces
@@ -31,6 +35,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.isDevelopmentMode = isDevelopmentMode
         self.retentionInterval = retentionInterval
         self.webhooks = webhooks
+        self.inboundSources = inboundSources
     }
 
     /// The access rules these settings imply.

@@ -84,6 +84,8 @@ public enum SwitchboardApplication {
         KeysController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         PresenceController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         UsersController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        SourcesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        InboundController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         router.get("v1/ws") { _, _ -> Response in
             throw SwitchboardError(.badRequest, "GET /v1/ws needs a WebSocket upgrade (Upgrade: websocket)")
         }

@@ -45,6 +45,15 @@ public final class EngineMetrics: Sendable {
     /// Requests and connections refused by a limit, by limit.
     public let refusedByLimit: [String: Counter]
 
+    /// Inbound webhook requests, by outcome (`published`, `duplicate`, `rejected` for a bad signature,
+    /// `refused` for anything else).
+    public let inboundRequestsByOutcome: [String: Counter]
+
+    /// Counts one inbound webhook request by `outcome`.
+    public func inboundRequests(outcome: String) {
+        inboundRequestsByOutcome[outcome]?.increment()
+    }
+
     /// The limits whose refusals are counted.
     public static let limitNames = [
         "key_publish_rate", "connection_publish_rate", "connection_command_rate", "subscriptions",
@@ -121,6 +130,15 @@ public final class EngineMetrics: Sendable {
             name: "switchboard_presence_records_dropped_total",
             help: "Presence joins and leaves that could not be journaled on $presence channels"
         )
+        var inbound: [String: Counter] = [:]
+        for outcome in ["published", "duplicate", "rejected", "refused"] {
+            inbound[outcome] = registry.makeCounter(
+                name: "switchboard_inbound_requests_total",
+                labels: [("outcome", outcome)],
+                help: "Inbound webhook requests by outcome"
+            )
+        }
+        self.inboundRequestsByOutcome = inbound
         var refused: [String: Counter] = [:]
         for name in Self.limitNames {
             refused[name] = registry.makeCounter(

@@ -22,7 +22,9 @@ extension ServerConfiguration {
         "tls.key", "http.allowed_origins", "limits.max_body_bytes", "limits.max_frame_bytes",
         "limits.key_publish_rate", "limits.connection_publish_rate", "limits.connection_command_rate",
         "limits.max_subscriptions", "limits.max_connections_per_user", "limits.max_connections_per_address",
-        "presence", "personal",
+        "presence", "personal", "store.inbound_dedup_seconds", "sources", "verify", "secrets", "channel",
+        "type_from", "default_type", "id_from", "max_body_bytes", "tolerance_seconds", "hmac_header",
+        "hmac_algorithm", "hmac_encoding", "hmac_prefix",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -34,6 +36,10 @@ extension ServerConfiguration {
     /// - `dev` (bool, `false`; `SWITCHBOARD_DEV`, `--dev`)
     /// - `store.durability` (`full` or `normal`, `full`)
     /// - `store.idempotency_window_seconds` (int, `86400`)
+    /// - `store.inbound_dedup_seconds` (int, `604800`: how long inbound delivery ids are remembered)
+    /// - `sources` (string list of inbound source names) and `source.<name>.*`: `verify`, `secrets`
+    ///   (string list), `channel`, `type_from`, `default_type`, `id_from`, `max_body_bytes`,
+    ///   `tolerance_seconds`, `hmac_header`, `hmac_algorithm`, `hmac_encoding`, `hmac_prefix`
     /// - `websocket.heartbeat_seconds` (int, `25`)
     /// - `websocket.tcp_nodelay` (bool, `false`)
     /// - `sse.ping_seconds` (int, `15`)
@@ -105,6 +111,12 @@ extension ServerConfiguration {
                 "store.idempotency_window_seconds",
                 default: 86_400,
                 86_400...(86_400 * 30)
+            ),
+            inboundDeduplicationSeconds: try Self.ranged(
+                reader,
+                "store.inbound_dedup_seconds",
+                default: 604_800,
+                86_400...(86_400 * 90)
             )
         )
         let limits = Limits(
@@ -163,7 +175,8 @@ extension ServerConfiguration {
             limits: limits,
             isDevelopmentMode: isDevelopmentMode,
             retentionInterval: .seconds(try Self.ranged(reader, "retention.interval_seconds", default: 30, 1...86_400)),
-            webhooks: try Self.webhooks(reader, isDevelopmentMode: isDevelopmentMode)
+            webhooks: try Self.webhooks(reader, isDevelopmentMode: isDevelopmentMode),
+            inboundSources: try Self.inboundSources(reader)
         )
     }
 
@@ -239,7 +252,7 @@ extension ServerConfiguration {
         }
     }
 
-    private static func ranged(
+    static func ranged(
         _ reader: ConfigReader,
         _ key: String,
         default value: Int,
