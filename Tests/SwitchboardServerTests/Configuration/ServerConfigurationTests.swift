@@ -100,6 +100,51 @@ struct ServerConfigurationTests {
         }
     }
 
+    @Test("Inbound sources come from sources and source.<name>.*, secrets from the environment too")
+    func inboundSources() throws {
+        let configuration = try read(env: [
+            "SWITCHBOARD_SOURCES": "github,acme",
+            "SWITCHBOARD_SOURCE_GITHUB_VERIFY": "github",
+            "SWITCHBOARD_SOURCE_GITHUB_SECRETS": "new-secret,old-secret",
+            "SWITCHBOARD_SOURCE_GITHUB_CHANNEL": "github",
+            "SWITCHBOARD_SOURCE_ACME_VERIFY": "hmac",
+            "SWITCHBOARD_SOURCE_ACME_SECRETS": "s",
+            "SWITCHBOARD_SOURCE_ACME_CHANNEL": "acme",
+            "SWITCHBOARD_SOURCE_ACME_HMAC_HEADER": "X-Acme-Signature",
+            "SWITCHBOARD_SOURCE_ACME_HMAC_ENCODING": "base64",
+            "SWITCHBOARD_SOURCE_ACME_ID_FROM": "json:meta.id",
+            "SWITCHBOARD_SOURCE_ACME_MAX_BODY_BYTES": "4096",
+        ])
+        let sources = configuration.engine.inboundSources
+        #expect(sources.map(\.name) == ["github", "acme"])
+        #expect(sources.first?.secrets == ["new-secret", "old-secret"])
+        #expect(sources.first?.scheme == .github)
+        #expect(sources.last?.scheme == .hmac(HMACHeaderRule(header: "X-Acme-Signature", encoding: .base64)))
+        #expect(sources.last?.idFrom == .json(["meta", "id"]))
+        #expect(sources.last?.maximumBodyBytes == 4096)
+        #expect(configuration.engine.store.inboundDeduplicationSeconds == 604_800)
+    }
+
+    @Test(
+        "A bad source stops the start, naming it",
+        arguments: [
+            ["SWITCHBOARD_SOURCES": "x", "SWITCHBOARD_SOURCE_X_CHANNEL": "c", "SWITCHBOARD_SOURCE_X_SECRETS": "s"],
+            ["SWITCHBOARD_SOURCES": "x", "SWITCHBOARD_SOURCE_X_VERIFY": "github", "SWITCHBOARD_SOURCE_X_CHANNEL": "c"],
+            [
+                "SWITCHBOARD_SOURCES": "x", "SWITCHBOARD_SOURCE_X_VERIFY": "github",
+                "SWITCHBOARD_SOURCE_X_CHANNEL": "c",
+                "SWITCHBOARD_SOURCE_X_SECRETS": "s", "SWITCHBOARD_SOURCE_X_MAX_BODY_BYTES": "lots",
+            ],
+        ]
+    )
+    func badSource(_ env: [String: String]) throws {
+        #expect {
+            try read(env: env)
+        } throws: { error in
+            "\(error)".contains("source.x")
+        }
+    }
+
     @Test("docs/configuration.md documents every key")
     func documented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
