@@ -27,7 +27,11 @@ extension InboundSource {
             )
         }
         let type = typeFrom?.value(in: request, body: parsed).flatMap(Self.eventType) ?? defaultType
-        let deliveryID = idFrom?.value(in: request, body: parsed)
+        var deliveryID = idFrom?.value(in: request, body: parsed)
+        // Svix sends the Standard Webhooks headers under its own names.
+        if deliveryID == nil, scheme == .standard, idFrom == Self.defaultIDField(for: .standard) {
+            deliveryID = InboundField.header("svix-id").value(in: request, body: parsed)
+        }
         let key = deliveryID.map { id in
             let digest = Hex.encode(SHA256.hash(data: Array(id.utf8)))
             return EventID(stored: Self.idempotencyKeyPrefix + name + "_" + digest.prefix(40))

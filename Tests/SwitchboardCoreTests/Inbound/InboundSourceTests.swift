@@ -87,5 +87,12 @@ struct InboundSourceTests {
         #expect(formEvent.draft.idempotencyKey == nil)
 
         #expect(throws: SwitchboardError.self) { try shopify.event(from: request, maximumDataBytes: 4) }
+
+        // A Standard Webhooks source deduplicates Svix's svix-id as it does webhook-id.
+        let standard = try Self.parse(#"{"name":"svix","verify":"standard","secrets":["whsec_AAAA"],"channel":"svix"}"#)
+        for name in ["webhook-id", "svix-id"] {
+            let signed = InboundRequest(headers: [(name: name, value: "msg_1")], body: Array("{}".utf8))
+            #expect(try standard.event(from: signed, maximumDataBytes: 100).deliveryID == "msg_1")
+        }
     }
 }
