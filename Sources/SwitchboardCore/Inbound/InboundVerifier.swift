@@ -140,13 +140,21 @@ public enum InboundVerifier {
         let mac: [UInt8]? =
             switch rule.encoding {
             case .hex: Hex.decode(encoded)
-            case .base64: Data(base64Encoded: String(encoded)).map { Array($0) }
+            case .base64: canonicalBase64(encoded)
             }
         guard let mac else { return .failure(.malformed("\(rule.header) is not \(rule.encoding.rawValue)")) }
         return anyMatch([mac], signed: request.body, secrets: secrets, algorithm: rule.algorithm)
     }
 
     // MARK: Shared steps
+
+    /// The bytes of `text` when it is base64 in its one canonical form. A lenient decoder ignores the
+    /// unused low bits of the last character, so several header values would carry one MAC; refusing
+    /// all but the canonical one means any altered character of a signature is refused.
+    static func canonicalBase64(_ text: some StringProtocol) -> [UInt8]? {
+        guard let data = Data(base64Encoded: String(text)), data.base64EncodedString() == text else { return nil }
+        return Array(data)
+    }
 
     /// Nil when `timestamp` (Unix seconds) is within the tolerance of `now`.
     private static func checkTolerance(_ timestamp: Substring, now: Int64, toleranceSeconds: Int64) -> InboundRejection?

@@ -52,12 +52,12 @@ public enum WebhookSignature {
         for entry in signatures.split(separator: " ") {
             guard let comma = entry.firstIndex(of: ",") else { continue }
             let version = entry[..<comma]
-            guard let presented = Data(base64Encoded: String(entry[entry.index(after: comma)...])) else { continue }
+            guard let presented = InboundVerifier.canonicalBase64(entry[entry.index(after: comma)...]) else { continue }
             switch version {
             case "v1":
-                for expected in expectedMacs where ConstantTime.equals(expected, Array(presented)) { matched = true }
+                for expected in expectedMacs where ConstantTime.equals(expected, presented) { matched = true }
             case "v1a":
-                for key in publicKeys where key.isValidSignature(presented, for: content) { matched = true }
+                for key in publicKeys where key.isValidSignature(Data(presented), for: content) { matched = true }
             default:
                 continue
             }

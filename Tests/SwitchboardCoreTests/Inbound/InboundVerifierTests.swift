@@ -156,6 +156,16 @@ struct InboundVerifierTests {
             body: body.replacingOccurrences(of: "jon", with: "jan")
         )
         #expect(Self.verify(altered, .shopify, secrets: [secret]) == .noMatch)
+        // The last base64 character carries 2 unused bits: a lenient decoder would read a changed one
+        // as the same MAC. Only the canonical form is accepted, so every altered character is refused.
+        let last = signature.index(signature.endIndex, offsetBy: -2)
+        for replacement in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        where replacement != signature[last] {
+            var changed = signature
+            changed.replaceSubrange(last...last, with: String(replacement))
+            let request = Self.request([("X-Shopify-Hmac-Sha256", changed)], body: body)
+            #expect(Self.verify(request, .shopify, secrets: [secret]) != nil, "\(changed) was accepted")
+        }
         let notBase64 = Self.request([("X-Shopify-Hmac-Sha256", "***")], body: body)
         #expect(
             Self.verify(notBase64, .shopify, secrets: [secret]) == .malformed("X-Shopify-Hmac-Sha256 is not base64")
