@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,26 +34,11 @@ import time
 
 import requests
 
+from bench_support import free_port, wait_http
+
 BODY = json.dumps({"type": "order.created", "timestamp": "2026-11-25T00:00:00.000Z", "channel": "bench",
                    "offset": 1, "data": {"id": "ord_123456", "total": 4250, "currency": "EUR",
                                           "items": [{"sku": "A-1", "qty": 2}]}})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, seconds: float = 20) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing answers at {url}")
 
 
 def start_receiver(workdir: str) -> tuple[subprocess.Popen, int]:

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+public import SwitchboardCore
 
 /// A minimal WebSocket client over a raw NIO socket, for tests that need control a library client
 /// hides: it can stop reading (to play a slow consumer) and reports close codes exactly.
@@ -90,6 +91,14 @@ public final class TestWebSocket: Sendable {
         return nil
     }
 
+    /// The next text message parsed as JSON, skipping pings; throws when none came.
+    public func nextJSON(timeout seconds: Double = 10) async throws -> JSONValue {
+        guard let text = await nextText(timeout: seconds) else {
+            throw TestWebSocketError.noMessage("no message within \(seconds) s")
+        }
+        return try JSONParser.parse(text)
+    }
+
     /// The code of the server's close frame, skipping anything before it; nil when the connection ended
     /// without one (or `seconds` passed).
     public func closeCode(timeout seconds: Double = 10) async -> UInt16? {
@@ -114,6 +123,7 @@ public final class TestWebSocket: Sendable {
 /// Why a test WebSocket failed.
 public enum TestWebSocketError: Error {
     case handshakeFailed(String)
+    case noMessage(String)
 }
 
 /// Reads the 101 response, then server frames.

@@ -160,12 +160,7 @@ public enum InboundVerifier {
     private static func checkTolerance(_ timestamp: Substring, now: Int64, toleranceSeconds: Int64) -> InboundRejection?
     {
         guard let seconds = Int64(timestamp) else { return .malformed("the timestamp is not an integer") }
-        // The sender picks the timestamp: an extreme one must be refused, not overflow the subtraction.
-        let (difference, overflow) = now.subtractingReportingOverflow(seconds)
-        guard !overflow, toleranceSeconds >= 0, difference.magnitude <= UInt64(toleranceSeconds) else {
-            return .timestampOutOfTolerance
-        }
-        return nil
+        return SignedTimestamp.isWithin(toleranceSeconds, of: now, seconds) ? nil : .timestampOutOfTolerance
     }
 
     /// Success when any presented MAC equals the HMAC of `signed` under any secret (its UTF-8 bytes).

@@ -38,9 +38,7 @@ public enum WebhookSignature {
     ) -> Result<Void, Failure> {
         guard !id.isEmpty else { return .failure(.malformed("webhook-id is empty")) }
         guard let seconds = Int64(timestamp) else { return .failure(.malformed("webhook-timestamp is not an integer")) }
-        // An attacker picks the timestamp: an extreme one must be refused, not overflow the subtraction.
-        let (difference, overflow) = now.subtractingReportingOverflow(seconds)
-        guard !overflow, toleranceSeconds >= 0, difference.magnitude <= UInt64(toleranceSeconds) else {
+        guard SignedTimestamp.isWithin(toleranceSeconds, of: now, seconds) else {
             return .failure(.timestampOutOfTolerance)
         }
         var content = Array("\(id).\(seconds).".utf8)

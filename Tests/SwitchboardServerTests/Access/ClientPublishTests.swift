@@ -15,19 +15,15 @@ struct ClientPublishTests {
         configuration.engine.namespaces.named["lobby"] = NamespacePolicy(isPublic: true, allowsClientPublish: true)
     }
 
-    private static func json(_ text: String?) throws -> JSONValue {
-        try JSONParser.parse(try #require(text))
-    }
-
     private static func connect(_ server: TestServer, path: String) async throws -> TestWebSocket {
         let socket = try await TestWebSocket.connect(port: server.port, path: path)
-        try #require(try json(await socket.nextText())["op"] == .string("welcome"))
+        try #require(try await socket.nextJSON()["op"] == .string("welcome"))
         return socket
     }
 
     private static func publish(_ socket: TestWebSocket, _ channel: String, ref: String) async throws -> JSONValue {
         try await socket.send(#"{"op":"publish","channel":"\#(channel)","type":"m","data":{"x":1},"ref":"\#(ref)"}"#)
-        return try json(await socket.nextText())
+        return try await socket.nextJSON()
     }
 
     @Test("Refused publishes get forbidden and store nothing; a subscriber sees only the allowed one")
@@ -40,7 +36,7 @@ struct ClientPublishTests {
             _ = await watcher.nextText()
             for channel in ["chat:1", "chat:2", "news:1", "lobby:1"] {
                 try await watcher.send(#"{"op":"subscribe","channel":"\#(channel)"}"#)
-                #expect(try Self.json(await watcher.nextText())["op"] == .string("subscribed"))
+                #expect(try await watcher.nextJSON()["op"] == .string("subscribed"))
             }
 
             let token = TestTokens.token(
@@ -71,11 +67,11 @@ struct ClientPublishTests {
             #expect(allowed["offset"]?.intValue == 1)
 
             // The watcher gets lobby:1 then chat:1 and nothing from the refused publishes.
-            let first = try Self.json(await watcher.nextText())
-            let second = try Self.json(await watcher.nextText())
+            let first = try await watcher.nextJSON()
+            let second = try await watcher.nextJSON()
             #expect(Set([first["channel"], second["channel"]]) == Set([.string("lobby:1"), .string("chat:1")]))
             try await watcher.send(#"{"op":"ping","ref":"end"}"#)
-            #expect(try Self.json(await watcher.nextText())["op"] == .string("pong"))
+            #expect(try await watcher.nextJSON()["op"] == .string("pong"))
 
             let admin = TestHTTP(server)
             #expect(try await admin.storedEvents("chat:2").isEmpty)

@@ -14,17 +14,13 @@ struct ConnectionLimitsTests {
         configuration.engine.namespaces.named["chat"] = NamespacePolicy(allowsClientPublish: true)
     }
 
-    private static func json(_ text: String?) throws -> JSONValue {
-        try JSONParser.parse(try #require(text))
-    }
-
     /// Connects with `user`'s token and reads the welcome.
     private static func connect(_ server: TestServer, user: String, publish: String = "[]") async throws
         -> TestWebSocket
     {
         let token = TestTokens.token(user: user, publish: publish)
         let socket = try await TestWebSocket.connect(port: server.port, path: "/v1/ws?token=\(token)")
-        let welcome = try json(await socket.nextText())
+        let welcome = try await socket.nextJSON()
         try #require(welcome["op"] == .string("welcome"), "got \(welcome)")
         return socket
     }
@@ -42,7 +38,7 @@ struct ConnectionLimitsTests {
             var published = 0
             var limited = 0
             for _ in 1...6 {
-                let reply = try Self.json(await socket.nextText())
+                let reply = try await socket.nextJSON()
                 switch reply["op"]?.stringValue {
                 case "published": published += 1
                 case "error":
@@ -57,7 +53,7 @@ struct ConnectionLimitsTests {
             #expect(try await TestHTTP(server).storedEvents("chat:1").count == published)
             // The connection stays open: it may publish again once a token comes back.
             try await socket.send(#"{"op":"ping","ref":"p"}"#)
-            #expect(try Self.json(await socket.nextText())["op"] == .string("pong"))
+            #expect(try await socket.nextJSON()["op"] == .string("pong"))
             await socket.drop()
         }
     }
@@ -76,7 +72,7 @@ struct ConnectionLimitsTests {
             // A later, well-behaved connection is unaffected.
             let other = try await Self.connect(server, user: "alice")
             try await other.send(#"{"op":"ping","ref":1}"#)
-            #expect(try Self.json(await other.nextText())["op"] == .string("pong"))
+            #expect(try await other.nextJSON()["op"] == .string("pong"))
             await other.drop()
             #expect(
                 try await TestHTTP(server).metric(#"switchboard_refused_total{limit="connection_command_rate"}"#) == 1
@@ -93,22 +89,22 @@ struct ConnectionLimitsTests {
             let socket = try await Self.connect(server, user: "alice")
             for (ref, channel) in ["chat:1", "chat:2"].enumerated() {
                 try await socket.send(#"{"op":"subscribe","channel":"\#(channel)","ref":\#(ref)}"#)
-                #expect(try Self.json(await socket.nextText())["op"] == .string("subscribed"))
+                #expect(try await socket.nextJSON()["op"] == .string("subscribed"))
             }
             try await socket.send(#"{"op":"subscribe","channel":"chat:3","ref":"third"}"#)
-            let refused = try Self.json(await socket.nextText())
+            let refused = try await socket.nextJSON()
             #expect(refused["op"] == .string("error"))
             #expect(refused["code"] == .string("bad_request"))
             #expect(refused["ref"] == .string("third"))
             try await TestHTTP(server).publish("chat:3")
             try await TestHTTP(server).publish("chat:2")
-            let next = try Self.json(await socket.nextText())
+            let next = try await socket.nextJSON()
             #expect(next["channel"] == .string("chat:2"), "chat:3 must not be delivered: \(next)")
             // Unsubscribing frees a place.
             try await socket.send(#"{"op":"unsubscribe","channel":"chat:1"}"#)
-            #expect(try Self.json(await socket.nextText())["op"] == .string("unsubscribed"))
+            #expect(try await socket.nextJSON()["op"] == .string("unsubscribed"))
             try await socket.send(#"{"op":"subscribe","channel":"chat:3"}"#)
-            #expect(try Self.json(await socket.nextText())["op"] == .string("subscribed"))
+            #expect(try await socket.nextJSON()["op"] == .string("subscribed"))
             await socket.drop()
         }
     }
@@ -146,7 +142,7 @@ struct ConnectionLimitsTests {
             let first = try await TestWebSocket.connect(port: server.port)
             let second = try await TestWebSocket.connect(port: server.port)
             for socket in [first, second] {
-                #expect(try Self.json(await socket.nextText())["op"] == .string("welcome"))
+                #expect(try await socket.nextJSON()["op"] == .string("welcome"))
             }
             let third = try await TestWebSocket.connect(port: server.port)
             #expect(await third.closeCode() == 4029)

@@ -24,13 +24,13 @@ struct OriginTests {
             #expect(await refused.next() == .close(code: 4003))
 
             let welcomed = try await TestWebSocket.connect(port: server.port, headers: ["Origin": Self.allowed])
-            let welcome = try JSONParser.parse(try #require(await welcomed.nextText()))
+            let welcome = try await welcomed.nextJSON()
             #expect(welcome["op"] == .string("welcome"))
             await welcomed.drop()
 
             // Without an Origin header (a server, not a browser) the list does not apply.
             let server2server = try await TestWebSocket.connect(port: server.port)
-            #expect(try JSONParser.parse(try #require(await server2server.nextText()))["op"] == .string("welcome"))
+            #expect(try await server2server.nextJSON()["op"] == .string("welcome"))
             await server2server.drop()
             #expect(try await TestHTTP(server).metric(#"switchboard_refused_total{limit="origin"}"#) == 1)
         }
@@ -43,7 +43,7 @@ struct OriginTests {
                 port: server.port,
                 headers: ["Origin": "http://127.0.0.1:3000"]
             )
-            #expect(try JSONParser.parse(try #require(await socket.nextText()))["op"] == .string("welcome"))
+            #expect(try await socket.nextJSON()["op"] == .string("welcome"))
             await socket.drop()
         }
     }

@@ -13,16 +13,12 @@ struct PresenceAPITests {
         configuration.engine.namespaces.named["room"] = NamespacePolicy(hasPresence: true)
     }
 
-    private static func json(_ text: String?) throws -> JSONValue {
-        try JSONParser.parse(try #require(text))
-    }
-
     private static func join(_ server: TestServer, user: String, channel: String) async throws -> TestWebSocket {
         let token = TestTokens.token(user: user, channels: #"["room:*"]"#)
         let socket = try await TestWebSocket.connect(port: server.port, path: "/v1/ws?token=\(token)")
-        try #require(try json(await socket.nextText())["op"] == .string("welcome"))
+        try #require(try await socket.nextJSON()["op"] == .string("welcome"))
         try await socket.send(#"{"op":"subscribe","channel":"\#(channel)"}"#)
-        try #require(try json(await socket.nextText())["op"] == .string("subscribed"))
+        try #require(try await socket.nextJSON()["op"] == .string("subscribed"))
         return socket
     }
 

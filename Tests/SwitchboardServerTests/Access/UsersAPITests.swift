@@ -17,7 +17,7 @@ struct UsersAPITests {
             port: server.port,
             path: "/v1/ws?token=\(TestTokens.token(user: user))"
         )
-        let welcome = try JSONParser.parse(try #require(await socket.nextText()))
+        let welcome = try await socket.nextJSON()
         try #require(welcome["op"] == .string("welcome"), "got \(welcome)")
         return socket
     }
@@ -53,7 +53,7 @@ struct UsersAPITests {
             #expect(control?.contains(#""code":"forbidden""#) == true, "control: \(control ?? "none")")
 
             try await bob.send(#"{"op":"ping","ref":1}"#)
-            #expect(try JSONParser.parse(try #require(await bob.nextText()))["op"] == .string("pong"))
+            #expect(try await bob.nextJSON()["op"] == .string("pong"))
             var remaining: Int64 = -1
             for _ in 0..<200 {
                 remaining =
@@ -80,7 +80,7 @@ struct UsersAPITests {
             try await TestHTTP(baseURL: server.baseURL, key: token).request("DELETE", "/v1/users/alice/connections")
                 .expectProblem("unauthorized")
             try await again.send(#"{"op":"ping","ref":1}"#)
-            #expect(try JSONParser.parse(try #require(await again.nextText()))["op"] == .string("pong"))
+            #expect(try await again.nextJSON()["op"] == .string("pong"))
             await again.drop()
         }
     }
