@@ -349,6 +349,28 @@ struct EventLogConformanceTests {
         }
     }
 
+    @Test(
+        "With an inbound window shorter than the publish window, each kind of key keeps its own",
+        arguments: StoreBackend.allCases
+    )
+    func eachKeyKeepsItsWindow(backend: StoreBackend) async throws {
+        let options = StoreOptions(idempotencyWindowSeconds: 2 * 86_400, inboundDeduplicationSeconds: 86_400)
+        try await StoreFixture.with(backend, options: options) { store in
+            let inboundKey = InboundSource.idempotencyKeyPrefix + "github_abc"
+            _ = try await store.log.append([try EventDraft.test("github", key: inboundKey)])
+            _ = try await store.log.append([try EventDraft.test("github", key: "publish-key")])
+            let noRetention = NamespacePolicies(
+                defaultPolicy: NamespacePolicy(retentionCount: 0, retentionSeconds: nil)
+            )
+            store.clock.advance(seconds: 86_400 + 60)
+            _ = try await store.log.trim(policies: noRetention, now: store.clock.now)
+            let publishRetry = try await store.log.append([try EventDraft.test("github", key: "publish-key")])
+            #expect(publishRetry.receipts.map(\.wasReplayed) == [true])
+            let inboundRetry = try await store.log.append([try EventDraft.test("github", key: inboundKey)])
+            #expect(inboundRetry.receipts.map(\.wasReplayed) == [false])
+        }
+    }
+
     // MARK: Reads
 
     @Test("Reading after offset 0 returns the channel from its first event", arguments: StoreBackend.allCases)

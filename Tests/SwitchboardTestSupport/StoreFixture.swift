@@ -75,6 +75,8 @@ public struct StoreLocation: Sendable {
 public struct StoreOptions: Sendable {
     /// How long idempotency keys are remembered, in seconds.
     public var idempotencyWindowSeconds: Int
+    /// How long inbound delivery keys (`whin_…`) are remembered, in seconds.
+    public var inboundDeduplicationSeconds: Int
     /// Most events one group commit takes.
     public var maximumGroupEvents: Int
     /// Commit durability.
@@ -85,11 +87,13 @@ public struct StoreOptions: Sendable {
     /// Makes options.
     public init(
         idempotencyWindowSeconds: Int = 86_400,
+        inboundDeduplicationSeconds: Int = 604_800,
         maximumGroupEvents: Int = 4096,
         durability: StoreConfiguration.Durability = .normal,
         onCommit: @escaping @Sendable ([Event]) -> Void = { _ in }
     ) {
         self.idempotencyWindowSeconds = idempotencyWindowSeconds
+        self.inboundDeduplicationSeconds = inboundDeduplicationSeconds
         self.maximumGroupEvents = maximumGroupEvents
         self.durability = durability
         self.onCommit = onCommit
@@ -155,6 +159,7 @@ public struct StoreFixture: Sendable {
             dataDirectory: directory,
             durability: options.durability,
             idempotencyWindowSeconds: options.idempotencyWindowSeconds,
+            inboundDeduplicationSeconds: options.inboundDeduplicationSeconds,
             maximumGroupEvents: options.maximumGroupEvents
         )
         let database = try await SQLiteStorage.open(configuration: configuration, logger: logger)

@@ -13,8 +13,19 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
         else {
             throw SwitchboardError(.badRequest, "an event id or Idempotency-Key is 1 to 200 printable ASCII characters")
         }
+        // Inbound deliveries' keys are kept longer and derive from a provider's id: a publisher may
+        // not claim one ahead of the delivery.
+        guard !rawValue.hasPrefix(Self.inboundPrefix) else {
+            throw SwitchboardError(
+                .badRequest,
+                "ids starting with \(Self.inboundPrefix) are reserved for inbound webhooks"
+            )
+        }
         self.rawValue = rawValue
     }
+
+    /// The prefix of inbound webhook deliveries' ids, which publishers may not use.
+    public static let inboundPrefix = "whin_"
 
     /// An id read back from the store.
     public init(stored rawValue: String) {

@@ -11,7 +11,7 @@ extension InboundSource {
 
     /// Prefix of the idempotency keys of inbound events: the store keeps them for the inbound
     /// deduplication window instead of the publish one.
-    public static let idempotencyKeyPrefix = "whin_"
+    public static let idempotencyKeyPrefix = EventID.inboundPrefix
 
     /// Turns a verified request into an event: the body as `data` (parsed JSON, or the body as a JSON
     /// string when it is not JSON), the type from `typeFrom` (characters an event type may not hold become
@@ -27,13 +27,17 @@ extension InboundSource {
             )
         }
         let type = typeFrom?.value(in: request, body: parsed).flatMap(Self.eventType) ?? defaultType
-        var deliveryID = idFrom?.value(in: request, body: parsed)
-        // Svix sends the Standard Webhooks headers under its own names.
-        if deliveryID == nil, scheme == .standard, idFrom == Self.defaultIDField(for: .standard) {
-            deliveryID = InboundField.header("svix-id").value(in: request, body: parsed)
+        var field = idFrom
+        // Svix sends the Standard Webhooks headers under its own names: the id is read from the
+        // signed set the verifier used, never from an unsigned header beside it.
+        if scheme == .standard, idFrom == Self.defaultIDField(for: .standard) {
+            field = .header(InboundVerifier.standardHeaderPrefix(of: request) + "-id")
         }
+        let deliveryID = field?.value(in: request, body: parsed)
         let key = deliveryID.map { id in
-            let digest = Hex.encode(SHA256.hash(data: Array(id.utf8)))
+            // The channel is part of the key: after a source moves to another channel, a retry is a
+            // new event there rather than a conflict with the old channel's key.
+            let digest = Hex.encode(SHA256.hash(data: Array("\(channel.rawValue)\n\(id)".utf8)))
             return EventID(stored: Self.idempotencyKeyPrefix + name + "_" + digest.prefix(40))
         }
         return Extracted(

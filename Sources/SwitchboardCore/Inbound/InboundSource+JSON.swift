@@ -23,10 +23,15 @@ extension InboundSource {
             name = given
         }
         let scheme: InboundScheme
+        // A PATCH of `hmac` changes the fields it names and keeps the rest of the rule.
+        var baseRule: HMACHeaderRule?
+        if case .hmac(let rule)? = base?.scheme, base?.verifyName == "hmac" { baseRule = rule }
         if let verify = json["verify"] {
-            scheme = try Self.scheme(verify, hmac: json["hmac"])
+            scheme = try Self.scheme(verify, hmac: json["hmac"], base: baseRule)
         } else if let base {
-            scheme = json["hmac"] == nil ? base.scheme : try Self.scheme(.string("hmac"), hmac: json["hmac"])
+            scheme =
+                json["hmac"] == nil
+                ? base.scheme : try Self.scheme(.string("hmac"), hmac: json["hmac"], base: baseRule)
         } else {
             throw SwitchboardError(
                 .badRequest,
@@ -37,16 +42,22 @@ extension InboundSource {
         guard let channelText = json["channel"]?.stringValue ?? base?.channel.rawValue else {
             throw SwitchboardError(.badRequest, "channel is required")
         }
-        let schemeChanged = base.map { $0.scheme != scheme } ?? true
+        // The fields a PATCH does not name are kept, except that where the old scheme's default was in
+        // use, the new scheme's default takes its place.
+        func kept(_ field: InboundField?, default old: InboundField?) -> InboundField? {
+            guard let base else { return nil }
+            return base.verifyName == Self.verifyName(of: scheme) || field != old ? field : nil
+        }
         self.init(
             name: name,
             scheme: scheme,
             secrets: secrets,
             channel: try ChannelName(channelText),
             typeFrom: try Self.field(json["typeFrom"], "typeFrom")
-                ?? (schemeChanged ? nil : base?.typeFrom),
+                ?? kept(base?.typeFrom, default: base.flatMap { Self.defaultTypeField(for: $0.scheme) }),
             defaultType: try json["defaultType"].map(Self.eventType) ?? base?.defaultType,
-            idFrom: try Self.field(json["idFrom"], "idFrom") ?? (schemeChanged ? nil : base?.idFrom),
+            idFrom: try Self.field(json["idFrom"], "idFrom")
+                ?? kept(base?.idFrom, default: base.flatMap { Self.defaultIDField(for: $0.scheme) }),
             maximumBodyBytes: try Self.integer(json["maxBodyBytes"], "maxBodyBytes")
                 ?? base?.maximumBodyBytes ?? Self.defaultMaximumBodyBytes,
             toleranceSeconds: try Self.integer(json["toleranceSeconds"], "toleranceSeconds")
@@ -56,7 +67,10 @@ extension InboundSource {
     }
 
     /// The scheme's name as configured.
-    public var verifyName: String {
+    public var verifyName: String { Self.verifyName(of: scheme) }
+
+    /// The configured name of `scheme`.
+    public static func verifyName(of scheme: InboundScheme) -> String {
         switch scheme {
         case .standard: "standard"
         case .stripe: "stripe"
@@ -106,7 +120,9 @@ extension InboundSource {
     // MARK: Fields
     // MARK: Fields
 
-    private static func scheme(_ value: JSONValue, hmac: JSONValue?) throws(SwitchboardError) -> InboundScheme {
+    private static func scheme(_ value: JSONValue, hmac: JSONValue?, base: HMACHeaderRule?) throws(SwitchboardError)
+        -> InboundScheme
+    {
         let scheme: InboundScheme
         switch value.stringValue {
         case "standard": scheme = .standard
@@ -115,7 +131,7 @@ extension InboundSource {
         case "shopify": scheme = .shopify
         case "slack": scheme = .slack
         case "none": scheme = .none
-        case "hmac": return .hmac(try hmacRule(hmac))
+        case "hmac": return .hmac(try hmacRule(hmac, base: base))
         default:
             throw SwitchboardError(
                 .badRequest,
@@ -126,14 +142,18 @@ extension InboundSource {
         return scheme
     }
 
-    private static func hmacRule(_ value: JSONValue?) throws(SwitchboardError) -> HMACHeaderRule {
-        guard let value, case .object = value, let header = value["header"]?.stringValue, !header.isEmpty else {
+    private static func hmacRule(_ value: JSONValue?, base: HMACHeaderRule?) throws(SwitchboardError)
+        -> HMACHeaderRule
+    {
+        let header = value?["header"]?.stringValue ?? base?.header
+        guard let value, case .object = value, let header, !header.isEmpty else {
             throw SwitchboardError(
                 .badRequest,
                 "verify hmac needs \"hmac\": {\"header\", \"algorithm\" (sha256|sha1), \"encoding\" (hex|base64), \"prefix\"}"
             )
         }
-        var rule = HMACHeaderRule(header: header)
+        var rule = base ?? HMACHeaderRule(header: header)
+        rule.header = header
         if let algorithm = value["algorithm"] {
             guard let parsed = algorithm.stringValue.flatMap(HMACHeaderRule.Algorithm.init(rawValue:)) else {
                 throw SwitchboardError(.badRequest, "hmac.algorithm must be sha256 or sha1")

@@ -36,6 +36,12 @@ public enum InboundVerifier {
         return Array(data)
     }
 
+    /// `svix` when the request carries Svix's header names (`svix-signature` and no `webhook-signature`),
+    /// else `webhook`: verification and the delivery id must read the same, signed, headers.
+    public static func standardHeaderPrefix(of request: InboundRequest) -> String {
+        request.header("webhook-signature") == nil && request.header("svix-signature") != nil ? "svix" : "webhook"
+    }
+
     // MARK: Schemes
 
     private static func verifyStandard(
@@ -44,9 +50,7 @@ public enum InboundVerifier {
         now: Int64,
         toleranceSeconds: Int64
     ) -> Result<Void, InboundRejection> {
-        // Svix sends the same headers under its own names.
-        let prefix =
-            request.header("webhook-signature") == nil && request.header("svix-signature") != nil ? "svix" : "webhook"
+        let prefix = standardHeaderPrefix(of: request)
         guard let id = request.header("\(prefix)-id") else { return .failure(.missingHeader("\(prefix)-id")) }
         guard let timestamp = request.header("\(prefix)-timestamp") else {
             return .failure(.missingHeader("\(prefix)-timestamp"))

@@ -53,11 +53,25 @@ public actor InboundSources {
         stored?[source.name] = source
     }
 
-    /// Replaces a stored source.
-    public func update(_ source: InboundSource, at time: Timestamp) async throws {
-        try refuseConfigured(source.name)
-        guard try await store.updateSource(source, at: time) else { throw Self.notFound(source.name) }
-        stored?[source.name] = source
+    /// Changes the stored source `name` with `change` and returns the result. The change applies to the
+    /// latest version: concurrent changes never start from the same one, so none is lost.
+    public func update(
+        name: String,
+        at time: Timestamp,
+        _ change: @Sendable (InboundSource) throws -> InboundSource
+    ) async throws -> InboundSource {
+        try refuseConfigured(name)
+        guard let base = try await storedSources()[name] else { throw Self.notFound(name) }
+        let changed = try change(base)
+        // Recorded before the write's suspension, so that the next change starts from this one.
+        stored?[name] = changed
+        do {
+            guard try await store.updateSource(changed, at: time) else { throw Self.notFound(name) }
+        } catch {
+            if stored?[name] == changed { stored?[name] = base }
+            throw error
+        }
+        return changed
     }
 
     /// Removes a stored source and its request log.

@@ -17,7 +17,10 @@ struct EventIDTests {
 
     @Test(
         "Other caller-chosen ids are refused as bad_request",
-        arguments: ["", " ", "has space", "tab\there", "line\n", "é", "\u{7F}", String(repeating: "k", count: 201)]
+        arguments: [
+            "", " ", "has space", "tab\there", "line\n", "é", "\u{7F}", String(repeating: "k", count: 201),
+            "whin_github_0123",
+        ]
     )
     func refusesOtherIDs(id: String) {
         let error = #expect(throws: SwitchboardError.self) { try EventID(callerChosen: id) }

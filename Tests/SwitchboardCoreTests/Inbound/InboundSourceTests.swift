@@ -58,6 +58,40 @@ struct InboundSourceTests {
         #expect(rotated.channel == base.channel)
         #expect(rotated.scheme == .github)
         #expect(throws: SwitchboardError.self) { try Self.parse(#"{"name":"other"}"#, base: base) }
+
+        // Changing the scheme brings the new scheme's defaults where the old defaults were in use.
+        let moved = try Self.parse(#"{"verify":"stripe","secrets":["whsec_x"]}"#, base: base)
+        #expect(moved.typeFrom == .json(["type"]))
+        #expect(moved.idFrom == .json(["id"]))
+    }
+
+    @Test("A PATCH of an hmac rule keeps the fields it does not name, and custom fields survive a scheme change")
+    func patchKeepsCustomFields() throws {
+        let acme = try Self.parse(
+            #"{"name":"acme","verify":"hmac","hmac":{"header":"X-Sig","algorithm":"sha1","encoding":"base64","prefix":"v="},"secrets":["s"],"channel":"acme","typeFrom":"json:event","idFrom":"header:X-Delivery"}"#
+        )
+        let renamed = try Self.parse(#"{"hmac":{"header":"X-Sig-2"}}"#, base: acme)
+        #expect(
+            renamed.scheme
+                == .hmac(HMACHeaderRule(header: "X-Sig-2", algorithm: .sha1, encoding: .base64, prefix: "v="))
+        )
+        #expect(renamed.typeFrom == .json(["event"]))
+        #expect(renamed.idFrom == .header("X-Delivery"))
+        let github = try Self.parse(#"{"verify":"github"}"#, base: acme)
+        #expect(github.idFrom == .header("X-Delivery"), "a custom idFrom is kept")
+    }
+
+    @Test("A Svix-signed request is deduplicated on svix-id, never on an unsigned webhook-id beside it")
+    func svixDeliveryID() throws {
+        let standard = try Self.parse(#"{"name":"svix","verify":"standard","secrets":["whsec_AAAA"],"channel":"svix"}"#)
+        let request = InboundRequest(
+            headers: [
+                (name: "svix-id", value: "msg_signed"), (name: "svix-signature", value: "v1,x"),
+                (name: "webhook-id", value: "attacker-chosen"),
+            ],
+            body: Array("{}".utf8)
+        )
+        #expect(try standard.event(from: request, maximumDataBytes: 100).deliveryID == "msg_signed")
     }
 
     @Test("A request becomes an event: type and id from their fields, body as data, a stable idempotency key")
@@ -90,8 +124,11 @@ struct InboundSourceTests {
 
         // A Standard Webhooks source deduplicates Svix's svix-id as it does webhook-id.
         let standard = try Self.parse(#"{"name":"svix","verify":"standard","secrets":["whsec_AAAA"],"channel":"svix"}"#)
-        for name in ["webhook-id", "svix-id"] {
-            let signed = InboundRequest(headers: [(name: name, value: "msg_1")], body: Array("{}".utf8))
+        for prefix in ["webhook", "svix"] {
+            let signed = InboundRequest(
+                headers: [(name: "\(prefix)-id", value: "msg_1"), (name: "\(prefix)-signature", value: "v1,x")],
+                body: Array("{}".utf8)
+            )
             #expect(try standard.event(from: signed, maximumDataBytes: 100).deliveryID == "msg_1")
         }
     }

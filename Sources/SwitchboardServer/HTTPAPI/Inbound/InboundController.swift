@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
@@ -28,8 +29,10 @@ struct InboundController<Context: RequestContext>: Sendable {
             let buffer: ByteBuffer
             do {
                 buffer = try await request.collectBody(upTo: source.maximumBodyBytes)
-            } catch {
+            } catch is NIOTooManyBytesError {
                 throw SwitchboardError(.tooLarge, "the body is over this source's \(source.maximumBodyBytes) bytes")
+            } catch {
+                throw SwitchboardError(.badRequest, "the body could not be read")
             }
             let inbound = InboundRequest(
                 headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
@@ -47,7 +50,12 @@ struct InboundController<Context: RequestContext>: Sendable {
                 throw SwitchboardError(.unauthorized, rejection.description)
             }
             isVerified = true
-            let extracted = try source.event(from: inbound, maximumDataBytes: api.limits.maximumDataBytes)
+            // The source's body limit is the operator's choice for this provider: its events may be that
+            // large (twice, for a body that is not JSON and is kept as an escaped string).
+            let extracted = try source.event(
+                from: inbound,
+                maximumDataBytes: max(api.limits.maximumDataBytes, 2 * source.maximumBodyBytes)
+            )
             deliveryID = extracted.deliveryID
             let receipts = try await api.engine.publisher.publish([extracted.draft])
             guard let receipt = receipts.first else { throw SwitchboardError(.internalError, "no receipt") }

@@ -41,9 +41,10 @@ struct SourcesController<Context: RequestContext>: Sendable {
     @Sendable func change(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let body = try await api.jsonBody(of: request)
-        let (base, _) = try await source(in: context)
-        let changed = try InboundSource(json: body, base: base)
-        try await api.engine.inbound.update(changed, at: Engine.wallClock())
+        let changed = try await api.engine.inbound.update(
+            name: try context.parameters.require("name"),
+            at: Engine.wallClock()
+        ) { base in try InboundSource(json: body, base: base) }
         return APIContext.json(Self.json(changed, origin: .api).jsonText)
     }
 
