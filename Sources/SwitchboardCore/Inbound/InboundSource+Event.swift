@@ -46,6 +46,15 @@ extension InboundSource {
         )
     }
 
+    /// The `challenge` of a verified Slack `url_verification` request, which Slack expects echoed
+    /// back (and which is not an event); nil for any other request.
+    public func slackChallenge(in request: InboundRequest) -> String? {
+        guard scheme == .slack, let body = try? JSONParser.parse(String(decoding: request.body, as: UTF8.self)),
+            body["type"] == .string("url_verification")
+        else { return nil }
+        return body["challenge"]?.stringValue
+    }
+
     /// `text` as an event type, with disallowed characters replaced by `.`; nil when nothing is left.
     static func eventType(_ text: String) -> EventType? {
         let cleaned = String(

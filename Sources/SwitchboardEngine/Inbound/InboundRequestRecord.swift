@@ -8,6 +8,8 @@ public struct InboundRequestRecord: Sendable, Equatable {
         case published(EventID, offset: Int64)
         /// Verified, but its delivery id was seen before: the earlier event is the answer.
         case duplicate(EventID, offset: Int64)
+        /// A verified Slack `url_verification` request, answered with its challenge; no event.
+        case challengeAnswered
         /// Refused with `status`, for `reason` (a missing or wrong signature, a body too large, …);
         /// `verified` when the signature had been checked and was good.
         case rejected(status: Int, reason: String, verified: Bool)
@@ -37,6 +39,8 @@ public struct InboundRequestRecord: Sendable, Equatable {
                 ("verified", .bool(true)), ("status", .int(isDuplicate ? 200 : 202)),
                 ("eventId", .string(id.rawValue)), ("offset", .int(offset)), ("duplicate", .bool(isDuplicate)),
             ]
+        case .challengeAnswered:
+            members += [("verified", .bool(true)), ("status", .int(200)), ("challenge", .bool(true))]
         case .rejected(let status, let reason, let verified):
             members += [
                 ("verified", .bool(verified)), ("status", .int(Int64(status))), ("reason", .string(reason)),

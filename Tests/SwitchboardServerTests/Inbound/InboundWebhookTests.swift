@@ -172,3 +172,63 @@ struct InboundWebhookTests {
         }
     }
 }
+
+/// Slack's URL verification: a signed `url_verification` request is answered with its challenge.
+@Suite("Inbound webhooks: Slack")
+struct InboundSlackTests {
+    private static let secret = "8f742231b10e8888abcd99yyyzzz85a5"
+
+    private static func signed(_ body: String, secret: String = secret) -> [String: String] {
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("v0:\(timestamp):\(body)".utf8),
+            using: SymmetricKey(data: Array(secret.utf8))
+        )
+        return ["X-Slack-Signature": "v0=" + Hex.encode(mac), "X-Slack-Request-Timestamp": String(timestamp)]
+    }
+
+    @Test("A signed url_verification gets its challenge back and publishes nothing; an event callback is published")
+    func urlVerification() async throws {
+        try await TestServer.with { server in
+            let admin = TestHTTP(server)
+            let created = try await admin.request(
+                "POST",
+                "/v1/sources",
+                body: #"{"name":"slack","verify":"slack","secrets":["\#(Self.secret)"],"channel":"slack"}"#
+            )
+            #expect(created.status == 201, "body: \(created.body)")
+            let client = TestHTTP.anonymous(server)
+            let challenge =
+                #"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#
+            let answered = try await client.request(
+                "POST",
+                "/v1/inbound/slack",
+                body: challenge,
+                headers: Self.signed(challenge)
+            )
+            #expect(answered.status == 200)
+            #expect(try answered.json["challenge"] == .string("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
+            // Unsigned, the challenge is refused like anything else.
+            try await client.request(
+                "POST",
+                "/v1/inbound/slack",
+                body: challenge,
+                headers: Self.signed(challenge, secret: "x")
+            )
+            .expectProblem("unauthorized")
+            #expect(try await admin.storedEvents("slack").isEmpty)
+
+            let callback = #"{"type":"event_callback","event_id":"Ev01","event":{"type":"app_mention","text":"hi"}}"#
+            let published = try await client.request(
+                "POST",
+                "/v1/inbound/slack",
+                body: callback,
+                headers: Self.signed(callback)
+            )
+            #expect(published.status == 202, "body: \(published.body)")
+            #expect(try await admin.storedEvents("slack").first?["type"] == .string("app_mention"))
+            let log = try await admin.request("GET", "/v1/sources/slack/requests").json["requests"]?.arrayValue ?? []
+            #expect(log.last?["challenge"] == .bool(true))
+        }
+    }
+}

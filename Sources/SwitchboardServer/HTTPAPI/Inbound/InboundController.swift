@@ -50,6 +50,13 @@ struct InboundController<Context: RequestContext>: Sendable {
                 throw SwitchboardError(.unauthorized, rejection.description)
             }
             isVerified = true
+            if let challenge = source.slackChallenge(in: inbound) {
+                await api.engine.inbound.record(
+                    InboundRequestRecord(time: now, deliveryID: nil, outcome: .challengeAnswered),
+                    for: name
+                )
+                return APIContext.json(JSONValue.object([("challenge", .string(challenge))]).jsonText)
+            }
             // The source's body limit is the operator's choice for this provider: its events may be that
             // large (twice, for a body that is not JSON and is kept as an escaped string).
             let extracted = try source.event(
