@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
 
 import requests
@@ -23,3 +25,12 @@ def wait_http(url: str, seconds: float = 20) -> None:
         except requests.RequestException:
             time.sleep(0.1)
     raise SystemExit(f"nothing answers at {url}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM (a graceful shutdown), then SIGKILL after 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()

@@ -28,15 +28,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import tempfile
-import time
 
 import requests
 
-from bench_support import free_port, wait_http
+from bench_support import free_port, stop_server, wait_http
 
 SECRET = "bench-secret"
 BODY = json.dumps({"ref": "refs/heads/main", "before": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
@@ -128,11 +126,7 @@ def main() -> None:
             print(f"inbound events published: {counter(base, 'published'):,.0f} · duplicates answered: "
                   f"{counter(base, 'duplicate'):,.0f}")
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import time
 
 import requests
 
-from bench_support import free_port, wait_http
+from bench_support import free_port, stop_server, wait_http
 
 BODY = json.dumps({"type": "order.created", "timestamp": "2026-11-25T00:00:00.000Z", "channel": "bench",
                    "offset": 1, "data": {"id": "ord_123456", "total": 4250, "currency": "EUR",
@@ -145,11 +145,7 @@ def our_rate(binary: str, port: int, endpoints: int, concurrency: int, per_endpo
         return {"deliveries_per_second": (end_ok - start_ok) / elapsed, "failed": end_failed - start_failed,
                 "queue_depth_at_end": depth, "events_published": published[0]}
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 def main() -> None:
