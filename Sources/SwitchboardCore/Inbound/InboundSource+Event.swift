@@ -1,6 +1,15 @@
 public import Crypto
 
 extension InboundSource {
+    /// What a verified request is: an event to publish, or Slack's `url_verification`, whose
+    /// `challenge` Slack expects echoed back and which is not an event.
+    public enum Interpretation: Sendable {
+        /// Publish this.
+        case event(Extracted)
+        /// Answer with this challenge.
+        case challenge(String)
+    }
+
     /// The event a verified request becomes, and the provider's delivery id when one was found.
     public struct Extracted: Sendable {
         /// The draft to publish; its idempotency key derives from the delivery id.
@@ -16,10 +25,23 @@ extension InboundSource {
     /// Turns a verified request into an event: the body as `data` (parsed JSON, or the body as a JSON
     /// string when it is not JSON), the type from `typeFrom` (characters an event type may not hold become
     /// `.`, so Shopify's `orders/create` is `orders.create`), and an idempotency key from the delivery id.
-    public func event(from request: InboundRequest, maximumDataBytes: Int) throws(SwitchboardError) -> Extracted {
-        let text = String(decoding: request.body, as: UTF8.self)
-        let parsed = try? JSONParser.parse(text)
-        let data = (parsed ?? .string(text)).jsonText
+    /// The body is parsed once, for both.
+    public func interpret(_ request: InboundRequest, maximumDataBytes: Int) throws(SwitchboardError)
+        -> Interpretation
+    {
+        let parsed = try? JSONParser.parse(request.body)
+        if scheme == .slack, let parsed, parsed["type"] == .string("url_verification"),
+            let challenge = parsed["challenge"]?.stringValue
+        {
+            return .challenge(challenge)
+        }
+        return .event(try event(from: request, parsed: parsed, maximumDataBytes: maximumDataBytes))
+    }
+
+    private func event(from request: InboundRequest, parsed: JSONValue?, maximumDataBytes: Int)
+        throws(SwitchboardError) -> Extracted
+    {
+        let data = (parsed ?? .string(String(decoding: request.body, as: UTF8.self))).jsonText
         guard data.utf8.count <= maximumDataBytes else {
             throw SwitchboardError(
                 .tooLarge,
@@ -44,15 +66,6 @@ extension InboundSource {
             draft: EventDraft(channel: channel, type: type, data: data, idempotencyKey: key),
             deliveryID: deliveryID
         )
-    }
-
-    /// The `challenge` of a verified Slack `url_verification` request, which Slack expects echoed
-    /// back (and which is not an event); nil for any other request.
-    public func slackChallenge(in request: InboundRequest) -> String? {
-        guard scheme == .slack, let body = try? JSONParser.parse(String(decoding: request.body, as: UTF8.self)),
-            body["type"] == .string("url_verification")
-        else { return nil }
-        return body["challenge"]?.stringValue
     }
 
     /// `text` as an event type, with disallowed characters replaced by `.`; nil when nothing is left.

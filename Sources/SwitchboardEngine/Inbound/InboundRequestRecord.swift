@@ -13,6 +13,16 @@ public struct InboundRequestRecord: Sendable, Equatable {
         /// Refused with `status`, for `reason` (a missing or wrong signature, a body too large, …);
         /// `verified` when the signature had been checked and was good.
         case rejected(status: Int, reason: String, verified: Bool)
+
+        /// The `outcome` label of `switchboard_inbound_requests_total`.
+        public var metricLabel: String {
+            switch self {
+            case .published: "published"
+            case .duplicate: "duplicate"
+            case .challengeAnswered: "challenge"
+            case .rejected(let status, _, _): status == 401 ? "rejected" : "refused"
+            }
+        }
     }
 
     /// When it arrived.

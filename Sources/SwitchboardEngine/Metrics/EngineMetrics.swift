@@ -45,8 +45,8 @@ public final class EngineMetrics: Sendable {
     /// Requests and connections refused by a limit, by limit.
     public let refusedByLimit: [String: Counter]
 
-    /// Inbound webhook requests, by outcome (`published`, `duplicate`, `rejected` for a bad signature,
-    /// `refused` for anything else).
+    /// Inbound webhook requests, by outcome (`published`, `duplicate`, `challenge` for Slack's URL
+    /// verification, `rejected` for a bad signature, `refused` for anything else).
     public let inboundRequestsByOutcome: [String: Counter]
 
     /// Counts one inbound webhook request by `outcome`.
@@ -131,7 +131,7 @@ public final class EngineMetrics: Sendable {
             help: "Presence joins and leaves that could not be journaled on $presence channels"
         )
         var inbound: [String: Counter] = [:]
-        for outcome in ["published", "duplicate", "rejected", "refused"] {
+        for outcome in ["published", "duplicate", "challenge", "rejected", "refused"] {
             inbound[outcome] = registry.makeCounter(
                 name: "switchboard_inbound_requests_total",
                 labels: [("outcome", outcome)],

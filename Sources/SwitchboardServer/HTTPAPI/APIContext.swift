@@ -63,18 +63,25 @@ struct APIContext: Sendable {
 
     /// The request body parsed as JSON, or nil when there is none.
     func optionalJSONBody(of request: Request) async throws -> JSONValue? {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limits.maximumRequestBytes)
-        } catch {
-            throw SwitchboardError(.tooLarge, "the request body is over \(limits.maximumRequestBytes) bytes")
-        }
+        let buffer = try await Self.body(of: request, upTo: limits.maximumRequestBytes)
         guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONParser.parse(Array(buffer.readableBytesView))
         } catch {
             throw SwitchboardError(.badRequest, "invalid JSON: \(error)")
+        }
+    }
+
+    /// The raw request body, at most `limit` bytes: `too_large` past it, `bad_request` when it cannot be
+    /// read (the client went away).
+    static func body(of request: Request, upTo limit: Int) async throws(SwitchboardError) -> ByteBuffer {
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw SwitchboardError(.tooLarge, "the request body is over \(limit) bytes")
+        } catch {
+            throw SwitchboardError(.badRequest, "the request body could not be read")
         }
     }
 

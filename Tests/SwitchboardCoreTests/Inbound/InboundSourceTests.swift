@@ -5,6 +5,16 @@ import Testing
 /// Sources as configured and the events their requests become.
 @Suite("Inbound sources")
 struct InboundSourceTests {
+    /// The event `request` becomes; fails the test when it is not one.
+    private static func extract(_ source: InboundSource, _ request: InboundRequest, _ maximumDataBytes: Int) throws
+        -> InboundSource.Extracted
+    {
+        guard case .event(let extracted) = try source.interpret(request, maximumDataBytes: maximumDataBytes) else {
+            throw SwitchboardError(.badRequest, "not an event")
+        }
+        return extracted
+    }
+
     private static func parse(_ text: String, base: InboundSource? = nil) throws -> InboundSource {
         try InboundSource(json: try JSONParser.parse(text), base: base)
     }
@@ -91,7 +101,7 @@ struct InboundSourceTests {
             ],
             body: Array("{}".utf8)
         )
-        #expect(try standard.event(from: request, maximumDataBytes: 100).deliveryID == "msg_signed")
+        #expect(try Self.extract(standard, request, 100).deliveryID == "msg_signed")
     }
 
     @Test("A request becomes an event: type and id from their fields, body as data, a stable idempotency key")
@@ -103,24 +113,24 @@ struct InboundSourceTests {
             ],
             body: Array(#"{"id": 1}"#.utf8)
         )
-        let extracted = try shopify.event(from: request, maximumDataBytes: 65_536)
+        let extracted = try Self.extract(shopify, request, 65_536)
         #expect(extracted.draft.type.rawValue == "orders.create")
         #expect(extracted.draft.data == #"{"id":1}"#)
         #expect(extracted.deliveryID == "b54557e4")
-        let again = try shopify.event(from: request, maximumDataBytes: 65_536)
+        let again = try Self.extract(shopify, request, 65_536)
         #expect(extracted.draft.idempotencyKey == again.draft.idempotencyKey)
         #expect(extracted.draft.idempotencyKey?.rawValue.hasPrefix("whin_shop_") == true)
 
         // A form body (Slack's slash commands) is kept as a JSON string; a missing type falls back.
         let slack = try Self.parse(#"{"name":"slack","verify":"slack","secrets":["s"],"channel":"slack"}"#)
         let form = InboundRequest(headers: [], body: Array("token=x&text=hi".utf8))
-        let formEvent = try slack.event(from: form, maximumDataBytes: 65_536)
+        let formEvent = try Self.extract(slack, form, 65_536)
         #expect(formEvent.draft.data == #""token=x&text=hi""#)
         #expect(formEvent.draft.type.rawValue == "webhook.received")
         #expect(formEvent.deliveryID == nil)
         #expect(formEvent.draft.idempotencyKey == nil)
 
-        #expect(throws: SwitchboardError.self) { try shopify.event(from: request, maximumDataBytes: 4) }
+        #expect(throws: SwitchboardError.self) { try Self.extract(shopify, request, 4) }
 
         // A Standard Webhooks source deduplicates Svix's svix-id as it does webhook-id.
         let standard = try Self.parse(#"{"name":"svix","verify":"standard","secrets":["whsec_AAAA"],"channel":"svix"}"#)
@@ -129,7 +139,7 @@ struct InboundSourceTests {
                 headers: [(name: "\(prefix)-id", value: "msg_1"), (name: "\(prefix)-signature", value: "v1,x")],
                 body: Array("{}".utf8)
             )
-            #expect(try standard.event(from: signed, maximumDataBytes: 100).deliveryID == "msg_1")
+            #expect(try Self.extract(standard, signed, 100).deliveryID == "msg_1")
         }
     }
 }

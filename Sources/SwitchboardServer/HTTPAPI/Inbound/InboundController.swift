@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
@@ -25,15 +24,7 @@ struct InboundController<Context: RequestContext>: Sendable {
         var deliveryID: String?
         var isVerified = false
         do {
-            var request = request
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.collectBody(upTo: source.maximumBodyBytes)
-            } catch is NIOTooManyBytesError {
-                throw SwitchboardError(.tooLarge, "the body is over this source's \(source.maximumBodyBytes) bytes")
-            } catch {
-                throw SwitchboardError(.badRequest, "the body could not be read")
-            }
+            let buffer = try await APIContext.body(of: request, upTo: source.maximumBodyBytes)
             let inbound = InboundRequest(
                 headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
                 body: Array(buffer.readableBytesView)
@@ -46,46 +37,52 @@ struct InboundController<Context: RequestContext>: Sendable {
                 toleranceSeconds: Int64(source.toleranceSeconds)
             )
             if case .failure(let rejection) = verified {
-                api.engine.metrics.inboundRequests(outcome: "rejected")
                 throw SwitchboardError(.unauthorized, rejection.description)
             }
             isVerified = true
-            if let challenge = source.slackChallenge(in: inbound) {
-                await api.engine.inbound.record(
-                    InboundRequestRecord(time: now, deliveryID: nil, outcome: .challengeAnswered),
-                    for: name
-                )
-                return APIContext.json(JSONValue.object([("challenge", .string(challenge))]).jsonText)
-            }
             // The source's body limit is the operator's choice for this provider: its events may be that
             // large (twice, for a body that is not JSON and is kept as an escaped string).
-            let extracted = try source.event(
-                from: inbound,
+            let extracted: InboundSource.Extracted
+            switch try source.interpret(
+                inbound,
                 maximumDataBytes: max(api.limits.maximumDataBytes, 2 * source.maximumBodyBytes)
-            )
+            ) {
+            case .event(let event):
+                extracted = event
+            case .challenge(let challenge):
+                await record(.challengeAnswered, deliveryID: nil, source: name, at: now)
+                return APIContext.json(JSONValue.object([("challenge", .string(challenge))]).jsonText)
+            }
             deliveryID = extracted.deliveryID
             let receipts = try await api.engine.publisher.publish([extracted.draft])
             guard let receipt = receipts.first else { throw SwitchboardError(.internalError, "no receipt") }
             let outcome: InboundRequestRecord.Outcome =
                 receipt.wasReplayed
                 ? .duplicate(receipt.id, offset: receipt.offset) : .published(receipt.id, offset: receipt.offset)
-            await api.engine.inbound.record(
-                InboundRequestRecord(time: now, deliveryID: deliveryID, outcome: outcome),
-                for: name
-            )
-            api.engine.metrics.inboundRequests(outcome: receipt.wasReplayed ? "duplicate" : "published")
+            await record(outcome, deliveryID: deliveryID, source: name, at: now)
             return APIContext.json(receipt.json, status: receipt.wasReplayed ? .ok : .accepted)
         } catch let error as SwitchboardError {
-            await api.engine.inbound.record(
-                InboundRequestRecord(
-                    time: now,
-                    deliveryID: deliveryID,
-                    outcome: .rejected(status: error.code.httpStatus, reason: error.detail, verified: isVerified)
-                ),
-                for: name
+            let outcome = InboundRequestRecord.Outcome.rejected(
+                status: error.code.httpStatus,
+                reason: error.detail,
+                verified: isVerified
             )
-            if error.code != .unauthorized { api.engine.metrics.inboundRequests(outcome: "refused") }
+            await record(outcome, deliveryID: deliveryID, source: name, at: now)
             throw error
         }
+    }
+
+    /// Adds the request to its source's log and counts it by outcome.
+    private func record(
+        _ outcome: InboundRequestRecord.Outcome,
+        deliveryID: String?,
+        source: String,
+        at time: Timestamp
+    ) async {
+        await api.engine.inbound.record(
+            InboundRequestRecord(time: time, deliveryID: deliveryID, outcome: outcome),
+            for: source
+        )
+        api.engine.metrics.inboundRequests(outcome: outcome.metricLabel)
     }
 }
