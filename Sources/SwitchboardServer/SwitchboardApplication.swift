@@ -185,6 +185,8 @@ extension SwitchboardApplication {
                 requirements: settings.requirements,
                 now: Engine.wallClock
             )
+        } catch let error as ClientTokenKeyError {
+            throw ConfigurationError(key: error.configurationKey, message: "\(error)")
         } catch {
             throw ConfigurationError(key: "jwt.public_keys", message: "\(error)")
         }

@@ -18,7 +18,10 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
         if body.first == "$" { body = body.dropFirst() }
         let limit = Self.maximumLength + (rawValue.hasPrefix(Self.presencePrefix) ? Self.presencePrefix.utf8.count : 0)
         guard !body.isEmpty, rawValue.utf8.count <= limit else {
-            throw SwitchboardError(.invalidChannel, "channel names are 1 to 200 characters long")
+            throw SwitchboardError(
+                .invalidChannel,
+                "channel names are 1 to 200 characters long (plus the \(Self.presencePrefix) prefix of a presence journal)"
+            )
         }
         for byte in body.utf8 where !Self.isAllowed(byte) {
             throw SwitchboardError(

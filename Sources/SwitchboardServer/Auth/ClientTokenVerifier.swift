@@ -15,9 +15,6 @@ public final class ClientTokenVerifier: Sendable {
     /// The shortest HS256 secret accepted: as long as the hash (RFC 7518 §3.2).
     public static let minimumSecretBytes = 32
 
-    /// The algorithms some key is configured for.
-    public var algorithms: [String] { keys.keys.sorted() }
-
     /// Makes a verifier from a shared `secret` and PEM `publicKeys` (RSA, P-256 or Ed25519, told apart by
     /// their encoding). Throws when a key cannot be read.
     public init(
@@ -28,7 +25,7 @@ public final class ClientTokenVerifier: Sendable {
     ) async throws {
         var keys: [String: [JWTKeyCollection]] = [:]
         if let secret, !secret.isEmpty {
-            guard secret.utf8.count >= Self.minimumSecretBytes else { throw ClientTokenKeyError(index: -1) }
+            guard secret.utf8.count >= Self.minimumSecretBytes else { throw ClientTokenKeyError.secretTooShort }
             keys["HS256", default: []].append(
                 await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
             )
@@ -41,7 +38,7 @@ public final class ClientTokenVerifier: Sendable {
             } else if let key = try? Insecure.RSA.PublicKey(pem: pem) {
                 keys["RS256", default: []].append(await JWTKeyCollection().add(rsa: key, digestAlgorithm: .sha256))
             } else {
-                throw ClientTokenKeyError(index: index)
+                throw ClientTokenKeyError.unreadablePublicKey(index: index)
             }
         }
         self.keys = keys
@@ -92,13 +89,29 @@ public final class ClientTokenVerifier: Sendable {
     }
 }
 
-/// A configured public key that is not an RSA, P-256 or Ed25519 public key in PEM.
-public struct ClientTokenKeyError: Error, CustomStringConvertible {
-    /// Its position in the configured list (0-based).
-    public let index: Int
+/// A client-token key the verifier cannot use. The configuration reader refuses a short secret
+/// already; this also guards configurations made in code, since jwt-kit traps on a short HMAC key.
+public enum ClientTokenKeyError: Error, CustomStringConvertible {
+    /// The HS256 secret is shorter than `ClientTokenVerifier.minimumSecretBytes`.
+    case secretTooShort
+    /// The public key at `index` (0-based) is not an RSA, P-256 or Ed25519 public key in PEM.
+    case unreadablePublicKey(index: Int)
+
+    /// The configuration key at fault.
+    public var configurationKey: String {
+        switch self {
+        case .secretTooShort: "jwt.secret"
+        case .unreadablePublicKey: "jwt.public_keys"
+        }
+    }
+
     /// The text form.
     public var description: String {
-        if index < 0 { return "the HS256 secret is shorter than \(ClientTokenVerifier.minimumSecretBytes) bytes" }
-        return "public key \(index + 1) is not an RSA, P-256 (ES256) or Ed25519 (EdDSA) public key in PEM"
+        switch self {
+        case .secretTooShort:
+            "the HS256 secret is shorter than \(ClientTokenVerifier.minimumSecretBytes) bytes"
+        case .unreadablePublicKey(let index):
+            "public key \(index + 1) is not an RSA, P-256 (ES256) or Ed25519 (EdDSA) public key in PEM"
+        }
     }
 }

@@ -421,10 +421,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     /// Ends a live stream with an `error` control message, so the client knows why (an expired token, an
     /// administrator's disconnect).
     private func end(with error: SwitchboardError) {
+        // Before the response head, the reason is the answer itself.
+        if case .starting = state { return respondWithProblem(error) }
         guard case .streaming = state else { return finish() }
-        writeControl(
-            "{\"op\":\"error\",\"code\":\"\(error.code)\",\"message\":\(JSONWriter.quoted(error.detail))}"
-        )
+        writeControl(ServerMessage.error(error, ref: nil))
         finish()
     }
 

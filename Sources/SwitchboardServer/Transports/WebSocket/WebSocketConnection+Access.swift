@@ -20,6 +20,7 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
                 return close(.rateLimited, reason: error.detail)
             }
         }
+        let gainsUser = principal.user == nil && newPrincipal.user != nil
         principal = newPrincipal
         scheduleExpiry()
         if isInitial {
@@ -27,6 +28,8 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
         } else {
             send(ServerMessage.authed(user: principal.user, expires: principal.expires, ref: ref))
             dropSubscriptionsNoLongerAllowed()
+            // An anonymous subscriber that now has a user becomes a member where presence is kept.
+            if gainsUser { for channel in subscriptions.keys.sorted() { joinPresence(channel) } }
         }
     }
 
