@@ -326,7 +326,7 @@ struct EventLogConformanceTests {
     )
     func inboundKeysLastSevenDays(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend, options: StoreOptions(idempotencyWindowSeconds: 3600)) { store in
-            let key = InboundSource.idempotencyKeyPrefix + "github_abc"
+            let key = EventID.inboundPrefix + "github_abc"
             let original = try await store.log.append([try EventDraft.test("github", key: key)]).receipts
             _ = try await store.log.append([try EventDraft.test("github", key: "publish-key")])
             let noRetention = NamespacePolicies(
@@ -356,7 +356,7 @@ struct EventLogConformanceTests {
     func eachKeyKeepsItsWindow(backend: StoreBackend) async throws {
         let options = StoreOptions(idempotencyWindowSeconds: 2 * 86_400, inboundDeduplicationSeconds: 86_400)
         try await StoreFixture.with(backend, options: options) { store in
-            let inboundKey = InboundSource.idempotencyKeyPrefix + "github_abc"
+            let inboundKey = EventID.inboundPrefix + "github_abc"
             _ = try await store.log.append([try EventDraft.test("github", key: inboundKey)])
             _ = try await store.log.append([try EventDraft.test("github", key: "publish-key")])
             let noRetention = NamespacePolicies(

@@ -20,15 +20,6 @@ public enum InboundScheme: Hashable, Sendable {
     public static let shopify = InboundScheme.hmac(
         HMACHeaderRule(header: "X-Shopify-Hmac-Sha256", algorithm: .sha256, encoding: .base64, prefix: "")
     )
-
-    /// Whether the scheme signs a timestamp (and so refuses old requests by itself). Others rely on the
-    /// delivery id's deduplication alone against replays.
-    public var signsTimestamp: Bool {
-        switch self {
-        case .standard, .stripe, .slack: true
-        case .hmac, .none: false
-        }
-    }
 }
 
 /// A body HMAC carried in one request header.

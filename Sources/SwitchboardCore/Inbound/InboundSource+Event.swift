@@ -18,10 +18,6 @@ extension InboundSource {
         public let deliveryID: String?
     }
 
-    /// Prefix of the idempotency keys of inbound events: the store keeps them for the inbound
-    /// deduplication window instead of the publish one.
-    public static let idempotencyKeyPrefix = EventID.inboundPrefix
-
     /// Turns a verified request into an event: the body as `data` (parsed JSON, or the body as a JSON
     /// string when it is not JSON), the type from `typeFrom` (characters an event type may not hold become
     /// `.`, so Shopify's `orders/create` is `orders.create`), and an idempotency key from the delivery id.
@@ -49,18 +45,12 @@ extension InboundSource {
             )
         }
         let type = typeFrom?.value(in: request, body: parsed).flatMap(Self.eventType) ?? defaultType
-        var field = idFrom
-        // Svix sends the Standard Webhooks headers under its own names: the id is read from the
-        // signed set the verifier used, never from an unsigned header beside it.
-        if scheme == .standard, idFrom == Self.defaultIDField(for: .standard) {
-            field = .header(InboundVerifier.standardHeaderPrefix(of: request) + "-id")
-        }
-        let deliveryID = field?.value(in: request, body: parsed)
+        let deliveryID = idFrom?.value(in: request, body: parsed)
         let key = deliveryID.map { id in
             // The channel is part of the key: after a source moves to another channel, a retry is a
             // new event there rather than a conflict with the old channel's key.
             let digest = Hex.encode(SHA256.hash(data: Array("\(channel.rawValue)\n\(id)".utf8)))
-            return EventID(stored: Self.idempotencyKeyPrefix + name + "_" + digest.prefix(40))
+            return EventID(stored: EventID.inboundPrefix + name + "_" + digest.prefix(40))
         }
         return Extracted(
             draft: EventDraft(channel: channel, type: type, data: data, idempotencyKey: key),

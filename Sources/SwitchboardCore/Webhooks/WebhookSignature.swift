@@ -6,8 +6,10 @@ import FoundationEssentials
 /// constant time, and the timestamp must be within the tolerance.
 public enum WebhookSignature {
     /// Why a signature was refused.
-    public enum Failure: Error, Equatable, CustomStringConvertible {
-        /// A header is missing or malformed.
+    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        /// A header the scheme needs is absent.
+        case missingHeader(String)
+        /// A header is present but not in the scheme's format.
         case malformed(String)
         /// The timestamp is further than the tolerance from now.
         case timestampOutOfTolerance
@@ -17,8 +19,9 @@ public enum WebhookSignature {
         /// A sentence for logs and inspection.
         public var description: String {
             switch self {
-            case .malformed(let what): "malformed signature headers: \(what)"
-            case .timestampOutOfTolerance: "the timestamp is outside the tolerance"
+            case .missingHeader(let name): "the \(name) header is missing"
+            case .malformed(let what): "malformed signature: \(what)"
+            case .timestampOutOfTolerance: "the signed timestamp is outside the tolerance"
             case .noMatch: "no signature matches"
             }
         }

@@ -14,6 +14,9 @@ public struct InboundRequestRecord: Sendable, Equatable {
         /// `verified` when the signature had been checked and was good.
         case rejected(status: Int, reason: String, verified: Bool)
 
+        /// Every `metricLabel`.
+        public static let metricLabels = ["published", "duplicate", "challenge", "rejected", "refused"]
+
         /// The `outcome` label of `switchboard_inbound_requests_total`.
         public var metricLabel: String {
             switch self {

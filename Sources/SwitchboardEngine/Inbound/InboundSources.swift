@@ -84,15 +84,15 @@ public actor InboundSources {
 
     /// Adds `record` to `name`'s request log, dropping the oldest past `requestLogLength`.
     public func record(_ record: InboundRequestRecord, for name: String) {
-        var log = requestLogs[name] ?? []
-        log.insert(record, at: 0)
-        if log.count > Self.requestLogLength { log.removeLast(log.count - Self.requestLogLength) }
-        requestLogs[name] = log
+        requestLogs[name, default: []].append(record)
+        if let count = requestLogs[name]?.count, count > Self.requestLogLength {
+            requestLogs[name]?.removeFirst(count - Self.requestLogLength)
+        }
     }
 
     /// `name`'s latest requests, newest first.
     public func requests(of name: String) -> [InboundRequestRecord] {
-        requestLogs[name] ?? []
+        (requestLogs[name] ?? []).reversed()
     }
 
     /// The error for a source that does not exist.

@@ -131,7 +131,7 @@ public final class EngineMetrics: Sendable {
             help: "Presence joins and leaves that could not be journaled on $presence channels"
         )
         var inbound: [String: Counter] = [:]
-        for outcome in ["published", "duplicate", "challenge", "rejected", "refused"] {
+        for outcome in InboundRequestRecord.Outcome.metricLabels {
             inbound[outcome] = registry.makeCounter(
                 name: "switchboard_inbound_requests_total",
                 labels: [("outcome", outcome)],

@@ -28,7 +28,7 @@ extension ServerConfiguration {
             text("id_from", as: "idFrom")
             try number("max_body_bytes", as: "maxBodyBytes")
             try number("tolerance_seconds", as: "toleranceSeconds")
-            let secrets = reader.stringArray(forKey: ConfigKey("\(scope).secrets"), default: [])
+            let secrets = reader.stringArray(forKey: ConfigKey("\(scope).secrets"), isSecret: true, default: [])
             if !secrets.isEmpty { members.append(("secrets", .array(secrets.map { .string($0) }))) }
             if let header = reader.string(forKey: ConfigKey("\(scope).hmac_header")) {
                 var rule: [(String, JSONValue)] = [("header", .string(header))]

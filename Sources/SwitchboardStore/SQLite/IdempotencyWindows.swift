@@ -21,16 +21,23 @@ struct IdempotencyWindows: Sendable {
 
     /// True for an inbound delivery key `id`.
     static let isInboundSQL =
-        "substr(id, 1, \(InboundSource.idempotencyKeyPrefix.utf8.count)) = '\(InboundSource.idempotencyKeyPrefix)'"
+        "substr(id, 1, \(EventID.inboundPrefix.utf8.count)) = '\(EventID.inboundPrefix)'"
 
     /// The oldest `time_ms` still remembered for a key `id`, with `cutoffBinds(at:)` bound in this order.
     static let cutoffSQL = "CASE WHEN \(isInboundSQL) THEN ? ELSE ? END"
 
     /// The binds of `cutoffSQL` at `now`: the inbound cutoff, then the publish one.
     func cutoffBinds(at now: Timestamp) -> [SQLiteData] {
-        [
-            .integer(Int(now.millisecondsSinceEpoch - inboundMilliseconds)),
-            .integer(Int(now.millisecondsSinceEpoch - publishMilliseconds)),
-        ]
+        [inboundCutoff(at: now), publishCutoff(at: now)]
+    }
+
+    /// The oldest `time_ms` of an inbound key still remembered at `now`.
+    func inboundCutoff(at now: Timestamp) -> SQLiteData {
+        .integer(Int(now.millisecondsSinceEpoch - inboundMilliseconds))
+    }
+
+    /// The oldest `time_ms` of a publish key still remembered at `now`.
+    func publishCutoff(at now: Timestamp) -> SQLiteData {
+        .integer(Int(now.millisecondsSinceEpoch - publishMilliseconds))
     }
 }

@@ -141,14 +141,13 @@ public final class SQLiteEventLog: EventLog {
                 }
                 // Each delete ranges over the time index (a CASE would scan the whole table), and each class
                 // of key is forgotten after its own window, whichever of the two is longer.
-                let cutoffs = windows.cutoffBinds(at: now)
                 _ = try await connection.query(
                     "DELETE FROM idempotency_keys WHERE time_ms < ? AND \(IdempotencyWindows.isInboundSQL)",
-                    [cutoffs[0]]
+                    [windows.inboundCutoff(at: now)]
                 )
                 _ = try await connection.query(
                     "DELETE FROM idempotency_keys WHERE time_ms < ? AND NOT (\(IdempotencyWindows.isInboundSQL))",
-                    [cutoffs[1]]
+                    [windows.publishCutoff(at: now)]
                 )
                 return removed
             }
