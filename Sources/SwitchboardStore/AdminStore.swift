@@ -41,6 +41,26 @@ public protocol AdminStore: Sendable {
 
 /// A stored API key: never the key itself.
 public struct APIKeyRecord: Hashable, Sendable {
+    /// A new random key and its record (`key_…` id, digest, no use yet). The key is shown once and
+    /// never stored.
+    public static func make(
+        name: String,
+        scopes: [Scope],
+        created: Timestamp,
+        using generator: inout some RandomNumberGenerator
+    ) -> (key: String, record: APIKeyRecord) {
+        let key = APIKeyGenerator.makeKey(using: &generator)
+        let record = APIKeyRecord(
+            id: "key_" + RandomToken.base62(count: 16, using: &generator),
+            name: name,
+            digest: APIKeyDigest(of: key),
+            scopes: scopes,
+            created: created,
+            lastUsed: nil
+        )
+        return (key, record)
+    }
+
     /// `key_…`.
     public let id: String
     /// A label for people.

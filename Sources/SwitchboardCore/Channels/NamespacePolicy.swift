@@ -59,4 +59,16 @@ public struct NamespacePolicies: Hashable, Sendable {
     public func policy(for channel: ChannelName) -> NamespacePolicy {
         named[channel.namespace] ?? defaultPolicy
     }
+
+    /// Whether `channel` keeps presence: its namespace has it, and it is not a server-written `$` channel.
+    public func keepsPresence(_ channel: ChannelName) -> Bool {
+        !channel.isServerWritten && policy(for: channel).hasPresence
+    }
+
+    /// Throws `bad_request` unless `channel` keeps presence (the `presence` op, the HTTP list).
+    public func requirePresence(_ channel: ChannelName) throws(SwitchboardError) {
+        guard keepsPresence(channel) else {
+            throw SwitchboardError(.badRequest, "presence is not enabled for namespace \(channel.namespace)")
+        }
+    }
 }

@@ -13,6 +13,20 @@ public final class PresenceRegistry: Sendable {
 
     private struct ChannelPresence {
         var users: [String: UserPresence] = [:]
+
+        /// Adds the connection; the other members' watchers when this is the user's first connection.
+        mutating func join(_ member: PresenceMember, watcher: any PresenceWatcher, sequence: Int)
+            -> [any PresenceWatcher]?
+        {
+            if let existing = users[member.user] {
+                guard !existing.connections.contains(where: { $0.member.client == member.client }) else { return nil }
+                users[member.user]?.connections.append((member, watcher))
+                return nil
+            }
+            let others = users.values.flatMap { $0.connections.map(\.watcher) }
+            users[member.user] = UserPresence(sequence: sequence, connections: [(member, watcher)])
+            return others
+        }
     }
 
     private struct State {
@@ -31,17 +45,12 @@ public final class PresenceRegistry: Sendable {
     public func join(_ channel: ChannelName, member: PresenceMember, watcher: any PresenceWatcher) {
         let others = state.withLockedValue { state -> [any PresenceWatcher]? in
             state.sequence += 1
-            var presence = state.channels[channel] ?? ChannelPresence()
-            defer { state.channels[channel] = presence }
-            if var user = presence.users[member.user] {
-                guard !user.connections.contains(where: { $0.member.client == member.client }) else { return nil }
-                user.connections.append((member, watcher))
-                presence.users[member.user] = user
-                return nil
-            }
-            let others = presence.users.values.flatMap { $0.connections.map(\.watcher) }
-            presence.users[member.user] = UserPresence(sequence: state.sequence, connections: [(member, watcher)])
-            return others
+            let sequence = state.sequence
+            return state.channels[channel, default: ChannelPresence()].join(
+                member,
+                watcher: watcher,
+                sequence: sequence
+            )
         }
         guard let others else { return }
         let frame = member.frame("join", channel: channel)
@@ -52,17 +61,18 @@ public final class PresenceRegistry: Sendable {
     /// Removes connection `client` of `user` from `channel`'s presence.
     public func leave(_ channel: ChannelName, client: String, user: String) {
         let change = state.withLockedValue { state -> (PresenceMember, [any PresenceWatcher])? in
-            guard var presence = state.channels[channel], var entry = presence.users[user],
-                let index = entry.connections.firstIndex(where: { $0.member.client == client })
+            // Edited in place: no copy of the channel's members per leave.
+            guard
+                let index = state.channels[channel]?.users[user]?.connections.firstIndex(where: {
+                    $0.member.client == client
+                }),
+                let member = state.channels[channel]?.users[user]?.connections.remove(at: index).member
             else { return nil }
-            let member = entry.connections.remove(at: index).member
-            defer { state.channels[channel] = presence.users.isEmpty ? nil : presence }
-            guard entry.connections.isEmpty else {
-                presence.users[user] = entry
-                return nil
-            }
-            presence.users[user] = nil
-            return (member, presence.users.values.flatMap { $0.connections.map(\.watcher) })
+            guard state.channels[channel]?.users[user]?.connections.isEmpty == true else { return nil }
+            state.channels[channel]?.users[user] = nil
+            let others = state.channels[channel]?.users.values.flatMap { $0.connections.map(\.watcher) } ?? []
+            if state.channels[channel]?.users.isEmpty == true { state.channels[channel] = nil }
+            return (member, others)
         }
         guard let (member, others) = change else { return }
         let frame = member.frame("leave", channel: channel)

@@ -20,19 +20,9 @@ enum AdminKeyBootstrap {
     static func ensureAdminKey(store: any AdminStore, dataDirectory: String, now: Timestamp) async throws -> String? {
         guard try await store.listAPIKeys().isEmpty else { return nil }
         var rng = SystemRandomNumberGenerator()
-        let key = APIKeyGenerator.makeKey(using: &rng)
-        let path = keyPath(dataDirectory: dataDirectory)
-        try writeOwnerOnly(key + "\n", to: path)
-        try await store.insertAPIKey(
-            APIKeyRecord(
-                id: "key_" + RandomToken.base62(count: 16, using: &rng),
-                name: "admin",
-                digest: APIKeyDigest(of: key),
-                scopes: [.admin],
-                created: now,
-                lastUsed: nil
-            )
-        )
+        let (key, record) = APIKeyRecord.make(name: "admin", scopes: [.admin], created: now, using: &rng)
+        try writeOwnerOnly(key + "\n", to: keyPath(dataDirectory: dataDirectory))
+        try await store.insertAPIKey(record)
         return key
     }
 

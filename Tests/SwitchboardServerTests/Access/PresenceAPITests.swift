@@ -56,6 +56,26 @@ struct PresenceAPITests {
         }
     }
 
+    @Test("An anonymous subscriber that authenticates afterwards becomes a member")
+    func joinAfterAuth() async throws {
+        try await TestServer.with(configure: {
+            Self.configure(&$0)
+            $0.engine.namespaces.named["lobby"] = NamespacePolicy(isPublic: true, hasPresence: true)
+        }) { server in
+            let socket = try await TestWebSocket.connect(port: server.port)
+            _ = try await socket.nextJSON()
+            try await socket.send(#"{"op":"subscribe","channel":"lobby:1"}"#)
+            #expect(try await socket.nextJSON()["op"] == .string("subscribed"))
+            let admin = TestHTTP(server)
+            #expect(try Self.users(try await admin.request("GET", "/v1/channels/lobby:1/presence")).isEmpty)
+            let token = TestTokens.token(user: "dana", channels: #"["lobby:*"]"#)
+            try await socket.send(#"{"op":"auth","token":"\#(token)"}"#)
+            #expect(try await socket.nextJSON()["op"] == .string("authed"))
+            #expect(try Self.users(try await admin.request("GET", "/v1/channels/lobby:1/presence")) == ["dana"])
+            await socket.drop()
+        }
+    }
+
     @Test(
         "Presence refusals: a reader without the channel is 403, no credential 401, a namespace without presence 400, a bad name invalid_channel"
     )

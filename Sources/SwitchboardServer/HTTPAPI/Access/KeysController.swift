@@ -44,14 +44,11 @@ struct KeysController<Context: RequestContext>: Sendable {
             if !scopes.contains(scope) { scopes.append(scope) }
         }
         var generator = SystemRandomNumberGenerator()
-        let key = APIKeyGenerator.makeKey(using: &generator)
-        let record = APIKeyRecord(
-            id: "key_" + RandomToken.base62(count: 16, using: &generator),
+        let (key, record) = APIKeyRecord.make(
             name: name,
-            digest: APIKeyDigest(of: key),
             scopes: scopes,
             created: Engine.wallClock(),
-            lastUsed: nil
+            using: &generator
         )
         try await api.engine.adminStore.insertAPIKey(record)
         var json = Self.json(record)

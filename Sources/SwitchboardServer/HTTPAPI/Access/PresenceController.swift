@@ -16,9 +16,7 @@ struct PresenceController<Context: RequestContext>: Sendable {
         let channel = try ChannelName(try context.parameters.require("channel"))
         let principal = try await api.readerPrincipal(of: request)
         try api.access.authorizeSubscribe(principal, to: channel)
-        guard api.engine.configuration.namespaces.policy(for: channel).hasPresence, !channel.isServerWritten else {
-            throw SwitchboardError(.badRequest, "presence is not enabled for namespace \(channel.namespace)")
-        }
+        try api.engine.configuration.namespaces.requirePresence(channel)
         return APIContext.json(api.engine.presence.membersJSON(of: channel, op: false))
     }
 }

@@ -51,9 +51,7 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
             do {
                 try access.authorizeSubscribe(principal, to: channel)
             } catch {
-                subscriptions[channel] = nil
-                engine.hub.unsubscribe(self, from: channel)
-                leavePresence(channel)
+                endSubscription(channel)
                 send(ServerMessage.unsubscribed(channel: channel, ref: nil))
                 sendError(error, ref: nil)
             }
@@ -63,9 +61,7 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
 
     /// Joins `channel`'s presence when its namespace keeps presence and the connection has a user.
     func joinPresence(_ channel: ChannelName) {
-        guard !channel.isServerWritten, let user = principal.user,
-            engine.configuration.namespaces.policy(for: channel).hasPresence
-        else { return }
+        guard let user = principal.user, engine.configuration.namespaces.keepsPresence(channel) else { return }
         presentIn.insert(channel)
         engine.presence.join(
             channel,
@@ -84,14 +80,9 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
     func presence(_ channel: ChannelName, ref: JSONValue?) {
         do {
             try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel)
+            try engine.configuration.namespaces.requirePresence(channel)
         } catch {
             return sendError(error, ref: ref)
-        }
-        guard engine.configuration.namespaces.policy(for: channel).hasPresence, !channel.isServerWritten else {
-            return sendError(
-                SwitchboardError(.badRequest, "presence is not enabled for namespace \(channel.namespace)"),
-                ref: ref
-            )
         }
         send(engine.presence.membersJSON(of: channel, op: true, ref: ref))
     }

@@ -29,12 +29,7 @@ extension WebSocketConnection {
         case .subscribe(let channel, let since):
             subscribe(channel, since: since, ref: ref)
         case .unsubscribe(let channel):
-            if subscriptions.removeValue(forKey: channel) != nil {
-                engine.hub.unsubscribe(self, from: channel)
-                leavePresence(channel)
-                updateMailbox()
-            }
-            channelsAwaitingWritability.removeAll { $0 == channel }
+            if endSubscription(channel) { updateMailbox() }
             send(ServerMessage.unsubscribed(channel: channel, ref: ref))
         case .publish(let draft):
             publish(draft, ref: ref)

@@ -89,9 +89,7 @@ extension WebSocketConnection {
         }
         subscription.isReading = false
         guard case .success(let (head, page)) = result else {
-            subscriptions[channel] = nil
-            engine.hub.unsubscribe(self, from: channel)
-            leavePresence(channel)
+            endSubscription(channel)
             sendError(
                 SwitchboardError(.unavailable, "the event log is unavailable"),
                 ref: subscription.pendingReply?.ref
@@ -223,5 +221,16 @@ extension WebSocketConnection {
             settings.logger.debug("closing slow consumer", metadata: ["sb.client": "\(clientID)"])
             close(.slowConsumer, reason: "slow consumer: reconnect and resume from your cursor")
         }
+    }
+
+    /// Ends the subscription to `channel`: out of the Hub, out of its presence, no longer waiting to
+    /// write. Whether it existed.
+    @discardableResult
+    func endSubscription(_ channel: ChannelName) -> Bool {
+        channelsAwaitingWritability.removeAll { $0 == channel }
+        guard subscriptions.removeValue(forKey: channel) != nil else { return false }
+        engine.hub.unsubscribe(self, from: channel)
+        leavePresence(channel)
+        return true
     }
 }
