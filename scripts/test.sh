@@ -37,8 +37,14 @@ log "interop tests"
 SWITCHBOARD_BIN=.build/debug/switchboard bash scripts/run-interop.sh
 interop_status=$?
 
+log "chaos test"
+# Hundreds of clients and two SIGKILLs of the debug server for two minutes (see docs/testing.md);
+# its Python packages were installed by run-interop.sh.
+SWITCHBOARD_BIN=.build/debug/switchboard python3 bench/chaos.py --duration 120
+chaos_status=$?
+
 log "summary"
-echo "swift tests: exit $swift_status; interop tests: exit $interop_status"
-if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ]; then
+echo "swift tests: exit $swift_status; interop tests: exit $interop_status; chaos test: exit $chaos_status"
+if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ] || [ "$chaos_status" -ne 0 ]; then
     exit 1
 fi

@@ -93,6 +93,7 @@ public enum SwitchboardApplication {
             engine: engine,
             authenticator: authenticator,
             heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
+            closeTimeout: .seconds(Int64(configuration.timeouts.closeSeconds)),
             serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
             maximumFrameBytes: limits.maximumFrameBytes,
             webSocketNoDelay: configuration.webSocketNoDelay,

@@ -1,5 +1,15 @@
 public import SwitchboardCore
 
+/// What revoking an API key did.
+public enum APIKeyDeletion: Hashable, Sendable {
+    /// The key was revoked.
+    case deleted
+    /// No key has that id.
+    case notFound
+    /// The key is the last admin key and was kept.
+    case lastAdminKey
+}
+
 /// Administrative records: API keys, webhook endpoints and inbound sources.
 ///
 /// Keys are stored only as digests; lookups are by digest.
@@ -12,8 +22,9 @@ public protocol AdminStore: Sendable {
     func listAPIKeys() async throws -> [APIKeyRecord]
     /// Records that a key was used at `time`.
     func touchAPIKey(id: String, at time: Timestamp) async throws
-    /// Revokes a key; returns whether it existed.
-    func deleteAPIKey(id: String) async throws -> Bool
+    /// Revokes a key, unless it is the last key with the `admin` scope; checked and done as one step,
+    /// so that two revocations at once can never leave the server without an admin key.
+    func deleteAPIKey(id: String) async throws -> APIKeyDeletion
 
     /// Stores a new endpoint.
     func insertEndpoint(_ endpoint: Endpoint) async throws

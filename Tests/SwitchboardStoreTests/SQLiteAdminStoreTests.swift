@@ -88,11 +88,34 @@ struct SQLiteAdminStoreTests {
             let kept = record("key_1", key: "one", scopes: [.admin])
             try await store.adminStore.insertAPIKey(kept)
             try await store.adminStore.insertAPIKey(record("key_2", key: "two", scopes: [.admin]))
-            #expect(try await store.adminStore.deleteAPIKey(id: "key_2"))
+            #expect(try await store.adminStore.deleteAPIKey(id: "key_2") == .deleted)
             #expect(try await store.adminStore.findAPIKey(digest: APIKeyDigest(of: "two")) == nil)
             #expect(try await store.adminStore.listAPIKeys() == [kept])
-            #expect(try await store.adminStore.deleteAPIKey(id: "key_2") == false)
-            #expect(try await store.adminStore.deleteAPIKey(id: "key_never") == false)
+            #expect(try await store.adminStore.deleteAPIKey(id: "key_2") == .notFound)
+            #expect(try await store.adminStore.deleteAPIKey(id: "key_never") == .notFound)
+            #expect(try await store.adminStore.deleteAPIKey(id: "key_1") == .lastAdminKey)
+            #expect(try await store.adminStore.listAPIKeys() == [kept])
+        }
+    }
+
+    @Test(
+        "Revoking every admin key at once leaves exactly one, whatever the interleaving",
+        arguments: StoreBackend.allCases
+    )
+    func concurrentRevocationsKeepOneAdmin(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            let ids = (1...8).map { "key_\($0)" }
+            for id in ids { try await store.adminStore.insertAPIKey(record(id, key: id, scopes: [.admin])) }
+            try await store.adminStore.insertAPIKey(record("key_p", key: "p", scopes: [.publish(try NamePattern("*"))]))
+            let outcomes = try await withThrowingTaskGroup(of: APIKeyDeletion.self) { group in
+                for id in ids { group.addTask { try await store.adminStore.deleteAPIKey(id: id) } }
+                return try await group.reduce(into: [APIKeyDeletion]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .deleted }.count == 7)
+            #expect(outcomes.filter { $0 == .lastAdminKey }.count == 1)
+            let left = try await store.adminStore.listAPIKeys()
+            #expect(left.filter { $0.scopes.contains(.admin) }.count == 1)
+            #expect(try await store.adminStore.deleteAPIKey(id: "key_p") == .deleted)
         }
     }
 

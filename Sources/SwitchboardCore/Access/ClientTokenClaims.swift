@@ -26,14 +26,15 @@ public struct ClientTokenClaims: Sendable {
         let nowSeconds = Double(now.millisecondsSinceEpoch) / 1000
         var expires: Timestamp?
         if let exp = payload["exp"] {
-            guard let seconds = Self.seconds(exp) else { throw Self.invalid("exp is not a number of seconds") }
+            let seconds = try Self.seconds(exp, claim: "exp")
             guard seconds > nowSeconds else { throw SwitchboardError(.unauthorized, "the token has expired") }
             expires = Timestamp(millisecondsSinceEpoch: Int64(seconds * 1000))
         }
         if let nbf = payload["nbf"] {
-            guard let seconds = Self.seconds(nbf) else { throw Self.invalid("nbf is not a number of seconds") }
+            let seconds = try Self.seconds(nbf, claim: "nbf")
             guard seconds <= nowSeconds else { throw SwitchboardError(.unauthorized, "the token is not valid yet") }
         }
+        if let iat = payload["iat"] { _ = try Self.seconds(iat, claim: "iat") }
         if let issuer = requirements.issuer, payload["iss"]?.stringValue != issuer {
             throw SwitchboardError(.unauthorized, "the token's issuer (iss) is not the one configured")
         }
@@ -56,12 +57,23 @@ public struct ClientTokenClaims: Sendable {
         )
     }
 
-    private static func seconds(_ value: JSONValue) -> Double? {
+    /// The latest time a numeric date claim may name: 9999-12-31T23:59:59Z. Anything later (or before
+    /// 1970) is refused as invalid rather than converted, since no real token names it and a conversion
+    /// of such a number to milliseconds would overflow.
+    public static let latestSeconds: Double = 253_402_300_799
+
+    /// A NumericDate claim (RFC 7519 §2) as seconds since the epoch, within `0...latestSeconds`.
+    private static func seconds(_ value: JSONValue, claim: String) throws(SwitchboardError) -> Double {
+        let seconds: Double
         switch value {
-        case .int(let i): Double(i)
-        case .double(let d) where d.isFinite: d
-        default: nil
+        case .int(let i): seconds = Double(i)
+        case .double(let d) where d.isFinite: seconds = d
+        default: throw invalid("\(claim) is not a number of seconds")
         }
+        guard seconds >= 0, seconds <= latestSeconds else {
+            throw invalid("\(claim) is out of range (0 to \(Int64(latestSeconds)) seconds)")
+        }
+        return seconds
     }
 
     private static func audiences(_ value: JSONValue?) -> [String] {

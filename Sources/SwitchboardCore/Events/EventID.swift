@@ -13,19 +13,21 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
         else {
             throw SwitchboardError(.badRequest, "an event id or Idempotency-Key is 1 to 200 printable ASCII characters")
         }
-        // Inbound deliveries' keys are kept longer and derive from a provider's id: a publisher may
-        // not claim one ahead of the delivery.
-        guard !rawValue.hasPrefix(Self.inboundPrefix) else {
-            throw SwitchboardError(
-                .badRequest,
-                "ids starting with \(Self.inboundPrefix) are reserved for inbound webhooks"
-            )
+        // Inbound deliveries' and clients' keys derive from a provider's id or a user's key: a publisher
+        // may not claim one ahead of them.
+        for (prefix, owner) in [(Self.inboundPrefix, "inbound webhooks"), (Self.clientPrefix, "client publishes")]
+        where rawValue.hasPrefix(prefix) {
+            throw SwitchboardError(.badRequest, "ids starting with \(prefix) are reserved for \(owner)")
         }
         self.rawValue = rawValue
     }
 
     /// The prefix of inbound webhook deliveries' ids, which publishers may not use.
     public static let inboundPrefix = "whin_"
+
+    /// The prefix of the ids of events a client published with an `id` of its own (see
+    /// `EventDraft.scoped(to:)`), which publishers may not use.
+    public static let clientPrefix = "evu_"
 
     /// An id read back from the store.
     public init(stored rawValue: String) {

@@ -15,9 +15,15 @@ public struct RetrySchedule: Hashable, Sendable, CustomStringConvertible {
         jitter: 0.2
     )
 
-    /// Makes a schedule; `delays` must not be empty.
+    /// The longest delay one retry may wait: 30 days. Longer ones are refused when parsed and clamped
+    /// when made in code, so that adding a delay (and its jitter) to a time can never overflow.
+    public static let longestDelay = Duration.seconds(30 * 86_400)
+
+    /// Makes a schedule; an empty `delays` means one immediate attempt, and each delay is clamped to
+    /// `0...longestDelay`.
     public init(delays: [Duration], jitter: Double = 0.2) {
-        self.delays = delays.isEmpty ? [.zero] : delays
+        let clamped = delays.map { min(max($0, .zero), Self.longestDelay) }
+        self.delays = clamped.isEmpty ? [.zero] : clamped
         self.jitter = min(max(jitter, 0), 1)
     }
 
@@ -25,7 +31,7 @@ public struct RetrySchedule: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String, jitter: Double = 0.2) throws(SwitchboardError) {
         var delays: [Duration] = []
         for part in text.split(separator: ",") {
-            delays.append(try Self.parseDuration(String(part.filter { $0 != " " })))
+            delays.append(try Self.parseDelay(String(part.filter { $0 != " " })))
         }
         guard !delays.isEmpty else { throw SwitchboardError(.badRequest, "a retry schedule needs at least one delay") }
         self.init(delays: delays, jitter: jitter)
@@ -47,6 +53,15 @@ public struct RetrySchedule: Hashable, Sendable, CustomStringConvertible {
     /// `0s,5s,5m,…` as configured.
     public var description: String {
         delays.map(Self.format).joined(separator: ",")
+    }
+
+    /// Parses one retry delay (see `parseDuration`) of at most `longestDelay`.
+    public static func parseDelay(_ text: String) throws(SwitchboardError) -> Duration {
+        let delay = try parseDuration(text)
+        guard delay <= longestDelay else {
+            throw SwitchboardError(.badRequest, "\(JSONWriter.quoted(text)) is longer than the longest retry delay, 30d")
+        }
+        return delay
     }
 
     /// Parses one duration: `250ms`, `5s`, `5m`, `2h`, `1d` or a bare number of seconds.

@@ -1,6 +1,7 @@
 /// Which network addresses webhook targets may connect to. By default only public unicast addresses:
 /// loopback, private (RFC 1918, unique-local), link-local, carrier-grade NAT, unspecified, multicast,
-/// broadcast and cloud metadata addresses are refused, so that an endpoint cannot reach into the
+/// broadcast, documentation, tunnel (6to4, Teredo, local-use NAT64) and cloud metadata addresses are
+/// refused, so that an endpoint cannot reach into the
 /// server's own network. Checked on the resolved address that is actually connected to.
 public struct TargetAddressPolicy: Hashable, Sendable {
     /// Every address is allowed (development mode, or `webhooks.allow_private_targets`).
@@ -35,8 +36,11 @@ public struct TargetAddressPolicy: Hashable, Sendable {
         case (169, 254): return a[2] == 169 && a[3] == 254 ? "a cloud metadata address" : "a link-local address"
         case (172, 16...31): return "a private address"
         case (192, 0) where a[2] == 0: return "an IETF protocol assignment address"
+        case (192, 0) where a[2] == 2, (198, 51) where a[2] == 100, (203, 0) where a[2] == 113:
+            return "a documentation (TEST-NET) address"
         case (192, 168): return "a private address"
         case (198, 18...19): return "a benchmarking address"
+        case (168, 63) where a[2] == 129 && a[3] == 16: return "a cloud metadata address"
         case (224...239, _): return "a multicast address"
         case (240...255, _): return "a reserved or broadcast address"
         default: return nil
@@ -54,6 +58,14 @@ public struct TargetAddressPolicy: Hashable, Sendable {
         if a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xFF && a[3] == 0x9B && a[4..<12].allSatisfy({ $0 == 0 }) {
             return classifyIPv4(Array(a[12..<16]))
         }
+        // Local-use NAT64 (64:ff9b:1::/48) translates into a network of the operator's choosing.
+        if a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xFF && a[3] == 0x9B && a[4] == 0x00 && a[5] == 0x01 {
+            return "a local-use NAT64 address"
+        }
+        // 6to4 (2002::/16) and Teredo (2001::/32) tunnel to IPv4 addresses that cannot be judged here.
+        if a[0] == 0x20 && a[1] == 0x02 { return "a 6to4 tunnel address" }
+        if a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] == 0x00 { return "a Teredo tunnel address" }
+        if a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0D && a[3] == 0xB8 { return "a documentation address" }
         if a[0] == 0xFD && a[1] == 0x00 && a[2] == 0x0E && a[3] == 0xC2 { return "a cloud metadata address" }
         if a[0] & 0xFE == 0xFC { return "a unique-local (private) address" }
         if a[0] == 0xFE && a[1] & 0xC0 == 0x80 { return "a link-local address" }

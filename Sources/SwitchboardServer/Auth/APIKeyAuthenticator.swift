@@ -12,7 +12,9 @@ public import SwitchboardStore
 ///
 /// Keys are looked up by digest and compared in constant time; a found key is cached for a few
 /// seconds so that publishing does not read the key table on every request (a revoked key stops
-/// working within that time). `lastUsed` is written at most once a minute per key.
+/// working within that time, or at once when revoked through this server). A key found unknown is
+/// remembered for a few seconds too (`UnknownKeyCache`), so a client repeating a wrong key costs no
+/// read. `lastUsed` is written at most once a minute per key.
 public final class APIKeyAuthenticator: Sendable {
     private struct Cached {
         let record: APIKeyRecord
@@ -22,6 +24,7 @@ public final class APIKeyAuthenticator: Sendable {
 
     private let store: any AdminStore
     private let cache = NIOLockedValueBox([APIKeyDigest: Cached]())
+    private let unknown = NIOLockedValueBox(UnknownKeyCache())
     private let now: @Sendable () -> Timestamp
 
     /// Authenticates against `store`.
@@ -39,6 +42,9 @@ public final class APIKeyAuthenticator: Sendable {
         {
             return Principal(scopes: cached.record.scopes, keyID: cached.record.id)
         }
+        if unknown.withLockedValue({ $0.contains(digest, at: clock) }) {
+            throw SwitchboardError(.unauthorized, "unknown or revoked API key")
+        }
         let record: APIKeyRecord?
         do {
             record = try await store.findAPIKey(digest: digest)
@@ -47,6 +53,7 @@ public final class APIKeyAuthenticator: Sendable {
         }
         guard let record, record.digest.constantTimeEquals(digest) else {
             cache.withLockedValue { _ = $0.removeValue(forKey: digest) }
+            unknown.withLockedValue { $0.insert(digest, at: clock) }
             throw SwitchboardError(.unauthorized, "unknown or revoked API key")
         }
         let shouldTouch = cache.withLockedValue { cache -> Bool in
@@ -64,6 +71,11 @@ public final class APIKeyAuthenticator: Sendable {
         cache.withLockedValue { cache in
             cache = cache.filter { $0.value.record.id != keyID }
         }
+    }
+
+    /// Forgets that `digest` was unknown: a key with it was just created.
+    public func created(_ digest: APIKeyDigest) {
+        unknown.withLockedValue { $0.remove(digest) }
     }
 
     /// The bearer credential in an `Authorization` header value, if any.

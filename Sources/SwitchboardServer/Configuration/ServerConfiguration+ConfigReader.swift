@@ -24,7 +24,8 @@ extension ServerConfiguration {
         "limits.max_subscriptions", "limits.max_connections_per_user", "limits.max_connections_per_address",
         "presence", "personal", "store.inbound_dedup_seconds", "sources", "verify", "secrets", "channel",
         "type_from", "default_type", "id_from", "max_body_bytes", "tolerance_seconds", "hmac_header",
-        "hmac_algorithm", "hmac_encoding", "hmac_prefix",
+        "hmac_algorithm", "hmac_encoding", "hmac_prefix", "timeouts.request_head_seconds", "timeouts.idle_seconds",
+        "timeouts.close_seconds",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -56,6 +57,8 @@ extension ServerConfiguration {
     ///   `jwt.issuer`, `jwt.audience` (strings a token's `iss`/`aud` must carry)
     /// - `tls.cert`, `tls.key` (PEM file paths; `--tls-cert`, `--tls-key`)
     /// - `http.allowed_origins` (string list; `*` for any; empty: same host only, any with `dev`)
+    /// - `timeouts.request_head_seconds` (int, `10`), `timeouts.idle_seconds` (int, `60`: an idle keep-alive
+    ///   connection), `timeouts.close_seconds` (int, `5`: a closing WebSocket or SSE stream)
     /// - `retention.interval_seconds` (int, `30`)
     /// - `namespaces` (string list of configured namespace names, empty)
     /// - `namespace.default.*` and `namespace.<name>.*`: `retention_count` (int, `10000`; 0 keeps all),
@@ -98,6 +101,11 @@ extension ServerConfiguration {
         default: throw ConfigurationError(key: "tls.cert", message: "and tls.key must be set together")
         }
         allowedOrigins = reader.stringArray(forKey: "http.allowed_origins", default: []).filter { !$0.isEmpty }
+        timeouts = ConnectionTimeouts(
+            requestHeadSeconds: try Self.ranged(reader, "timeouts.request_head_seconds", default: 10, 1...3600),
+            idleSeconds: try Self.ranged(reader, "timeouts.idle_seconds", default: 60, 1...86_400),
+            closeSeconds: try Self.ranged(reader, "timeouts.close_seconds", default: 5, 1...600)
+        )
 
         let durabilityText = reader.string(forKey: "store.durability", default: "full")
         guard let durability = StoreConfiguration.Durability(rawValue: durabilityText) else {

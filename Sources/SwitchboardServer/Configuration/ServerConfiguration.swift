@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Browser origins (`https://app.example.com`, or `*`) allowed to open WebSockets and to read the
     /// HTTP API through CORS; requests whose `Origin` is the server's own host are always allowed.
     public var allowedOrigins: [String]
+    /// Deadlines of slow and idle peers (`timeouts.*`).
+    public var timeouts: ConnectionTimeouts
     /// The engine's settings.
     public var engine: EngineConfiguration
 
@@ -43,6 +45,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         clientTokens: ClientTokenSettings = ClientTokenSettings(),
         tls: TLSFiles? = nil,
         allowedOrigins: [String] = [],
+        timeouts: ConnectionTimeouts = ConnectionTimeouts(),
         engine: EngineConfiguration = EngineConfiguration(
             store: StoreConfiguration(dataDirectory: "./switchboard-data")
         )
@@ -56,7 +59,27 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.clientTokens = clientTokens
         self.tls = tls
         self.allowedOrigins = allowedOrigins
+        self.timeouts = timeouts
         self.engine = engine
+    }
+}
+
+/// How long a peer may take (`timeouts.*`; PROTOCOL.md "Operations": by default none exceeds 60 s).
+public struct ConnectionTimeouts: Sendable, Equatable {
+    /// Seconds a connection has to send a complete request head (or WebSocket upgrade), from its
+    /// first byte on (`timeouts.request_head_seconds`, 10).
+    public var requestHeadSeconds: Int
+    /// Seconds an HTTP keep-alive connection may sit idle between requests (`timeouts.idle_seconds`, 60).
+    public var idleSeconds: Int
+    /// Seconds a closing WebSocket or SSE stream has to read its goodbye before its socket is cut
+    /// (`timeouts.close_seconds`, 5).
+    public var closeSeconds: Int
+
+    /// Makes timeouts; the defaults are the documented ones.
+    public init(requestHeadSeconds: Int = 10, idleSeconds: Int = 60, closeSeconds: Int = 5) {
+        self.requestHeadSeconds = requestHeadSeconds
+        self.idleSeconds = idleSeconds
+        self.closeSeconds = closeSeconds
     }
 }
 

@@ -14,6 +14,8 @@ struct TransportSettings: Sendable {
     let engine: Engine
     let authenticator: Authenticator
     let heartbeat: TimeAmount
+    /// How long a closing connection may take to read its goodbye before its socket is cut.
+    let closeTimeout: TimeAmount
     let serverSentEventsPing: TimeAmount
     let maximumFrameBytes: Int
     /// TCP_NODELAY on upgraded WebSocket connections.
@@ -35,6 +37,7 @@ struct TransportSettings: Sendable {
             engine: engine,
             authenticator: authenticator,
             heartbeat: heartbeat,
+            closeTimeout: closeTimeout,
             heartbeats: heartbeats,
             initialCredential: credential,
             deflate: deflate,

@@ -45,10 +45,25 @@ public final class SQLiteAdminStore: AdminStore {
         }
     }
 
-    /// Revokes a key; returns whether it existed.
-    public func deleteAPIKey(id: String) async throws -> Bool {
-        try await database.writer.exclusive { connection in
-            try await !connection.query("DELETE FROM api_keys WHERE id = ? RETURNING id", [.text(id)]).isEmpty
+    /// Revokes a key unless it is the last admin key. The single writer runs the check and the delete
+    /// with no other write in between.
+    public func deleteAPIKey(id: String) async throws -> APIKeyDeletion {
+        let isAdmin = "(' ' || scopes || ' ') LIKE '% \(Scope.admin.description) %'"
+        return try await database.writer.exclusive { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(isAdmin) AS is_admin,
+                    (SELECT count(*) FROM api_keys WHERE \(isAdmin)) AS admins
+                FROM api_keys WHERE id = ?
+                """,
+                [.text(id)]
+            )
+            guard let row = rows.first else { return .notFound }
+            if row.column("is_admin")?.integer == 1, (row.column("admins")?.integer ?? 0) <= 1 {
+                return .lastAdminKey
+            }
+            _ = try await connection.query("DELETE FROM api_keys WHERE id = ?", [.text(id)])
+            return .deleted
         }
     }
 

@@ -48,6 +48,26 @@ struct ClientTokenClaimsTests {
         #expect(refusal(#"{"sub":"a","nbf":1800000000,"exp":1800000001}"#) == nil)
     }
 
+    @Test(
+        "Numeric date claims out of range are unauthorized, never a trap",
+        arguments: [
+            #"{"exp":9223372036854775807}"#, #"{"exp":1e16}"#, #"{"exp":1e300}"#, #"{"exp":-1}"#,
+            #"{"nbf":9223372036854775807}"#, #"{"nbf":-1e300}"#, #"{"iat":1e300}"#, #"{"iat":"yesterday"}"#,
+            #"{"exp":253402300800}"#,
+        ]
+    )
+    func outOfRangeDates(json: String) {
+        let error = refusal(json)
+        #expect(error?.code == .unauthorized)
+        #expect(error?.detail.contains("invalid token") == true)
+    }
+
+    @Test("The latest expiry allowed, the last second of 9999, is accepted and kept exactly")
+    func latestExpiry() throws {
+        let principal = try claims(#"{"sub":"a","exp":253402300799,"iat":1800000000}"#)
+        #expect(principal.expires == Timestamp(millisecondsSinceEpoch: 253_402_300_799_000))
+    }
+
     @Test("Malformed claims are refused as unauthorized")
     func malformed() {
         for json in [

@@ -113,6 +113,25 @@ struct RetryScheduleTests {
     }
 
     @Test(
+        "A delay longer than 30 days is refused when parsed, so a retry time can never overflow",
+        arguments: ["9000000000000000s", "31d", "2592001s", "0,5s,744h"]
+    )
+    func refusesAbsurdDelays(text: String) {
+        let error = #expect(throws: SwitchboardError.self) { try RetrySchedule(parsing: text) }
+        #expect(error?.detail.contains("30d") == true)
+    }
+
+    @Test("A schedule made in code clamps each delay to 0...30 days, and its jittered delays stay there")
+    func clampsDelaysMadeInCode() throws {
+        let schedule = RetrySchedule(delays: [.seconds(Int64.max / 2), .seconds(-5)], jitter: 1)
+        #expect(schedule.delays == [RetrySchedule.longestDelay, .zero])
+        var generator = SystemRandomNumberGenerator()
+        let delay = schedule.delay(afterAttempts: 0, using: &generator)
+        #expect(delay.map { $0 <= RetrySchedule.longestDelay * 2 } == true)
+        #expect(try RetrySchedule(parsing: "30d").delays == [RetrySchedule.longestDelay])
+    }
+
+    @Test(
         "The description uses the largest whole unit and parses back to the same schedule",
         arguments: [
             ("0,250ms,5s,2m,1h,1d", "0s,250ms,5s,2m,1h,1d"),

@@ -72,6 +72,13 @@ struct TargetAddressPolicyTests {
             ("8.8.8.8", nil),
             ("1.1.1.1", nil),
             ("93.184.216.34", nil),
+            ("192.0.2.10", "documentation"),
+            ("198.51.100.7", "documentation"),
+            ("203.0.113.200", "documentation"),
+            ("203.0.114.1", nil),
+            ("198.51.101.1", nil),
+            ("168.63.129.16", "metadata"),
+            ("168.63.129.17", nil),
         ] as [(String, String?)]
     )
     func classifiesIPv4(address: String, kind: String?) throws {
@@ -102,6 +109,13 @@ struct TargetAddressPolicyTests {
             ("64:ff9b::8.8.8.8", nil),
             ("2606:4700::1111", nil),
             ("2001:4860:4860::8888", nil),
+            ("2002:7f00:1::1", "6to4"),
+            ("2002:808:808::1", "6to4"),
+            ("64:ff9b:1::a00:1", "NAT64"),
+            ("64:ff9b:2::a00:1", nil),
+            ("2001:0:4136:e378::1", "Teredo"),
+            ("2001:db8::1", "documentation"),
+            ("::ffff:203.0.113.5", "documentation"),
         ] as [(String, String?)]
     )
     func classifiesIPv6(address: String, kind: String?) throws {

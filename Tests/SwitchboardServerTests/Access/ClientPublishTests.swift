@@ -80,4 +80,63 @@ struct ClientPublishTests {
             for socket in [watcher, alice, anonymous] { await socket.drop() }
         }
     }
+
+    @Test("A client's id is a key in its user's own space: it cannot replay, refuse or replace a backend's key")
+    func clientIDsCannotHijackBackendKeys() async throws {
+        try await TestServer.with(configure: Self.configure) { server in
+            let token = TestTokens.token(user: "alice", channels: #"["chat:*"]"#, publish: #"["chat:*"]"#)
+            let alice = try await Self.connect(server, path: "/v1/ws?token=\(token)")
+            let publish = #"{"op":"publish","channel":"chat:1","type":"m","data":{"by":"alice"},"id":"order-42"}"#
+            try await alice.send(publish)
+            let first = try await alice.nextJSON()
+            #expect(first["op"] == .string("published"), "got \(first)")
+            let eventID = try #require(first["id"]?.stringValue)
+            #expect(eventID != "order-42" && eventID.hasPrefix("evu_"))
+            // The same user repeating the id gets the original event back.
+            try await alice.send(publish)
+            let repeated = try await alice.nextJSON()
+            #expect(repeated["id"] == first["id"] && repeated["offset"] == first["offset"], "got \(repeated)")
+
+            // The backend's key of the same text, on the same channel and on another, is its own.
+            let backend = TestHTTP(server)
+            for channel in ["chat:1", "orders"] {
+                let response = try await backend.request(
+                    "POST",
+                    "/v1/channels/\(channel)/events",
+                    body: #"{"type":"order.created","data":{"by":"backend"}}"#,
+                    headers: ["Idempotency-Key": "order-42"]
+                )
+                #expect(response.status == (channel == "chat:1" ? 201 : 409), "\(channel): \(response.body)")
+                if channel == "chat:1" {
+                    #expect(try response.json["id"] == .string("order-42"))
+                    #expect(response.headers["idempotent-replayed"] == nil)
+                }
+            }
+            // Another user's same id is a different event.
+            let bobToken = TestTokens.token(user: "bob", channels: #"["chat:*"]"#, publish: #"["chat:*"]"#)
+            let bob = try await Self.connect(server, path: "/v1/ws?token=\(bobToken)")
+            try await bob.send(publish)
+            let bobs = try await bob.nextJSON()
+            #expect(bobs["op"] == .string("published") && bobs["id"] != first["id"], "got \(bobs)")
+            // A client may not name a derived id itself, and neither may an API key.
+            try await bob.send(#"{"op":"publish","channel":"chat:1","type":"m","data":1,"id":"\#(eventID)"}"#)
+            let derived = try await bob.nextJSON()
+            #expect(derived["code"] == .string("bad_request"), "got \(derived)")
+            let claimed = try await backend.request(
+                "POST",
+                "/v1/channels/chat:1/events",
+                body: #"{"type":"x","data":1,"id":"\#(eventID)"}"#
+            )
+            claimed.expectProblem("bad_request")
+            // Anonymous clients cannot send an id.
+            let anonymous = try await Self.connect(server, path: "/v1/ws")
+            try await anonymous.send(#"{"op":"publish","channel":"lobby:1","type":"m","data":1,"id":"x","ref":1}"#)
+            let refused = try await anonymous.nextJSON()
+            #expect(refused["code"] == .string("bad_request"), "got \(refused)")
+
+            let stored = try await backend.storedEvents("chat:1")
+            #expect(stored.map { $0["data"]?["by"]?.stringValue } == ["alice", "backend", "alice"])
+            for socket in [alice, bob, anonymous] { await socket.drop() }
+        }
+    }
 }

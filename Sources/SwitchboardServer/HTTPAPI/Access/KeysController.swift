@@ -51,6 +51,7 @@ struct KeysController<Context: RequestContext>: Sendable {
             using: &generator
         )
         try await api.engine.adminStore.insertAPIKey(record)
+        api.authenticator.keys.created(record.digest)
         var json = Self.json(record)
         if case .object(var members) = json {
             members.insert(("key", .string(key)), at: 1)
@@ -68,18 +69,15 @@ struct KeysController<Context: RequestContext>: Sendable {
     @Sendable func revoke(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let id = try context.parameters.require("id")
-        let keys = try await api.engine.adminStore.listAPIKeys()
-        guard let record = keys.first(where: { $0.id == id }) else {
+        switch try await api.engine.adminStore.deleteAPIKey(id: id) {
+        case .deleted:
+            api.authenticator.keys.forget(keyID: id)
+            return Response(status: .noContent)
+        case .notFound:
             throw SwitchboardError(.notFound, "no API key \(id)")
-        }
-        if record.scopes.contains(.admin), keys.filter({ $0.scopes.contains(.admin) }).count == 1 {
+        case .lastAdminKey:
             throw SwitchboardError(.conflict, "\(id) is the last admin key: create another admin key first")
         }
-        guard try await api.engine.adminStore.deleteAPIKey(id: id) else {
-            throw SwitchboardError(.notFound, "no API key \(id)")
-        }
-        api.authenticator.keys.forget(keyID: id)
-        return Response(status: .noContent)
     }
 
     /// A key as listed: never the key itself, nor its digest.

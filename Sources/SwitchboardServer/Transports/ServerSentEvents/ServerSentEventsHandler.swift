@@ -59,6 +59,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     private var registeredUser: String?
     /// Ends the stream when the client token expires.
     private var expiryTimer: Scheduled<Void>?
+    /// Who the stream serves, once its credentials were checked.
+    private var principal: Principal?
 
     private var engine: Engine { transports.engine }
 
@@ -189,13 +191,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
                 return respondWithProblem(error)
             }
         }
-        if let expires = principal.expires {
-            let remaining = expires.millisecondsSinceEpoch - Engine.wallClock().millisecondsSinceEpoch
-            expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(max(0, remaining))) {
-                self.expiryTimer = nil
-                self.end(with: SwitchboardError(.unauthorized, "the token has expired"))
-            }
-        }
+        self.principal = principal
+        scheduleExpiry()
         // The strictest limits of the stream's namespaces.
         let policies = channels.map { engine.configuration.namespaces.policy(for: $0) }
         policy.mailboxBytes = policies.map(\.mailboxBytes).min() ?? policy.mailboxBytes
@@ -203,6 +200,18 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         // Register before reading heads and missed events, so nothing committed in between is lost.
         for channel in channels { engine.hub.subscribe(self, to: channel) }
         recover()
+    }
+
+    /// Ends the stream when the token expires.
+    private func scheduleExpiry() {
+        guard let expires = principal?.expires, let context else { return }
+        guard let delay = TokenExpiryWait.delay(until: expires, now: Engine.wallClock()) else {
+            return end(with: SwitchboardError(.unauthorized, "the token has expired"))
+        }
+        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.expiryTimer = nil
+            self.scheduleExpiry()
+        }
     }
 
     /// Sends the response head once the starting offsets are known, so that the stream is live the

@@ -38,10 +38,12 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
         expiryTimer?.cancel()
         expiryTimer = nil
         guard let expires = principal.expires, let context else { return }
-        let remaining = expires.millisecondsSinceEpoch - Engine.wallClock().millisecondsSinceEpoch
-        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(max(0, remaining))) {
+        guard let delay = TokenExpiryWait.delay(until: expires, now: Engine.wallClock()) else {
+            return close(.unauthorized, reason: "token expired")
+        }
+        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             self.expiryTimer = nil
-            self.close(.unauthorized, reason: "token expired")
+            self.scheduleExpiry()
         }
     }
 
@@ -107,10 +109,16 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
     }
 
     /// Gives back the connection's places: its address and user counts, presence, the expiry timer.
-    func releaseAccess() {
+    /// Leaves every channel's presence and stops watching the token's expiry: the connection is ending.
+    func leaveAllPresence() {
         expiryTimer?.cancel()
         expiryTimer = nil
         for channel in presentIn.sorted() { leavePresence(channel) }
+    }
+
+    /// Gives back the connection's places in the per-user and per-address limits: its socket is closed.
+    func releaseAccess() {
+        leaveAllPresence()
         engine.connections.leave(self, user: registeredUser, address: admittedAddress)
         registeredUser = nil
         admittedAddress = nil

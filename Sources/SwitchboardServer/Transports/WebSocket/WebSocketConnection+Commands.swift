@@ -74,9 +74,11 @@ extension WebSocketConnection {
         }
     }
 
-    private func publish(_ draft: EventDraft, ref: JSONValue?) {
+    private func publish(_ requested: EventDraft, ref: JSONValue?) {
+        let draft: EventDraft
         do {
-            try engine.configuration.accessPolicy.authorizeClientPublish(principal, to: draft.channel)
+            try engine.configuration.accessPolicy.authorizeClientPublish(principal, to: requested.channel)
+            draft = try requested.scoped(to: principal)
         } catch {
             return sendError(error, ref: ref)
         }

@@ -30,6 +30,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let engine: Engine
         let authenticator: Authenticator
         let heartbeat: TimeAmount
+        /// How long a close waits for the peer to take the close frame before the socket is cut.
+        let closeTimeout: TimeAmount
         /// Sends the pings of every connection of a loop from one task.
         let heartbeats: HeartbeatSweeper
         /// The credential from `?token=` or `Authorization` at upgrade time.
@@ -51,14 +53,17 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var rawWriter: ChannelHandlerContext?
     var principal = Principal.anonymous
     var isReady = false
-    var isClosing = false
+    /// How the connection ends (see `ConnectionClosing`).
+    var closing = ConnectionClosing()
+    /// The connection no longer delivers: a close is under way or done.
+    var isClosing: Bool { !closing.isOpen }
     /// The connection is gone; late async results must not touch the Hub any more.
-    var isTornDown = false
+    var isTornDown: Bool { closing.state == .closed }
     /// A `history` read is in flight (one at a time, so replies stay bounded).
     var isHistoryInFlight = false
     /// Gives each subscription a generation, so a late catch-up read of an earlier one is ignored.
     var nextGeneration = 0
-    /// Closes the socket if a close frame is never taken by the peer.
+    /// Closes the socket if the close frame is not taken by the peer in time.
     var closeTimer: Scheduled<Void>?
     var commandsBeforeReady: [ByteBuffer] = []
     /// Relays deliveries for `switchboard listen`; detached from the relays when torn down.
@@ -153,9 +158,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         self.rawWriter = nil
     }
 
+    /// The socket is closed: releases everything, including the connection's places in the limits.
     private func tearDown() {
-        guard !isTornDown else { return }
-        isTornDown = true
+        guard closing.event(.socketClosed) == .release else { return }
         closeTimer?.cancel()
         closeTimer = nil
         settings.heartbeats.deregister(self)
@@ -176,7 +181,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The peer is gone (its process died, or it shut down its side without a close frame):
             // close now rather than at the next heartbeat, so that presence sees it leave promptly.
-            context.close(promise: nil)
+            perform(closing.event(.inputClosed), code: .normal, reason: "")
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -271,26 +276,19 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         case .binary:
             sendError(SwitchboardError(.badRequest, "commands are JSON text frames"), ref: nil)
         case .ping:
-            writeRaw(
+            // Pongs count against the same bounds as events: a peer that pings and never reads is a
+            // slow consumer too.
+            writeAndCheck(
                 WebSocketFrameBytes.frame(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator)
             )
-            context.flush()
         case .pong:
             break
         case .connectionClose:
             var data = frame.unmaskedData
             let code = data.readInteger(as: UInt16.self) ?? 1000
-            isClosing = true
-            writeRaw(
-                WebSocketFrameBytes.close(
-                    code: code == 1005 ? 1000 : code,
-                    reason: "",
-                    allocator: context.channel.allocator
-                )
-            )
-            rawWriter?.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            // Echo a code the peer may send; anything else is answered with a normal close.
+            let echoed = (1000...4999).contains(code) && ![1004, 1005, 1006, 1015].contains(code) ? code : 1000
+            perform(closing.event(.peerClose), rawCode: echoed, reason: "")
         default:
             close(.policy, reason: "unknown opcode")
         }
@@ -335,10 +333,15 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     /// Sends one server message now.
     func send(_ message: String) {
         guard let context, !isClosing else { return }
-        writeRaw(WebSocketFrameBytes.text(message, allocator: context.channel.allocator))
+        writeAndCheck(WebSocketFrameBytes.text(message, allocator: context.channel.allocator))
+    }
+
+    /// Writes and flushes `frame`, then checks the bounds: replies and pongs count against them like
+    /// events, so a client that asks and never reads is a slow consumer too.
+    private func writeAndCheck(_ frame: ByteBuffer) {
+        guard let context, !isClosing else { return }
+        writeRaw(frame)
         context.flush()
-        // Replies count against the same bounds as events: a client that asks and never reads is a
-        // slow consumer too.
         if !context.channel.isWritable { checkFlowControl(whileCatchingUp: false) }
     }
 
@@ -346,23 +349,41 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         send(ServerMessage.error(error, ref: ref))
     }
 
-    /// Sends a close frame with `code`, stops all deliveries, and closes once the frame is written.
+    /// Ends the connection with `code`: stops all deliveries, sends the close frame, and closes the
+    /// socket once it is written, or at the close deadline.
     func close(_ code: CloseCode, reason: String) {
-        guard let context, !isClosing else { return }
-        isClosing = true
-        for channel in subscriptions.keys { engine.hub.unsubscribe(self, from: channel) }
-        subscriptions.removeAll()
-        releaseAccess()
-        let frame = WebSocketFrameBytes.close(code: code.rawValue, reason: reason, allocator: context.channel.allocator)
-        outbound.bytesWritten += frame.readableBytes
-        (rawWriter ?? context).writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
-            self.closeTimer?.cancel()
-            self.closeTimer = nil
+        perform(closing.event(.close), code: code, reason: reason)
+    }
+
+    private func perform(_ action: ConnectionClosing.Action, code: CloseCode, reason: String) {
+        perform(action, rawCode: code.rawValue, reason: reason)
+    }
+
+    /// Executes what `closing` decided.
+    private func perform(_ action: ConnectionClosing.Action, rawCode: UInt16, reason: String) {
+        guard let context else { return }
+        switch action {
+        case .none, .release:
+            return
+        case .closeSocket:
+            closeTimer?.cancel()
+            closeTimer = nil
             context.close(promise: nil)
-        }
-        // A peer that never reads would hold the close frame forever: give up after two heartbeats.
-        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.heartbeat * 2) {
-            context.close(promise: nil)
+        case .sayGoodbye:
+            for channel in subscriptions.keys { engine.hub.unsubscribe(self, from: channel) }
+            subscriptions.removeAll()
+            channelsAwaitingWritability.removeAll()
+            leaveAllPresence()
+            let frame = WebSocketFrameBytes.close(code: rawCode, reason: reason, allocator: context.channel.allocator)
+            outbound.bytesWritten += frame.readableBytes
+            (rawWriter ?? context).writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+                self.perform(self.closing.event(.goodbyeWritten), rawCode: rawCode, reason: reason)
+            }
+            // A peer that never reads would hold the close frame forever: cut it off at the deadline.
+            closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
+                self.closeTimer = nil
+                self.perform(self.closing.event(.deadline), rawCode: rawCode, reason: reason)
+            }
         }
     }
 }
