@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
 public import SwitchboardCore
 
@@ -56,9 +56,26 @@ public final class TestWebSocket: Sendable {
 
     /// Sends a text message (masked, as a client must).
     public func send(_ text: String) async throws {
-        var payload = ByteBuffer(string: text)
+        try await sendFrame(opcode: 0x1, payload: ByteBuffer(string: text))
+    }
+
+    /// Sends a ping with `payload` (at most 125 bytes).
+    public func ping(_ payload: String = "") async throws {
+        try await sendFrame(opcode: 0x9, payload: ByteBuffer(string: payload))
+    }
+
+    /// Sends a close frame with `code`, and keeps the socket open.
+    public func sendClose(code: UInt16 = 1000) async throws {
+        var payload = ByteBuffer()
+        payload.writeInteger(code)
+        try await sendFrame(opcode: 0x8, payload: payload)
+    }
+
+    /// Sends one final frame with `opcode` and `payload`.
+    public func sendFrame(opcode: UInt8, payload: ByteBuffer) async throws {
+        var payload = payload
         var frame = ByteBuffer()
-        frame.writeInteger(UInt8(0x81))
+        frame.writeInteger(UInt8(0x80 | opcode))
         let length = payload.readableBytes
         if length < 126 {
             frame.writeInteger(UInt8(0x80 | length))

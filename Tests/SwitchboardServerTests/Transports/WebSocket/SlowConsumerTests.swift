@@ -12,6 +12,8 @@ struct SlowConsumerTests {
             $0.engine.isDevelopmentMode = true
             $0.engine.namespaces.defaultPolicy.mailboxBytes = 256 * 1024
             $0.engine.namespaces.defaultPolicy.mailboxEvents = 200
+            // The slow reader reads its close frame only after the fast one is done: no cut-off before.
+            $0.timeouts.closeSeconds = 600
         }) { server in
             let fast = try await TestWebSocket.connect(port: server.port)
             let slow = try await TestWebSocket.connect(port: server.port, receiveBufferSize: 4096)
@@ -78,6 +80,68 @@ struct SlowConsumerTests {
             }
             #expect(resumed == total)
             for socket in [fast, slow, again] { await socket.drop() }
+        }
+    }
+
+    @Test("Pongs count against the bounds: a peer that pings and never reads is closed with 4008")
+    func pingingNonReaderIsClosed() async throws {
+        try await TestServer.with(configure: {
+            $0.engine.isDevelopmentMode = true
+            $0.engine.limits.connectionCommandRate = 1_000_000
+            $0.engine.namespaces.defaultPolicy.mailboxBytes = 64 * 1024
+            // The close must not be cut before this test reads it.
+            $0.timeouts.closeSeconds = 600
+        }) { server in
+            let socket = try await TestWebSocket.connect(port: server.port, receiveBufferSize: 4096)
+            _ = await socket.nextText()
+            try await socket.setReading(false)
+            let payload = String(repeating: "p", count: 125)
+            // Far more pong bytes than the bound and every buffer between; the server may close first.
+            for _ in 0..<40_000 {
+                do { try await socket.ping(payload) } catch { break }
+            }
+            try await socket.setReading(true)
+            #expect(await socket.closeCode(timeout: 60) == 4008)
+            await socket.drop()
+        }
+    }
+
+    @Test("A client's close frame ends deliveries and frees its place, even when the peer never reads the reply")
+    func closeFrameFromNonReaderIsReleased() async throws {
+        try await TestServer.with(configure: {
+            $0.engine.isDevelopmentMode = true
+            $0.engine.limits.maximumConnectionsPerAddress = 1
+            $0.engine.namespaces.defaultPolicy.mailboxBytes = 64 << 20
+            $0.engine.namespaces.defaultPolicy.mailboxEvents = 1_000_000
+            $0.timeouts.closeSeconds = 1
+        }) { server in
+            let zombie = try await TestWebSocket.connect(port: server.port, receiveBufferSize: 4096)
+            _ = await zombie.nextText()
+            try await zombie.send(#"{"op":"subscribe","channel":"firehose"}"#)
+            _ = await zombie.nextText()
+            try await zombie.setReading(false)
+            // Fill every buffer between the server and the reader that stopped.
+            let padding = String(repeating: "x", count: 4000)
+            let items = (0..<500).map { _ in #"{"channel":"firehose","type":"t","data":"\#(padding)"}"# }
+            for _ in 0..<4 {
+                let response = try await TestHTTP(server).request(
+                    "POST",
+                    "/v1/events",
+                    body: #"{"events":[\#(items.joined(separator: ","))]}"#
+                )
+                #expect(response.status == 201)
+            }
+            try await zombie.sendClose()
+            // The only place of the address comes back once the server cut the socket at its deadline.
+            var admitted = false
+            for _ in 0..<600 where !admitted {
+                let next = try await TestWebSocket.connect(port: server.port)
+                if case .text = await next.next() { admitted = true }
+                await next.drop()
+                if !admitted { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(admitted)
+            await zombie.drop()
         }
     }
 }
