@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
 import json
 import os
@@ -135,11 +136,12 @@ class Ledger:
                 f"got id={event_id} tag={tag}",
             )
 
-    def ack(self, who: str, channel: str, offset: int, event_id: str, tag: str) -> None:
+    def ack(self, who: str, channel: str, offset: int, event_id: str, tag: str, how: str) -> None:
         self.observe(who, channel, offset, event_id, tag)
         self.acked[channel].add(offset)
         self.acked_max[channel] = max(self.acked_max[channel], offset)
         self.report.count("publishes acknowledged")
+        self.report.count(f"publishes acknowledged ({how})")
 
 
 # -- sockets and HTTP --------------------------------------------------------------------------------
@@ -352,6 +354,8 @@ class Run:
         # and the subscribers read until their streams reach it.
         self.draining = asyncio.Event()
         self.targets: dict[str, int] = {}
+        # SIGKILLs so far: a connection that ends while this is unchanged was ended by the live server.
+        self.kills = 0
 
     @property
     def port(self) -> int:
@@ -411,9 +415,10 @@ class Subscriber:
         return self.rng.uniform(3, 10) if self.slow else self.rng.uniform(5, 40)
 
     def pause_length(self) -> float:
-        # Below the server's heartbeat (pings every 25 s, closes after two missed), so a slow consumer
-        # is closed for its unread data only.
-        return self.rng.uniform(8, 16)
+        # Long enough for the firehose to fill the kernel's buffers (the server's send buffer grows to
+        # 4 MiB by default on Linux) and the mailbox; shorter than the server's heartbeat allows (it closes
+        # a WebSocket that sent nothing for two 25 s intervals; a `ping` op goes out before each pause).
+        return self.rng.uniform(20, 30)
 
     def ending(self) -> str:
         """What happens when the connection's lifetime is up: a slow consumer stops reading; the
@@ -453,6 +458,7 @@ class WebSocketSubscriber(Subscriber):
         )
         paused = False
         ended_by_client = False
+        kills = run.kills
         try:
             welcome = await self.recv(ws, CONNECT_TIMEOUT)
             if welcome.get("op") != "welcome":
@@ -471,6 +477,7 @@ class WebSocketSubscriber(Subscriber):
                     ending = self.ending()
                     if ending == "pause":
                         run.report.count("ws slow-consumer pauses")
+                        await ws.send(json.dumps({"op": "ping"}))  # heard just now (see pause_length)
                         await asyncio.sleep(self.pause_length())  # nothing read: the server's side fills up
                         paused = True
                         action_at = time.monotonic() + self.lifetime()
@@ -491,10 +498,10 @@ class WebSocketSubscriber(Subscriber):
                 self.handle(msg, pending)
         except ConnectionClosed as closed:
             code = closed.rcvd.code if closed.rcvd is not None else None
-            run.report.count(f"ws closed by server ({code or 'no close frame'})")
+            cause = "a SIGKILL" if run.kills != kills else "the live server"
+            run.report.count(f"ws closed by {cause} ({code or 'no close frame'}{', after a pause' if paused else ''})")
             if code == 4008:
-                run.report.count("ws slow consumers closed (4008)" if paused else
-                                 "ws 4008 on a client that kept reading")
+                run.report.count("ws slow consumers closed (4008)" if paused else "ws 4008 on a client that kept reading")
             elif code in BAD_CLOSE_CODES:
                 run.report.violation("ws-close", f"client={self.name}: closed with {code} {closed.rcvd.reason!r}")
             raise ServerGone from closed
@@ -605,6 +612,7 @@ class SSESubscriber(Subscriber):
         reader, writer = await asyncio.open_connection(sock=sock, limit=16 * 1024 if self.slow else 64 * 1024)
         ended_by_client = False
         paused = False
+        kills = run.kills
         try:
             cursor = ",".join(f"{c}@{self.last[c]}" for c in self.channels)
             query = "&".join(f"channel={quote(c, safe='')}" for c in self.channels)
@@ -661,10 +669,9 @@ class SSESubscriber(Subscriber):
                 if parser.ended:
                     raise EOFError("stream ended")
         except NETWORK_ERRORS as error:
-            if not ended_by_client and isinstance(error, EOFError):
-                run.report.count("sse streams ended by server")
-                if paused:
-                    run.report.count("sse slow consumers ended (after a pause)")
+            if not ended_by_client and isinstance(error, (EOFError, ConnectionResetError)):
+                cause = "a SIGKILL" if run.kills != kills else "the live server"
+                run.report.count(f"sse streams ended by {cause}{' (after a pause)' if paused else ''}")
             raise
         finally:
             if not ended_by_client:
@@ -766,7 +773,11 @@ class LongPollSubscriber(Subscriber):
 # -- publishers ------------------------------------------------------------------------------------
 
 
-def payload(tag: str, pad: int) -> dict:
+def payload(tag: str, pad: int, random_pad: bool = False) -> dict:
+    """An event's data: its tag (unique per publish) and padding. Random padding does not compress, so
+    that permessage-deflate does not shrink what a slow consumer leaves unread."""
+    if random_pad:
+        return {"tag": tag, "pad": base64.b64encode(os.urandom(pad * 3 // 4 + 1)).decode()[:pad]}
     return {"tag": tag, "pad": "x" * pad}
 
 
@@ -806,7 +817,7 @@ class HttpPublisher:
                             run.report.violation("publish", f"client={self.name}: 200 without Idempotent-Replayed")
                     if reply.get("id") != tag or reply.get("channel") != channel:
                         run.report.violation("publish", f"client={self.name} channel={channel}: reply {reply} for {tag}")
-                    run.ledger.ack(self.name, channel, reply["offset"], reply["id"], tag)
+                    run.ledger.ack(self.name, channel, reply["offset"], reply["id"], tag, "http")
                     break
                 run.report.count(f"http publish answered {status}")
                 if status not in (429, 503):
@@ -837,7 +848,7 @@ class FirehosePublisher:
             for _ in range(self.batch):
                 seq += 1
                 tags.append(f"{run.run_id}-{self.name}-{seq}")
-            items = [{"channel": FIREHOSE, "type": "chaos.fire", "data": payload(t, run.args.firehose_payload)}
+            items = [{"channel": FIREHOSE, "type": "chaos.fire", "data": payload(t, run.args.firehose_payload, random_pad=True)}
                      for t in tags]
             try:
                 status, _, body = await conn.request("POST", "/v1/events", {"events": items})
@@ -860,7 +871,7 @@ class FirehosePublisher:
                     run.report.violation("publish", f"client={self.name}: batch offsets not consecutive: "
                                                     f"{[r['offset'] for r in replies]}")
                 previous = reply["offset"]
-                run.ledger.ack(self.name, FIREHOSE, reply["offset"], reply["id"], tag)
+                run.ledger.ack(self.name, FIREHOSE, reply["offset"], reply["id"], tag, "http batch")
         conn.close()
 
 
@@ -899,7 +910,7 @@ class WebSocketPublisher:
                                 if reply.get("ref") == seq:
                                     break
                         if reply.get("op") == "published" and isinstance(reply.get("offset"), int):
-                            run.ledger.ack(self.name, channel, reply["offset"], reply["id"], tag)
+                            run.ledger.ack(self.name, channel, reply["offset"], reply["id"], tag, "websocket")
                         else:
                             run.report.violation("publish", f"client={self.name} channel={channel}: reply {reply}")
             except NETWORK_ERRORS:
@@ -970,11 +981,11 @@ def plan(run: Run) -> tuple[list, list]:
     remaining = max(3, args.clients - len(publishers))
     for i in range(remaining):
         kind = (WebSocketSubscriber, SSESubscriber, LongPollSubscriber)[rng.choices([0, 1, 2], [40, 35, 25])[0]]
-        # One WebSocket or SSE subscriber in six is a slow consumer on the firehose; one in ten of the
+        # One WebSocket or SSE subscriber in six is a slow consumer on the firehose; one in twenty of the
         # others reads the firehose as well, to check a busy channel for readers that keep up.
         slow = kind is not LongPollSubscriber and args.firehose_rate > 0 and rng.random() < 1 / 6
         chosen = rng.sample(channels, rng.randint(1, 2 if kind is LongPollSubscriber else 4))
-        if slow or (kind is not LongPollSubscriber and args.firehose_rate > 0 and rng.random() < 0.1):
+        if slow or (kind is not LongPollSubscriber and args.firehose_rate > 0 and rng.random() < 0.05):
             chosen.append(FIREHOSE)
         subscribers.append(kind(run, f"{kind.kind}-{'slow-' if slow else ''}{i:04d}", chosen, slow))
     return publishers, subscribers
@@ -1028,6 +1039,7 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
     warmup = min(20.0, args.duration * 0.15)
     await sleep_until(t0 + max(warmup, args.ramp + 5))
     rss_baseline = server.rss_kib()
+    warmup = max(warmup, args.ramp + 5)
     log(f"warm-up done: RSS {rss_baseline / 1024:.1f} MiB, {report.counts['publishes acknowledged']} acknowledged")
 
     rss_before_kills = []
@@ -1035,6 +1047,7 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
         await sleep_until(t0 + args.duration * (i + 1) / (args.restarts + 1) + run.rng.uniform(-2, 2))
         rss_before_kills.append(server.rss_kib())
         planned_kill.set()
+        run.kills += 1
         server.kill()
         report.count("server restarts (SIGKILL)")
         down = run.rng.uniform(0.5, 3.0)
@@ -1144,10 +1157,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200, help="clients in all (default 200)")
     parser.add_argument("--rate", type=float, default=40, help="publishes a second over the ordinary "
                         "channels, HTTP and WebSocket together (default 40)")
-    parser.add_argument("--firehose-rate", type=int, default=100, help="events a second on the firehose "
-                        "channel, in batches (default 100; 0: no firehose and no slow consumers)")
+    parser.add_argument("--firehose-rate", type=int, default=50, help="events a second on the firehose "
+                        "channel, in batches (default 50; 0: no firehose and no slow consumers)")
     parser.add_argument("--payload", type=int, default=200, help="padding bytes of an ordinary event")
-    parser.add_argument("--firehose-payload", type=int, default=768, help="padding bytes of a firehose event")
+    parser.add_argument("--firehose-payload", type=int, default=6000, help="padding bytes of a firehose "
+                        "event (random, so incompressible; default 6000: with the rate, about 300 KB/s per reader)")
     parser.add_argument("--restarts", type=int, default=2, help="SIGKILLs and restarts of the server (default 2)")
     parser.add_argument("--ramp", type=float, default=5, help="seconds over which clients connect at the start")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random choices (default: random)")

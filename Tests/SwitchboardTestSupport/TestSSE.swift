@@ -33,11 +33,16 @@ public final class TestSSE: Sendable {
         port: Int,
         path: String,
         headers: [String: String] = [:],
-        includeComments: Bool = false
+        includeComments: Bool = false,
+        receiveBufferSize: Int? = nil
     ) async throws -> TestSSE {
         let inbox = TestInbox<TestSSE.Message>()
         let statusPromise = NIOLockedValueBox<EventLoopPromise<Int>?>(nil)
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelInitializer {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        let channel = try await bootstrap.channelInitializer {
             channel in
             let promise = channel.eventLoop.makePromise(of: Int.self)
             statusPromise.withLockedValue { $0 = promise }
@@ -64,6 +69,12 @@ public final class TestSSE: Sendable {
     /// The body of a non-200 response.
     public func errorBody(timeout seconds: Double = 10) async -> String {
         await inbox.next(timeout: .milliseconds(Int64(seconds * 1000)))?.data ?? ""
+    }
+
+    /// Stops or resumes reading from the socket (a stopped reader lets the server's buffers fill).
+    public func setReading(_ isReading: Bool) async throws {
+        try await channel.setOption(.autoRead, value: isReading).get()
+        if isReading { channel.read() }
     }
 
     /// Closes the connection.

@@ -41,6 +41,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     private let transports: TransportSettings
     private let logger: Logger
     private var state = State.passthrough
+    /// How the stream ends (see `ConnectionClosing`).
+    private var closing = ConnectionClosing()
+    /// Cuts the socket when the goodbye is not taken in time.
+    private var closeTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     let eventLoop: any EventLoop
     private var cursor = CursorSet([])
@@ -75,13 +79,13 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stop()
+        socketClosed()
         self.context = nil
         self.rawWriter = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stop()
+        socketClosed()
         context.fireChannelInactive()
     }
 
@@ -93,7 +97,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         if let event = event as? ChannelEvent, event == .inputClosed, case .streaming = state {
             // The client went away: end the stream now rather than at the next failed write.
             stop()
-            context.close(promise: nil)
+            perform(closing.event(.inputClosed))
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -422,9 +426,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
             promise: nil
         )
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        sayGoodbye()
     }
 
     /// Ends a live stream with an `error` control message, so the client knows why (an expired token, an
@@ -453,19 +455,53 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         }
         guard case .streaming = state else { return }
         stop()
+        sayGoodbye()
+    }
+
+    /// Writes the end of the response and closes once it is written, or at the close deadline: a
+    /// client that stops reading is cut off, never waited on.
+    private func sayGoodbye() {
+        guard let context, closing.event(.close) == .sayGoodbye else { return }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+            self.perform(self.closing.event(.goodbyeWritten))
+        }
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: transports.closeTimeout) {
+            self.closeTimer = nil
+            self.perform(self.closing.event(.deadline))
         }
     }
 
+    /// Executes what `closing` decided after the goodbye.
+    private func perform(_ action: ConnectionClosing.Action) {
+        switch action {
+        case .closeSocket:
+            closeTimer?.cancel()
+            closeTimer = nil
+            context?.close(promise: nil)
+        case .release:
+            closeTimer?.cancel()
+            closeTimer = nil
+            // Only now, with the socket closed, does the stream stop counting against the limits.
+            engine.connections.leave(self, user: registeredUser, address: admittedAddress)
+            registeredUser = nil
+            admittedAddress = nil
+        case .none, .sayGoodbye:
+            break
+        }
+    }
+
+    /// The socket is closed, whichever way.
+    private func socketClosed() {
+        stop()
+        perform(closing.event(.socketClosed))
+    }
+
+    /// Stops deliveries, pings and the expiry timer.
     private func stop() {
         pingTask?.cancel()
         pingTask = nil
         expiryTimer?.cancel()
         expiryTimer = nil
-        engine.connections.leave(self, user: registeredUser, address: admittedAddress)
-        registeredUser = nil
-        admittedAddress = nil
         switch state {
         case .streaming, .starting:
             for channel in channels { engine.hub.unsubscribe(self, from: channel) }

@@ -1,0 +1,74 @@
+import SwitchboardCore
+import SwitchboardEngine
+import SwitchboardServer
+import SwitchboardTestSupport
+import Testing
+
+/// An SSE reader that stops reading: its stream ends at the bound, its socket is cut at the close
+/// deadline, and it counts against the per-address limit until its socket is really gone.
+@Suite("Server-Sent Events flow control")
+struct ServerSentEventsSlowConsumerTests {
+    private static func configure(closeSeconds: Int) -> @Sendable (inout ServerConfiguration) -> Void {
+        {
+            $0.engine.isDevelopmentMode = true
+            $0.engine.limits.maximumConnectionsPerAddress = 1
+            $0.engine.namespaces.defaultPolicy.mailboxBytes = 256 * 1024
+            $0.timeouts.closeSeconds = closeSeconds
+        }
+    }
+
+    /// Opens a stream that stops reading, and publishes until the server ends it as a slow consumer.
+    private static func overflowedStream(_ server: TestServer) async throws -> TestSSE {
+        let http = TestHTTP(server)
+        let slow = try await TestSSE.connect(port: server.port, path: "/v1/sse?channel=firehose", receiveBufferSize: 4096)
+        try #require(slow.status == 200)
+        try await slow.setReading(false)
+        let padding = String(repeating: "x", count: 4000)
+        let items = (0..<500).map { _ in #"{"channel":"firehose","type":"t","data":"\#(padding)"}"# }
+        var batches = 0
+        while try await http.metric("switchboard_slow_consumers_closed_total") ?? 0 < 1 {
+            try #require(batches < 100, "the stream never overflowed")
+            let response = try await http.request(
+                "POST",
+                "/v1/events",
+                body: #"{"events":[\#(items.joined(separator: ","))]}"#
+            )
+            try #require(response.status == 201)
+            batches += 1
+        }
+        return slow
+    }
+
+    /// Opens streams from this address until one is admitted; whether one was.
+    private static func admitsAgain(_ server: TestServer) async throws -> Bool {
+        for _ in 0..<600 {
+            let next = try await TestSSE.connect(port: server.port, path: "/v1/sse?channel=firehose")
+            let status = next.status
+            await next.close()
+            if status == 200 { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test("An ended stream whose reader does not read still holds its place in the limits until its socket closes")
+    func endedStreamCountsUntilClosed() async throws {
+        try await TestServer.with(configure: Self.configure(closeSeconds: 600)) { server in
+            let slow = try await Self.overflowedStream(server)
+            let refused = try await TestSSE.connect(port: server.port, path: "/v1/sse?channel=firehose")
+            #expect(refused.status == 429)
+            await refused.close()
+            await slow.close()
+            #expect(try await Self.admitsAgain(server))
+        }
+    }
+
+    @Test("An ended stream whose reader never reads is cut off at the close deadline, and its place comes back")
+    func endedStreamIsCutAtTheDeadline() async throws {
+        try await TestServer.with(configure: Self.configure(closeSeconds: 1)) { server in
+            let slow = try await Self.overflowedStream(server)
+            #expect(try await Self.admitsAgain(server))
+            await slow.close()
+        }
+    }
+}
