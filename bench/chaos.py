@@ -381,6 +381,9 @@ class Subscriber:
         self.slow = slow
         self.rng = random.Random(run.rng.random())
         self.last = {channel: 0 for channel in channels}  # the cursor: last offset delivered, per channel
+        # Channels whose stream announced a truncation: it then goes on from the earliest retained event,
+        # so the next event starts the sequence again (the truncation itself was reported).
+        self.resync: set[str] = set()
 
     # The check of every delivered event.
     def accept(self, channel: str, offset: object, event_id: object, event_type: object, data: object) -> None:
@@ -394,6 +397,9 @@ class Subscriber:
             report.violation("malformed-event", f"client={self.name} channel={channel}: {offset!r} {event_id!r} "
                                                 f"{event_type!r} {str(data)[:100]}")
             return
+        if channel in self.resync:
+            self.resync.discard(channel)
+            self.last[channel] = offset - 1
         expected = self.last[channel] + 1
         if offset < expected:
             report.violation("duplicate", f"client={self.name} channel={channel}: expected offset {expected}, "
@@ -501,7 +507,11 @@ class WebSocketSubscriber(Subscriber):
             cause = "a SIGKILL" if run.kills != kills else "the live server"
             run.report.count(f"ws closed by {cause} ({code or 'no close frame'}{', after a pause' if paused else ''})")
             if code == 4008:
-                run.report.count("ws slow consumers closed (4008)" if paused else "ws 4008 on a client that kept reading")
+                if paused:
+                    run.report.count("ws slow consumers closed with 4008 (after a pause)")
+                else:
+                    who = "a slow consumer before it paused" if self.slow else "a reader that never pauses"
+                    run.report.count(f"ws 4008 on {who}")
             elif code in BAD_CLOSE_CODES:
                 run.report.violation("ws-close", f"client={self.name}: closed with {code} {closed.rcvd.reason!r}")
             raise ServerGone from closed
@@ -537,6 +547,7 @@ class WebSocketSubscriber(Subscriber):
             if msg.get("truncated") is not False or msg.get("recovered") is not True:
                 report.violation("truncated", f"client={self.name} channel={channel}: subscribe since "
                                               f"{self.last.get(channel)} answered {msg} (retention is off)")
+                self.resync.add(channel)
             head = msg.get("offset")
             if isinstance(head, int) and head < self.last.get(channel, 0):
                 report.violation("head-behind", f"client={self.name} channel={channel}: head {head} is behind "
@@ -685,8 +696,13 @@ class SSESubscriber(Subscriber):
             report.violation("sse-protocol", f"client={self.name}: data is not JSON: {payload[:200]}")
             return
         if event == "switchboard":
-            kind = "truncated" if body.get("op") == "truncated" else "sse-control"
-            report.violation(kind, f"client={self.name}: control message {body} (retention is off)")
+            if body.get("op") == "truncated" and body.get("channel") in self.last:
+                channel = body["channel"]
+                report.violation("truncated", f"client={self.name} channel={channel}: stream resumed at "
+                                              f"{self.last[channel]} announced {body} (retention is off)")
+                self.resync.add(channel)
+            else:
+                report.violation("sse-control", f"client={self.name}: control message {body}")
             return
         if event != "message" or not isinstance(body, dict):
             report.violation("sse-protocol", f"client={self.name}: unexpected event {event!r}: {payload[:200]}")
@@ -758,7 +774,8 @@ class LongPollSubscriber(Subscriber):
             return
         if page["truncated"] is not False:
             report.violation("truncated", f"client={self.name} channel={channel}: after={self.last[channel]} "
-                                          f"answered truncated (retention is off)")
+                                          f"answered truncated, earliest {page['earliest']} (retention is off)")
+            self.resync.add(channel)
         after = self.last[channel]
         for event in page["events"]:
             if set(event) != EVENT_KEYS or event.get("channel") != channel:
@@ -1036,15 +1053,17 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
 
     watcher = asyncio.create_task(watch())
 
-    warmup = min(20.0, args.duration * 0.15)
-    await sleep_until(t0 + max(warmup, args.ramp + 5))
+    # Warm-up: every client connected and every kind of activity seen at least once, slow consumers'
+    # first pauses (20-30 s) and their closes included. The kills come after it.
+    warmup = max(min(40.0, args.duration * 0.3), args.ramp + 5)
+    await sleep_until(t0 + warmup)
     rss_baseline = server.rss_kib()
-    warmup = max(warmup, args.ramp + 5)
     log(f"warm-up done: RSS {rss_baseline / 1024:.1f} MiB, {report.counts['publishes acknowledged']} acknowledged")
 
     rss_before_kills = []
     for i in range(args.restarts):
-        await sleep_until(t0 + args.duration * (i + 1) / (args.restarts + 1) + run.rng.uniform(-2, 2))
+        await sleep_until(t0 + warmup + (args.duration - warmup) * (i + 1) / (args.restarts + 1)
+                          + run.rng.uniform(-2, 2))
         rss_before_kills.append(server.rss_kib())
         planned_kill.set()
         run.kills += 1

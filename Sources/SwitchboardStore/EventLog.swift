@@ -19,8 +19,10 @@ public protocol EventLog: Sendable {
     func append(_ drafts: [EventDraft]) async throws -> AppendOutcome
 
     /// Reads up to `limit` events of `channel` after offset `after` (0: from the start of retention),
-    /// saying whether the reader missed events lost to retention or asked beyond the head.
-    func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage
+    /// saying whether the reader missed events lost to retention or asked beyond the head. The page
+    /// stops before the event that would take its `data` past `maximumBytes`, but always holds at least
+    /// one event when there is one, so that a reader never stalls on a large event.
+    func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage
 
     /// The last offset assigned in `channel` (0 when nothing was ever published there).
     func head(of channel: ChannelName) async throws -> Int64
@@ -72,5 +74,12 @@ public struct AppendReceipt: Hashable, Sendable {
     /// `{"id","channel","offset","time"}`.
     public var json: String {
         "{\"id\":\(JSONWriter.quoted(id.rawValue)),\"channel\":\"\(channel)\",\"offset\":\(offset),\"time\":\"\(time)\"}"
+    }
+}
+
+extension EventLog {
+    /// Reads up to `limit` events with no byte bound (see `read(channel:after:limit:maximumBytes:)`).
+    public func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage {
+        try await read(channel: channel, after: after, limit: limit, maximumBytes: .max)
     }
 }

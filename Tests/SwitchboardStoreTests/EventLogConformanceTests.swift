@@ -388,6 +388,31 @@ struct EventLogConformanceTests {
     }
 
     @Test(
+        "A byte-bounded page stops before the event that would cross the bound, never below one event",
+        arguments: StoreBackend.allCases
+    )
+    func byteBoundedPages(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            let big = try ChannelName("big")
+            let text = "\"" + String(repeating: "x", count: 998) + "\""  // 1000 bytes of JSON each
+            for _ in 1...10 { _ = try await store.log.append([try EventDraft.test("big", data: text)]) }
+            let page = try await store.log.read(channel: big, after: 0, limit: 100, maximumBytes: 3500)
+            #expect(page.events.map(\.offset) == [1, 2, 3, 4])
+            #expect(!page.reachesHead)
+            let one = try await store.log.read(channel: big, after: 4, limit: 100, maximumBytes: 10)
+            #expect(one.events.map(\.offset) == [5])
+            #expect(!one.reachesHead)
+            let rest = try await store.log.read(channel: big, after: 5, limit: 100, maximumBytes: 1 << 20)
+            #expect(rest.events.map(\.offset) == [6, 7, 8, 9, 10])
+            #expect(rest.reachesHead)
+            let counted = try await store.log.read(channel: big, after: 0, limit: 3, maximumBytes: 1 << 20)
+            #expect(counted.events.map(\.offset) == [1, 2, 3] && !counted.reachesHead)
+            let empty = try await store.log.read(channel: big, after: 10, limit: 3, maximumBytes: 10)
+            #expect(empty.events.isEmpty && empty.reachesHead)
+        }
+    }
+
+    @Test(
         "Paging with next visits every event once, then returns an empty page at the head",
         arguments: StoreBackend.allCases
     )

@@ -7,6 +7,9 @@ public struct Limits: Hashable, Sendable {
     public var maximumBatchSize: Int
     /// Largest page a history read returns.
     public var maximumHistoryPage: Int
+    /// Most `data` bytes one page read from the log holds (history, long-poll, and every transport's
+    /// catch-up); a page always holds at least one event.
+    public var maximumPageBytes: Int
     /// Longest long-poll wait, in seconds.
     public var maximumWaitSeconds: Int
     /// Largest HTTP request body or WebSocket message accepted, in bytes (`too_large`, close `1009`).
@@ -31,6 +34,7 @@ public struct Limits: Hashable, Sendable {
         maximumDataBytes: Int = 64 * 1024,
         maximumBatchSize: Int = 1000,
         maximumHistoryPage: Int = 1000,
+        maximumPageBytes: Int = 1 << 20,
         maximumWaitSeconds: Int = 60,
         maximumRequestBytes: Int = 8 * 1024 * 1024,
         maximumFrameBytes: Int = 1 << 20,
@@ -44,6 +48,7 @@ public struct Limits: Hashable, Sendable {
         self.maximumDataBytes = maximumDataBytes
         self.maximumBatchSize = maximumBatchSize
         self.maximumHistoryPage = maximumHistoryPage
+        self.maximumPageBytes = maximumPageBytes
         self.maximumWaitSeconds = maximumWaitSeconds
         self.maximumRequestBytes = maximumRequestBytes
         self.maximumFrameBytes = maximumFrameBytes

@@ -10,14 +10,24 @@ public struct HistoryPage: Hashable, Sendable {
     public let earliest: Int64
     /// Whether events the reader asked for were lost to retention.
     public let isTruncated: Bool
+    /// Whether the page ends at the channel's head as the read saw it (nothing more to read then).
+    public let reachesHead: Bool
 
     /// Makes a page.
-    public init(channel: ChannelName, events: [Event], next: Int64, earliest: Int64, isTruncated: Bool) {
+    public init(
+        channel: ChannelName,
+        events: [Event],
+        next: Int64,
+        earliest: Int64,
+        isTruncated: Bool,
+        reachesHead: Bool = true
+    ) {
         self.channel = channel
         self.events = events
         self.next = next
         self.earliest = earliest
         self.isTruncated = isTruncated
+        self.reachesHead = reachesHead
     }
 
     /// `"channel":…,"events":[…],"next":…,"earliest":…,"truncated":…` (no braces).

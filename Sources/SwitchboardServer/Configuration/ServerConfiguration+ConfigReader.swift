@@ -25,7 +25,7 @@ extension ServerConfiguration {
         "presence", "personal", "store.inbound_dedup_seconds", "sources", "verify", "secrets", "channel",
         "type_from", "default_type", "id_from", "max_body_bytes", "tolerance_seconds", "hmac_header",
         "hmac_algorithm", "hmac_encoding", "hmac_prefix", "timeouts.request_head_seconds", "timeouts.idle_seconds",
-        "timeouts.close_seconds",
+        "timeouts.close_seconds", "limits.max_page_bytes",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -46,7 +46,8 @@ extension ServerConfiguration {
     /// - `sse.ping_seconds` (int, `15`)
     /// - `metrics.require_key` (bool, `false`)
     /// - `limits.max_data_bytes` (int, `65536`), `limits.max_batch` (int, `1000`),
-    ///   `limits.max_history_page` (int, `1000`), `limits.max_wait_seconds` (int, `60`),
+    ///   `limits.max_history_page` (int, `1000`), `limits.max_page_bytes` (int, `1048576`: `data` bytes of
+    ///   one page read from the log, for history, long-poll and catch-up), `limits.max_wait_seconds` (int, `60`),
     ///   `limits.max_body_bytes` (int, `8388608`), `limits.max_frame_bytes` (int, `1048576`),
     ///   `limits.key_publish_rate` (events/s per API key, `10000`; 0: none),
     ///   `limits.connection_publish_rate` (events/s per connection, `100`; 0: none),
@@ -131,6 +132,12 @@ extension ServerConfiguration {
             maximumDataBytes: try Self.ranged(reader, "limits.max_data_bytes", default: 65_536, 1...(4 * 1024 * 1024)),
             maximumBatchSize: try Self.ranged(reader, "limits.max_batch", default: 1000, 1...10_000),
             maximumHistoryPage: try Self.ranged(reader, "limits.max_history_page", default: 1000, 1...10_000),
+            maximumPageBytes: try Self.ranged(
+                reader,
+                "limits.max_page_bytes",
+                default: 1 << 20,
+                1024...(256 * 1024 * 1024)
+            ),
             maximumWaitSeconds: try Self.ranged(reader, "limits.max_wait_seconds", default: 60, 0...600),
             maximumRequestBytes: try Self.ranged(
                 reader,

@@ -28,7 +28,12 @@ struct LongPoll: Sendable {
 
     private func readLog(_ channel: ChannelName, _ after: Int64, _ limit: Int) async throws -> HistoryPage {
         do {
-            return try await engine.log.read(channel: channel, after: after, limit: limit)
+            return try await engine.log.read(
+                channel: channel,
+                after: after,
+                limit: limit,
+                maximumBytes: engine.configuration.limits.maximumPageBytes
+            )
         } catch {
             throw SwitchboardError(.unavailable, "the event log is unavailable")
         }

@@ -40,7 +40,7 @@ public final class SQLiteEventLog: EventLog {
     }
 
     /// Reads a page of `channel` after `after`; see `EventLog.read`.
-    public func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage {
+    public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {
         let rows = try await database.read(
             "SELECT head, earliest FROM channels WHERE name = ?",
             [.text(channel.rawValue)]
@@ -54,13 +54,31 @@ public final class SQLiteEventLog: EventLog {
             isTruncated = true
             start = earliest - 1
         }
-        let eventRows = try await database.read(
-            """
-            SELECT "offset", id, type, time_ms, data FROM events
-            WHERE channel = ? AND "offset" > ? ORDER BY "offset" LIMIT ?
-            """,
-            [.text(channel.rawValue), .integer(Int(start)), .integer(max(1, limit))]
-        )
+        let binds: [SQLiteData] = [.text(channel.rawValue), .integer(Int(start)), .integer(max(1, limit))]
+        let eventRows: [SQLiteRow]
+        if maximumBytes < Int(Int32.max) {
+            // The running size of `data` before each row decides, in the query, where the page stops:
+            // a page of large events is never loaded whole.
+            eventRows = try await database.read(
+                """
+                SELECT "offset", id, type, time_ms, data FROM (
+                    SELECT "offset", id, type, time_ms, data,
+                        sum(length(CAST(data AS BLOB))) OVER (ORDER BY "offset" ROWS UNBOUNDED PRECEDING)
+                            - length(CAST(data AS BLOB)) AS before
+                    FROM events WHERE channel = ? AND "offset" > ? ORDER BY "offset" LIMIT ?
+                ) WHERE before = 0 OR before < ? ORDER BY "offset"
+                """,
+                binds + [.integer(max(1, maximumBytes))]
+            )
+        } else {
+            eventRows = try await database.read(
+                """
+                SELECT "offset", id, type, time_ms, data FROM events
+                WHERE channel = ? AND "offset" > ? ORDER BY "offset" LIMIT ?
+                """,
+                binds
+            )
+        }
         var events: [Event] = []
         events.reserveCapacity(eventRows.count)
         for row in eventRows {
@@ -89,7 +107,8 @@ public final class SQLiteEventLog: EventLog {
             events: events,
             next: next,
             earliest: events.first.map { min($0.offset, earliest) } ?? min(earliest, head + 1),
-            isTruncated: isTruncated
+            isTruncated: isTruncated,
+            reachesHead: next >= head
         )
     }
 

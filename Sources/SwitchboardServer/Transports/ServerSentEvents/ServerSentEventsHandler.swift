@@ -14,10 +14,11 @@ import SwitchboardStore
 /// authorizes it, recovers missed events from the log, then streams live events from the Hub.
 /// Other requests pass through untouched.
 ///
-/// Recovery: the stream registers with the Hub first and buffers live events while it reads missed
-/// ones; anything unexpected (a gap, the buffer or mailbox overflowing, more missed events than one
-/// recovery reads) ends the stream, and the browser's `EventSource` reconnects with `Last-Event-ID`,
-/// which resumes exactly where it stopped.
+/// Recovery: each channel of the stream follows `ChannelCatchUp`, as WebSocket subscriptions do: the
+/// stream registers with the Hub first, reads missed events in pages bounded by count and bytes, reads
+/// the next page only once the socket is writable, and turns live at the head. Only a stream that
+/// falls behind while live (its mailbox overflowing) ends, and the browser's `EventSource` reconnects
+/// with `Last-Event-ID`, which resumes exactly where it stopped.
 ///
 /// `@unchecked Sendable`: all mutable state is touched only on `eventLoop` (NIO and the Hub call in
 /// there; async results hop back with `eventLoop.execute`).
@@ -36,7 +37,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         case finished
     }
 
-    static let maximumRecoveredEvents = 10_000
+    static let catchUpPageSize = 500
 
     private let transports: TransportSettings
     private let logger: Logger
@@ -49,7 +50,10 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     let eventLoop: any EventLoop
     private var cursor = CursorSet([])
     private var channels: [ChannelName] = []
-    private var buffered: [EncodedEvent] = []
+    /// Each channel's way from its cursor to live.
+    private var catchUps: [ChannelName: ChannelCatchUp] = [:]
+    /// Channels whose next catch-up page waits for the socket to become writable.
+    private var channelsAwaitingWritability: [ChannelName] = []
     private var unflushedEvents = 0
     private var outbound = OutboundAccount()
     /// Writes next to the socket, past the HTTP encoder (see `RawBytesWriter`); set once streaming.
@@ -87,6 +91,15 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     func channelInactive(context: ChannelHandlerContext) {
         socketClosed()
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !channelsAwaitingWritability.isEmpty {
+            let waiting = channelsAwaitingWritability
+            channelsAwaitingWritability.removeAll()
+            for channel in waiting { continueCatchUp(channel) }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -202,8 +215,11 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         policy.mailboxBytes = policies.map(\.mailboxBytes).min() ?? policy.mailboxBytes
         policy.mailboxEvents = policies.map(\.mailboxEvents).min() ?? policy.mailboxEvents
         // Register before reading heads and missed events, so nothing committed in between is lost.
-        for channel in channels { engine.hub.subscribe(self, to: channel) }
-        recover()
+        for channel in channels {
+            catchUps[channel] = ChannelCatchUp(after: cursor.offset(for: channel) ?? 0)
+            engine.hub.subscribe(self, to: channel)
+        }
+        readLiveStarts()
     }
 
     /// Ends the stream when the token expires.
@@ -245,80 +261,95 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         }
     }
 
-    /// Reads what each channel missed (or its head, for a live start), off the loop.
-    private func recover() {
+    /// Reads the head of each channel that starts live (no cursor), off the loop: every event's id
+    /// names each channel's offset, so the stream begins once these are known.
+    private func readLiveStarts() {
         let log = engine.log
         let loop = eventLoop
-        let starts = channels.map { ($0, cursor.offset(for: $0)) }
+        let liveStarts = channels.filter { cursor.offset(for: $0) == nil }
         Task {
-            var pages: [(ChannelName, Int64, [Event], Bool)] = []
+            var heads: [(ChannelName, Int64)] = []
             var failed = false
             do {
-                for (channel, start) in starts {
-                    guard let start else {
-                        pages.append((channel, try await log.head(of: channel), [], false))
-                        continue
-                    }
-                    var events: [Event] = []
-                    var after = start
-                    var truncated = false
-                    while events.count < Self.maximumRecoveredEvents {
-                        let page = try await log.read(channel: channel, after: after, limit: 1000)
-                        truncated = truncated || page.isTruncated
-                        events += page.events
-                        guard let last = page.events.last, page.events.count == 1000 else { break }
-                        after = last.offset
-                    }
-                    // Older than retention or beyond the head: continue from the earliest retained event.
-                    var effectiveStart = start
-                    if truncated {
-                        if let first = events.first {
-                            effectiveStart = first.offset - 1
-                        } else {
-                            effectiveStart = try await log.head(of: channel)
-                        }
-                    }
-                    pages.append((channel, effectiveStart, events, truncated))
-                }
+                for channel in liveStarts { heads.append((channel, try await log.head(of: channel))) }
             } catch {
                 failed = true
             }
-            loop.execute { self.applyRecovery(pages, failed: failed) }
+            loop.execute { self.beginStreaming(heads: heads, failed: failed) }
         }
     }
 
-    private func applyRecovery(_ pages: [(ChannelName, Int64, [Event], Bool)], failed: Bool) {
+    private func beginStreaming(heads: [(ChannelName, Int64)], failed: Bool) {
         guard case .starting = state else { return }
         guard !failed else {
             return respondWithProblem(SwitchboardError(.unavailable, "the event log is unavailable"))
         }
+        var reading: [ChannelName] = []
+        for channel in channels {
+            cursor.set(channel, to: cursor.offset(for: channel) ?? 0)
+            reading.append(channel)
+        }
+        for (channel, head) in heads {
+            cursor.set(channel, to: head)
+            if catchUps[channel]?.startLive(at: head) == false { reading.removeAll { $0 == channel } }
+        }
         state = .streaming
         writeResponseHead()
-        var recovered = 0
-        for (channel, start, events, truncated) in pages {
-            cursor.set(channel, to: start)
-            if truncated { writeControl("{\"op\":\"truncated\",\"channel\":\"\(channel)\"}") }
-            for event in events where event.offset > (cursor.offset(for: channel) ?? 0) {
-                write(
-                    EncodedEvent(
-                        event,
-                        allocator: context?.channel.allocator ?? ByteBufferAllocator(),
-                        deflater: engine.hub.deflater
-                    )
+        for channel in reading { continueCatchUp(channel) }
+    }
+
+    /// Reads the next page of what `channel` missed (off the loop) and writes it on the loop.
+    private func continueCatchUp(_ channel: ChannelName) {
+        guard case .streaming = state, var catchUp = catchUps[channel], catchUp.startRead() else { return }
+        catchUps[channel] = catchUp
+        let log = engine.log
+        let loop = eventLoop
+        let after = catchUp.delivered
+        let pageBytes = max(1, min(engine.configuration.limits.maximumPageBytes, policy.mailboxBytes / 2))
+        Task {
+            let page: HistoryPage?
+            do {
+                page = try await log.read(
+                    channel: channel,
+                    after: after,
+                    limit: Self.catchUpPageSize,
+                    maximumBytes: pageBytes
                 )
-                recovered += 1
+            } catch {
+                page = nil
             }
+            loop.execute { self.applyPage(page, of: channel) }
         }
-        let live = buffered
-        buffered.removeAll()
-        if recovered < Self.maximumRecoveredEvents {
-            for encoded in live { acceptLive(encoded) }
+    }
+
+    private func applyPage(_ page: HistoryPage?, of channel: ChannelName) {
+        guard case .streaming = state, var catchUp = catchUps[channel] else { return }
+        guard let page else {
+            catchUp.readFailed()
+            catchUps[channel] = catchUp
+            return end(with: SwitchboardError(.unavailable, "the event log is unavailable"))
+        }
+        let outcome = catchUp.pageRead(page)
+        catchUps[channel] = catchUp
+        if outcome.isTruncated {
+            // Older than retention or beyond the head: continue from the earliest retained event.
+            cursor.set(channel, to: (outcome.events.first?.offset ?? catchUp.delivered + 1) - 1)
+            writeControl("{\"op\":\"truncated\",\"channel\":\"\(channel)\"}")
+        }
+        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
+        for event in outcome.events {
+            write(EncodedEvent(event, allocator: allocator, deflater: engine.hub.deflater))
         }
         engine.metrics.deliveredServerSentEvents.increment(by: Int64(unflushedEvents))
-        flushDeliveries()
-        if recovered >= Self.maximumRecoveredEvents {
-            // More missed than one recovery reads: the client reconnects and resumes from here.
-            finish()
+        // Catch-up is paced by writability, not ended by the bound: flush and measure only.
+        unflushedEvents = 0
+        context?.flush()
+        outbound.closeBatch()
+        guard outcome.readsMore else { return }
+        if context?.channel.isWritable ?? false {
+            continueCatchUp(channel)
+        } else {
+            channelsAwaitingWritability.append(channel)
         }
     }
 
@@ -327,30 +358,27 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     var transport: DeliveryTransport { .serverSentEvents }
 
     func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int {
-        let events = batch.events
-        switch state {
-        case .starting:
-            buffered += events
-            if buffered.count > policy.mailboxEvents { finish() }
-            return 0
-        case .streaming:
-            let before = unflushedEvents
-            for encoded in events { acceptLive(encoded) }
-            return unflushedEvents - before
-        default:
+        guard case .streaming = state else {
+            // Before the stream begins, live events only tell each catch-up how far the log goes.
+            for encoded in batch.events {
+                _ = catchUps[channel]?.live(offset: encoded.offset, batchEnd: batch.lastOffset)
+            }
             return 0
         }
-    }
-
-    private func acceptLive(_ encoded: EncodedEvent) {
-        guard case .streaming = state else { return }
-        let seen = cursor.offset(for: encoded.event.channel) ?? 0
-        if encoded.offset <= seen { return }
-        guard encoded.offset == seen + 1 else {
-            // A gap can only be filled from the log: end the stream so the client resumes.
-            return finish()
+        var written = 0
+        for encoded in batch.events {
+            switch catchUps[channel]?.live(offset: encoded.offset, batchEnd: batch.lastOffset) {
+            case .write:
+                write(encoded)
+                written += 1
+            case .readLog:
+                continueCatchUp(channel)
+                return written
+            case .skip, nil:
+                continue
+            }
         }
-        write(encoded)
+        return written
     }
 
     private func write(_ encoded: EncodedEvent) {

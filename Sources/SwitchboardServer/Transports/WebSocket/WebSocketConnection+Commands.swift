@@ -134,8 +134,9 @@ extension WebSocketConnection {
         isHistoryInFlight = true
         let log = engine.log
         let loop = eventLoop
+        let pageBytes = engine.configuration.limits.maximumPageBytes
         Task {
-            let page = try? await log.read(channel: channel, after: after, limit: limit)
+            let page = try? await log.read(channel: channel, after: after, limit: limit, maximumBytes: pageBytes)
             loop.execute {
                 self.isHistoryInFlight = false
                 guard let page else {

@@ -8,12 +8,9 @@ import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
 
-/// Subscribing, recovering missed events from the log, and taking live events from the Hub.
-///
-/// A subscription registers with the Hub first and only then reads the log, so that no event can
-/// fall between the two: while it reads, live events just raise `liveHighWater`; it turns live once
-/// a read reaches the head and nothing newer was seen. A live event that does not follow the last
-/// delivered offset sends the subscription back to the log, so gaps are impossible.
+/// Subscribing, recovering missed events from the log, and taking live events from the Hub, each
+/// subscription following `ChannelCatchUp`: registered with the Hub before its first read, paged
+/// reads bounded by count and bytes, the next page only once the socket is writable.
 extension WebSocketConnection {
     static let catchUpPageSize = 500
     /// NIO's default high watermark for a channel's write buffer.
@@ -37,8 +34,7 @@ extension WebSocketConnection {
         nextGeneration += 1
         subscriptions[channel] = WebSocketSubscription(
             generation: nextGeneration,
-            delivered: since ?? 0,
-            isCatchingUp: true,
+            catchUp: ChannelCatchUp(after: since ?? 0),
             pendingReply: PendingSubscribeReply(ref: ref, since: since),
             policy: engine.configuration.namespaces.policy(for: channel)
         )
@@ -50,16 +46,14 @@ extension WebSocketConnection {
 
     /// Reads the next page of missed events for `channel` (off the loop) and applies it on the loop.
     func continueCatchUp(_ channel: ChannelName) {
-        guard var subscription = subscriptions[channel], subscription.isCatchingUp, !subscription.isReading else {
-            return
-        }
-        subscription.isReading = true
+        guard var subscription = subscriptions[channel], subscription.catchUp.startRead() else { return }
         subscriptions[channel] = subscription
         let log = engine.log
         let loop = eventLoop
         let pending = subscription.pendingReply
-        let after = subscription.delivered
+        let after = subscription.catchUp.delivered
         let generation = subscription.generation
+        let pageBytes = catchUpPageBytes(subscription.policy)
         Task {
             let result: Result<(head: Int64, page: HistoryPage?), any Error>
             do {
@@ -67,7 +61,12 @@ extension WebSocketConnection {
                     // Live only: start after the head as it is now (we are already registered).
                     result = .success((try await log.head(of: channel), nil))
                 } else {
-                    let page = try await log.read(channel: channel, after: after, limit: Self.catchUpPageSize)
+                    let page = try await log.read(
+                        channel: channel,
+                        after: after,
+                        limit: Self.catchUpPageSize,
+                        maximumBytes: pageBytes
+                    )
                     let head = pending == nil ? 0 : try await log.head(of: channel)
                     result = .success((head, page))
                 }
@@ -87,8 +86,9 @@ extension WebSocketConnection {
         guard var subscription = subscriptions[channel], subscription.generation == generation, !isClosing else {
             return
         }
-        subscription.isReading = false
         guard case .success(let (head, page)) = result else {
+            subscription.catchUp.readFailed()
+            subscriptions[channel] = subscription
             endSubscription(channel)
             sendError(
                 SwitchboardError(.unavailable, "the event log is unavailable"),
@@ -96,10 +96,18 @@ extension WebSocketConnection {
             )
             return
         }
+        var readsMore = false
+        var events: [Event] = []
+        if let page {
+            let outcome = subscription.catchUp.pageRead(page)
+            readsMore = outcome.readsMore
+            events = outcome.events
+        } else {
+            readsMore = subscription.catchUp.startLive(at: head)
+        }
         if let reply = subscription.pendingReply {
             subscription.pendingReply = nil
             let isTruncated = page?.isTruncated ?? false
-            if reply.since == nil { subscription.delivered = head }
             send(
                 ServerMessage.subscribed(
                     channel: channel,
@@ -110,30 +118,17 @@ extension WebSocketConnection {
                 )
             )
         }
-        var wroteEvents = 0
-        if let page, let context {
-            if page.isTruncated {
-                // Older than retention or beyond the head: continue from the earliest retained event.
-                subscription.delivered = page.events.first.map { $0.offset - 1 } ?? page.next
-            }
-            for event in page.events where event.offset > subscription.delivered {
-                writeRaw(WebSocketFrameBytes.text(ServerMessage.event(event), allocator: context.channel.allocator))
-                subscription.delivered = event.offset
-                wroteEvents += 1
-            }
-        }
-        let reachedHead = (page?.events.count ?? 0) < Self.catchUpPageSize
-        if reachedHead && subscription.liveHighWater <= subscription.delivered {
-            subscription.isCatchingUp = false
-        }
         subscriptions[channel] = subscription
-        if wroteEvents > 0 {
-            outbound.eventsInBatch += wroteEvents
-            engine.metrics.deliveredWebSocket.increment(by: Int64(wroteEvents))
+        if let context, !events.isEmpty {
+            for event in events {
+                writeRaw(WebSocketFrameBytes.text(ServerMessage.event(event), allocator: context.channel.allocator))
+            }
+            outbound.eventsInBatch += events.count
+            engine.metrics.deliveredWebSocket.increment(by: Int64(events.count))
         }
         context?.flush()
         checkFlowControl(whileCatchingUp: true)
-        guard subscription.isCatchingUp else { return }
+        guard readsMore else { return }
         if context?.channel.isWritable ?? false {
             continueCatchUp(channel)
         } else {
@@ -141,47 +136,46 @@ extension WebSocketConnection {
         }
     }
 
+    /// The byte bound of one catch-up page: the configured page bound, and at most half the mailbox,
+    /// so that one page alone never trips flow control.
+    func catchUpPageBytes(_ policy: NamespacePolicy) -> Int {
+        max(1, min(engine.configuration.limits.maximumPageBytes, policy.mailboxBytes / 2))
+    }
+
     var transport: DeliveryTransport { .webSocket }
 
     func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int {
         guard !isClosing, let index = subscriptions.index(forKey: channel) else { return 0 }
-        var subscription = subscriptions.values[index]
-        if !subscription.isCatchingUp, settings.deflate == nil, batch.firstOffset == subscription.delivered + 1 {
+        if settings.deflate == nil,
+            subscriptions.values[index].catchUp.takeInStep(first: batch.firstOffset, last: batch.lastOffset)
+        {
             // In step: the whole batch in one write of the buffer every such subscriber shares.
             writeRaw(batch.joinedWebSocketFrames)
-            subscriptions.values[index].delivered = batch.lastOffset
             outbound.eventsInBatch += batch.events.count
             return batch.events.count
         }
         let events = batch.events
+        let batchEnd = batch.lastOffset
         var written = 0
         for encoded in events {
-            let offset = encoded.offset
-            if subscription.isCatchingUp {
-                subscription.liveHighWater = max(subscription.liveHighWater, offset)
+            switch subscriptions.values[index].catchUp.live(offset: encoded.offset, batchEnd: batchEnd) {
+            case .skip:
                 continue
-            }
-            if offset <= subscription.delivered { continue }
-            if offset != subscription.delivered + 1 {
-                subscription.isCatchingUp = true
-                subscription.liveHighWater = max(subscription.liveHighWater, events.last?.offset ?? offset)
-                subscriptions.values[index] = subscription
-                // continueCatchUp updates the stored subscription itself.
-                continueCatchUp(channel)
+            case .readLog:
                 outbound.eventsInBatch += written
+                continueCatchUp(channel)
                 return written
+            case .write:
+                if settings.deflate != nil, let allocator = context?.channel.allocator,
+                    let compressed = encoded.deflatedWebSocketFrame.frame(allocator: allocator)
+                {
+                    writeRaw(compressed)
+                } else {
+                    writeRaw(encoded.webSocketFrame)
+                }
+                written += 1
             }
-            if settings.deflate != nil, let allocator = context?.channel.allocator,
-                let compressed = encoded.deflatedWebSocketFrame.frame(allocator: allocator)
-            {
-                writeRaw(compressed)
-            } else {
-                writeRaw(encoded.webSocketFrame)
-            }
-            subscription.delivered = offset
-            written += 1
         }
-        subscriptions.values[index] = subscription
         outbound.eventsInBatch += written
         return written
     }

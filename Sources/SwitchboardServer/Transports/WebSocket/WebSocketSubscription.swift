@@ -8,19 +8,13 @@ import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
 
-/// One channel a WebSocket connection follows: how far it got, and whether it is still reading
-/// missed events from the log (then live events only raise `liveHighWater`, to be read from the log).
+/// One channel a WebSocket connection follows: which subscribe made it, the pending reply, and how far
+/// it got on its way from the cursor to live (`ChannelCatchUp`).
 struct WebSocketSubscription {
     /// Which subscribe command made it (the connection counts them).
     let generation: Int
-    /// The last offset written to the client.
-    var delivered: Int64
-    /// Reading from the log rather than taking live events.
-    var isCatchingUp: Bool
-    /// The highest live offset seen while catching up.
-    var liveHighWater: Int64 = 0
-    /// A read from the log is in flight.
-    var isReading = false
+    /// Where it is between the log and the live stream.
+    var catchUp: ChannelCatchUp
     /// The pending `subscribed` reply (its `ref`), sent with the first page; nil once sent.
     var pendingReply: PendingSubscribeReply?
     /// The namespace's flow-control limits.

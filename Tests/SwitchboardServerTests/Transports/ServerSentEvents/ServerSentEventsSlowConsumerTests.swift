@@ -71,4 +71,43 @@ struct ServerSentEventsSlowConsumerTests {
             await slow.close()
         }
     }
+
+    @Test("A stream resuming 12,000 missed events, with a mailbox smaller than they are, delivers all of them in order")
+    func longResumeIsPacedNotEnded() async throws {
+        try await TestServer.with(configure: {
+            $0.engine.isDevelopmentMode = true
+            $0.engine.namespaces.defaultPolicy.mailboxBytes = 256 * 1024
+            $0.engine.limits.maximumPageBytes = 64 * 1024
+        }) { server in
+            let http = TestHTTP(server)
+            let padding = String(repeating: "y", count: 100)
+            let items = (0..<1000).map { _ in #"{"channel":"backlog","type":"t","data":"\#(padding)"}"# }
+            for _ in 0..<12 {
+                let response = try await http.request(
+                    "POST",
+                    "/v1/events",
+                    body: #"{"events":[\#(items.joined(separator: ","))]}"#
+                )
+                try #require(response.status == 201)
+            }
+            let stream = try await TestSSE.connect(
+                port: server.port,
+                path: "/v1/sse?channel=backlog",
+                headers: ["Last-Event-ID": "backlog@0"]
+            )
+            #expect(stream.status == 200)
+            var expected: Int64 = 1
+            while expected <= 12_000, let message = await stream.next() {
+                #expect(message.id == "backlog@\(expected)")
+                if message.id != "backlog@\(expected)" { break }
+                expected += 1
+            }
+            #expect(expected == 12_001)
+            // Still open and live.
+            try await http.publish("backlog")
+            #expect(await stream.next()?.id == "backlog@12001")
+            #expect(try await http.metric("switchboard_slow_consumers_closed_total") == 0)
+            await stream.close()
+        }
+    }
 }
