@@ -16,7 +16,8 @@ with a fresh data dir and, for --duration seconds, runs:
 Every subscriber checks what its STREAM delivered: per channel, offsets strictly increasing from its
 cursor with no gap and no duplicate; every event identical (id, tag) to every other sighting of that
 offset; no `truncated` (retention is off for the test namespace, so a truncation would mean the log
-lost events). At the end the publishers stop, and every subscriber keeps reading (reconnecting as
+lost events or misread a cursor; it is reported once, and the check then follows the stream from where
+the server says it continues). At the end the publishers stop, and every subscriber keeps reading (reconnecting as
 needed) until its stream reached the last acknowledged offset of each of its channels, so every
 acknowledged publish (a 201/200 answer, or a `published` reply) was seen by every subscriber of its
 channel. Then one history read per channel confirms the log holds every acknowledged event, the
@@ -25,7 +26,7 @@ baseline measured after warm-up.
 
 Exit status 0 when nothing was violated; 1 with a report of each violation otherwise.
 
-Usage: python3 bench/chaos.py [--duration 120] [--clients 200] [--rate 40] [--firehose-rate 100]
+Usage: python3 bench/chaos.py [--duration 120] [--clients 200] [--rate 40] [--firehose-rate 50] [--seed N]
 Needs the `websockets` package (Tests/interop/requirements.txt). Talks to 127.0.0.1 only.
 """
 
@@ -736,7 +737,8 @@ class LongPollSubscriber(Subscriber):
         while not (run.draining.is_set() and self.last[channel] >= run.targets.get(channel, 0)):
             wait = self.rng.choice([0, 1, 5, 10])
             limit = self.rng.choice([10, 100, 1000])
-            path = f"/v1/channels/{quote(channel, safe=':')}/events?after={self.last[channel]}&limit={limit}&wait={wait}"
+            path = (f"/v1/channels/{quote(channel, safe=':')}/events"
+                    f"?after={self.last[channel]}&limit={limit}&wait={wait}")
             try:
                 if not run.draining.is_set() and time.monotonic() >= vanish_at:
                     # Vanish in the middle of a wait: the server must drop the waiter with the socket.
@@ -759,7 +761,8 @@ class LongPollSubscriber(Subscriber):
             if status != 200:
                 run.report.count(f"longpoll answered {status}")
                 if status != 503:
-                    run.report.violation("longpoll-status", f"client={self.name} channel={channel}: {status} {body[:200]!r}")
+                    run.report.violation("longpoll-status",
+                                         f"client={self.name} channel={channel}: {status} {body[:200]!r}")
                 await run.backoff(self.rng)
                 continue
             self.handle(channel, json.loads(body))
@@ -833,7 +836,8 @@ class HttpPublisher:
                         if headers.get("idempotent-replayed") != "true":
                             run.report.violation("publish", f"client={self.name}: 200 without Idempotent-Replayed")
                     if reply.get("id") != tag or reply.get("channel") != channel:
-                        run.report.violation("publish", f"client={self.name} channel={channel}: reply {reply} for {tag}")
+                        run.report.violation("publish",
+                                             f"client={self.name} channel={channel}: reply {reply} for {tag}")
                     run.ledger.ack(self.name, channel, reply["offset"], reply["id"], tag, "http")
                     break
                 run.report.count(f"http publish answered {status}")
@@ -865,8 +869,8 @@ class FirehosePublisher:
             for _ in range(self.batch):
                 seq += 1
                 tags.append(f"{run.run_id}-{self.name}-{seq}")
-            items = [{"channel": FIREHOSE, "type": "chaos.fire", "data": payload(t, run.args.firehose_payload, random_pad=True)}
-                     for t in tags]
+            items = [{"channel": FIREHOSE, "type": "chaos.fire",
+                      "data": payload(t, run.args.firehose_payload, random_pad=True)} for t in tags]
             try:
                 status, _, body = await conn.request("POST", "/v1/events", {"events": items})
             except NETWORK_ERRORS:
@@ -996,13 +1000,19 @@ def plan(run: Run) -> tuple[list, list]:
         publishers.append(FirehosePublisher(run, "firehose-pub", batch, batch / args.firehose_rate))
     subscribers: list[Subscriber] = []
     remaining = max(3, args.clients - len(publishers))
+    # One WebSocket or SSE subscriber in six is a slow consumer on the firehose; one in twenty of the
+    # others reads the firehose as well, to check a busy channel for readers that keep up. Both are
+    # capped, so that the firehose's traffic into this one Python process does not grow with --clients.
+    slow_left, fast_left = 24, 8
     for i in range(remaining):
         kind = (WebSocketSubscriber, SSESubscriber, LongPollSubscriber)[rng.choices([0, 1, 2], [40, 35, 25])[0]]
-        # One WebSocket or SSE subscriber in six is a slow consumer on the firehose; one in twenty of the
-        # others reads the firehose as well, to check a busy channel for readers that keep up.
-        slow = kind is not LongPollSubscriber and args.firehose_rate > 0 and rng.random() < 1 / 6
+        streams = kind is not LongPollSubscriber and args.firehose_rate > 0
+        slow = streams and slow_left > 0 and rng.random() < 1 / 6
+        fast = streams and not slow and fast_left > 0 and rng.random() < 0.05
+        slow_left -= slow
+        fast_left -= fast
         chosen = rng.sample(channels, rng.randint(1, 2 if kind is LongPollSubscriber else 4))
-        if slow or (kind is not LongPollSubscriber and args.firehose_rate > 0 and rng.random() < 0.05):
+        if slow or fast:
             chosen.append(FIREHOSE)
         subscribers.append(kind(run, f"{kind.kind}-{'slow-' if slow else ''}{i:04d}", chosen, slow))
     return publishers, subscribers

@@ -99,7 +99,12 @@ public enum SwitchboardApplication {
             webSocketNoDelay: configuration.webSocketNoDelay,
             heartbeats: HeartbeatSweeper(interval: .seconds(Int64(configuration.heartbeatSeconds))),
             origins: origins,
-            isSecure: configuration.tls != nil
+            isSecure: configuration.tls != nil,
+            requestHeads: RequestHeadDeadlineHandler.Settings(
+                requestHead: .seconds(Int64(configuration.timeouts.requestHeadSeconds)),
+                idle: .seconds(Int64(configuration.timeouts.idleSeconds)),
+                waiting: WaitingConnections(maximumPerAddress: configuration.timeouts.maximumWaitingPerAddress)
+            )
         )
         let writer = engine.services
         let startupFailure = NIOLockedValueBox<(any Error)?>(nil)

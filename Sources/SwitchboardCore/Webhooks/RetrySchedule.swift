@@ -59,7 +59,10 @@ public struct RetrySchedule: Hashable, Sendable, CustomStringConvertible {
     public static func parseDelay(_ text: String) throws(SwitchboardError) -> Duration {
         let delay = try parseDuration(text)
         guard delay <= longestDelay else {
-            throw SwitchboardError(.badRequest, "\(JSONWriter.quoted(text)) is longer than the longest retry delay, 30d")
+            throw SwitchboardError(
+                .badRequest,
+                "\(JSONWriter.quoted(text)) is longer than the longest retry delay, 30d"
+            )
         }
         return delay
     }

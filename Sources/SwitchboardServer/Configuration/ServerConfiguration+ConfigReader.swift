@@ -25,7 +25,7 @@ extension ServerConfiguration {
         "presence", "personal", "store.inbound_dedup_seconds", "sources", "verify", "secrets", "channel",
         "type_from", "default_type", "id_from", "max_body_bytes", "tolerance_seconds", "hmac_header",
         "hmac_algorithm", "hmac_encoding", "hmac_prefix", "timeouts.request_head_seconds", "timeouts.idle_seconds",
-        "timeouts.close_seconds", "limits.max_page_bytes",
+        "timeouts.close_seconds", "limits.max_page_bytes", "limits.max_waiting_connections_per_address",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -59,7 +59,8 @@ extension ServerConfiguration {
     /// - `tls.cert`, `tls.key` (PEM file paths; `--tls-cert`, `--tls-key`)
     /// - `http.allowed_origins` (string list; `*` for any; empty: same host only, any with `dev`)
     /// - `timeouts.request_head_seconds` (int, `10`), `timeouts.idle_seconds` (int, `60`: an idle keep-alive
-    ///   connection), `timeouts.close_seconds` (int, `5`: a closing WebSocket or SSE stream)
+    ///   connection), `timeouts.close_seconds` (int, `5`: a closing WebSocket or SSE stream),
+    ///   `limits.max_waiting_connections_per_address` (int, `1000`: plain HTTP connections owing a head)
     /// - `retention.interval_seconds` (int, `30`)
     /// - `namespaces` (string list of configured namespace names, empty)
     /// - `namespace.default.*` and `namespace.<name>.*`: `retention_count` (int, `10000`; 0 keeps all),
@@ -105,7 +106,13 @@ extension ServerConfiguration {
         timeouts = ConnectionTimeouts(
             requestHeadSeconds: try Self.ranged(reader, "timeouts.request_head_seconds", default: 10, 1...3600),
             idleSeconds: try Self.ranged(reader, "timeouts.idle_seconds", default: 60, 1...86_400),
-            closeSeconds: try Self.ranged(reader, "timeouts.close_seconds", default: 5, 1...600)
+            closeSeconds: try Self.ranged(reader, "timeouts.close_seconds", default: 5, 1...600),
+            maximumWaitingPerAddress: try Self.ranged(
+                reader,
+                "limits.max_waiting_connections_per_address",
+                default: 1000,
+                1...10_000_000
+            )
         )
 
         let durabilityText = reader.string(forKey: "store.durability", default: "full")

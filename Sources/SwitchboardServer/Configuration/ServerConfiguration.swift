@@ -74,12 +74,21 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     /// Seconds a closing WebSocket or SSE stream has to read its goodbye before its socket is cut
     /// (`timeouts.close_seconds`, 5).
     public var closeSeconds: Int
+    /// Plain HTTP connections one client address may have that owe a request head, new or idle
+    /// (`limits.max_waiting_connections_per_address`, 1000); past it a new connection is closed at once.
+    public var maximumWaitingPerAddress: Int
 
     /// Makes timeouts; the defaults are the documented ones.
-    public init(requestHeadSeconds: Int = 10, idleSeconds: Int = 60, closeSeconds: Int = 5) {
+    public init(
+        requestHeadSeconds: Int = 10,
+        idleSeconds: Int = 60,
+        closeSeconds: Int = 5,
+        maximumWaitingPerAddress: Int = 1000
+    ) {
         self.requestHeadSeconds = requestHeadSeconds
         self.idleSeconds = idleSeconds
         self.closeSeconds = closeSeconds
+        self.maximumWaitingPerAddress = maximumWaitingPerAddress
     }
 }
 

@@ -37,6 +37,7 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let transports = self.transports
+            let requestHeads = RequestHeadDeadlineHandler(settings: transports.requestHeads)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: transports.maximumFrameBytes,
                 enableAutomaticErrorHandling: false,
@@ -55,6 +56,8 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
+                        // A WebSocket has its heartbeat: the request deadlines end with HTTP.
+                        operations.removeHandler(requestHeads, promise: nil)
                         // Frames are written as ready-made bytes through a writer next to the socket.
                         try RawBytesWriter.install(in: operations)
                         if !transports.webSocketNoDelay {
@@ -112,9 +115,11 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enablePipelining = false
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
-            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-                configuration: configuration
-            )
+            let operations = channel.pipeline.syncOperations
+            let result = try operations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Right after the request decoder: it sees every request head and every response's end.
+            let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try operations.addHandler(requestHeads, position: .after(decoder))
             return Value(upgradeResult: result, channel: channel)
         }
     }

@@ -26,6 +26,8 @@ struct TransportSettings: Sendable {
     let origins: OriginPolicy
     /// Connections arrive over TLS.
     let isSecure: Bool
+    /// Deadlines and the per-address cap of plain HTTP connections that owe a request head.
+    let requestHeads: RequestHeadDeadlineHandler.Settings
 
     func webSocketSettings(
         credential: String?,

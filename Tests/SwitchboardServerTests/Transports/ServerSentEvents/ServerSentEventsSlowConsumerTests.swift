@@ -20,7 +20,11 @@ struct ServerSentEventsSlowConsumerTests {
     /// Opens a stream that stops reading, and publishes until the server ends it as a slow consumer.
     private static func overflowedStream(_ server: TestServer) async throws -> TestSSE {
         let http = TestHTTP(server)
-        let slow = try await TestSSE.connect(port: server.port, path: "/v1/sse?channel=firehose", receiveBufferSize: 4096)
+        let slow = try await TestSSE.connect(
+            port: server.port,
+            path: "/v1/sse?channel=firehose",
+            receiveBufferSize: 4096
+        )
         try #require(slow.status == 200)
         try await slow.setReading(false)
         let padding = String(repeating: "x", count: 4000)
