@@ -34,15 +34,22 @@ public final class Engine: Sendable {
     public let metrics: EngineMetrics
     /// Long-running parts, in start order (shutdown runs in reverse).
     public let services: [any Service]
+    /// The clocks and randomness everything reads.
+    public let ambient: Ambient
     private let database: SQLiteStorage
 
     /// Opens the embedded store in `configuration.store.dataDirectory` and wires the engine.
-    public static func open(configuration: EngineConfiguration, logger: Logger) async throws -> Engine {
+    public static func open(
+        configuration: EngineConfiguration,
+        ambient: Ambient = .system,
+        logger: Logger
+    ) async throws -> Engine {
         let database = try await SQLiteStorage.open(configuration: configuration.store, logger: logger)
-        return Engine(configuration: configuration, database: database, logger: logger)
+        return Engine(configuration: configuration, database: database, ambient: ambient, logger: logger)
     }
 
-    private init(configuration: EngineConfiguration, database: SQLiteStorage, logger: Logger) {
+    private init(configuration: EngineConfiguration, database: SQLiteStorage, ambient: Ambient, logger: Logger) {
+        self.ambient = ambient
         let metrics = EngineMetrics()
         let hub = Hub(metrics: metrics)
         // The worker is woken by commits and publishes through the publisher, which needs the log.
@@ -50,7 +57,7 @@ public final class Engine: Sendable {
         let log = SQLiteEventLog(
             database: database,
             configuration: configuration.store,
-            now: Engine.wallClock,
+            now: ambient.wallClock,
             onCommit: { events in
                 hub.publish(events)
                 worker.withLockedValue { $0 }?.eventsCommitted()
@@ -66,7 +73,8 @@ public final class Engine: Sendable {
             settings: configuration.webhooks,
             metrics: metrics,
             userAgent: "Switchboard/\(SwitchboardVersion.current)",
-            now: Engine.wallClock,
+            now: ambient.wallClock,
+            randomBits: ambient.randomBits,
             relays: relays,
             publish: { drafts in
                 do {
@@ -105,7 +113,7 @@ public final class Engine: Sendable {
                 deliveryHistory: configuration.webhooks.history,
                 policies: configuration.namespaces,
                 interval: configuration.retentionInterval,
-                now: Engine.wallClock,
+                now: ambient.wallClock,
                 logger: logger
             ),
             deliveryWorker,
@@ -118,8 +126,8 @@ public final class Engine: Sendable {
         await database.close()
     }
 
-    /// The current wall-clock time.
+    /// The machine's wall-clock time (for the CLI; the engine reads `ambient`).
     @Sendable public static func wallClock() -> Timestamp {
-        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        Ambient.system.wallClock()
     }
 }

@@ -11,7 +11,7 @@ import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import SwitchboardCore
-import SwitchboardEngine
+public import SwitchboardEngine
 import SwitchboardStore
 import UnixSignals
 
@@ -22,6 +22,7 @@ public enum SwitchboardApplication {
     /// the newly created admin key.
     public static func run(
         configuration: ServerConfiguration,
+        ambient: Ambient = .system,
         logger: Logger,
         handlesSignals: Bool = true,
         shutdown: ShutdownTrigger? = nil,
@@ -29,7 +30,7 @@ public enum SwitchboardApplication {
     ) async throws {
         let dataDirectory = configuration.engine.store.dataDirectory
         try AdminKeyBootstrap.prepareDataDirectory(dataDirectory)
-        let engine = try await Engine.open(configuration: configuration.engine, logger: logger)
+        let engine = try await Engine.open(configuration: configuration.engine, ambient: ambient, logger: logger)
         if configuration.engine.isDevelopmentMode {
             logger.warning(
                 "DEVELOPMENT MODE: no key or token is needed anywhere; do not expose this server"
@@ -60,14 +61,18 @@ public enum SwitchboardApplication {
         onReady: @escaping @Sendable (_ port: Int, _ newAdminKey: String?) async -> Void
     ) async throws {
         let authenticator = Authenticator(
-            keys: APIKeyAuthenticator(store: engine.adminStore, now: Engine.wallClock),
-            tokens: try await clientTokenVerifier(configuration.clientTokens)
+            keys: APIKeyAuthenticator(store: engine.adminStore, ambient: engine.ambient),
+            tokens: try await clientTokenVerifier(configuration.clientTokens, now: engine.ambient.wallClock)
         )
         let limits = configuration.engine.limits
         let api = APIContext(
             engine: engine,
             authenticator: authenticator,
-            publishRate: KeyRateLimiter(rate: limits.keyPublishRate, largestBatch: limits.maximumBatchSize)
+            publishRate: KeyRateLimiter(
+                rate: limits.keyPublishRate,
+                largestBatch: limits.maximumBatchSize,
+                clock: engine.ambient.monotonicClock
+            )
         )
         let origins = OriginPolicy(
             allowedOrigins: configuration.allowedOrigins,
@@ -123,7 +128,7 @@ public enum SwitchboardApplication {
                     let newKey = try await AdminKeyBootstrap.ensureAdminKey(
                         store: engine.adminStore,
                         dataDirectory: configuration.engine.store.dataDirectory,
-                        now: Engine.wallClock()
+                        now: engine.ambient.wallClock()
                     )
                     await onReady(channel.localAddress?.port ?? configuration.port, newKey)
                 } catch {
@@ -175,7 +180,10 @@ extension SwitchboardApplication {
     }
 
     /// The client token verifier, when a secret or public keys are configured.
-    fileprivate static func clientTokenVerifier(_ settings: ClientTokenSettings) async throws -> ClientTokenVerifier? {
+    fileprivate static func clientTokenVerifier(
+        _ settings: ClientTokenSettings,
+        now: @escaping @Sendable () -> Timestamp
+    ) async throws -> ClientTokenVerifier? {
         guard settings.isEnabled else { return nil }
         var pems: [String] = []
         for path in settings.publicKeyFiles {
@@ -189,7 +197,7 @@ extension SwitchboardApplication {
                 secret: settings.secret,
                 publicKeys: pems,
                 requirements: settings.requirements,
-                now: Engine.wallClock
+                now: now
             )
         } catch let error as ClientTokenKeyError {
             throw ConfigurationError(key: error.configurationKey, message: "\(error)")

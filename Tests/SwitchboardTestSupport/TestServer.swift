@@ -14,6 +14,8 @@ public final class TestServer: Sendable {
     /// Where the data lives.
     public let dataDirectory: String
     private let configuration: ServerConfiguration
+    /// The clocks and randomness the server reads (the machine's unless a test passes its own).
+    public let ambient: Ambient
     private let running = NIOLockedValueBox<Running?>(nil)
     /// The port of the first start, reused by restarts so that clients can reconnect.
     private let boundPort = NIOLockedValueBox(0)
@@ -34,7 +36,8 @@ public final class TestServer: Sendable {
     /// The engine's settings.
     public var engineConfiguration: EngineConfiguration { configuration.engine }
 
-    private init(dataDirectory: String, configure: (inout ServerConfiguration) -> Void) {
+    private init(dataDirectory: String, ambient: Ambient, configure: (inout ServerConfiguration) -> Void) {
+        self.ambient = ambient
         self.dataDirectory = dataDirectory
         var configuration = ServerConfiguration(port: 0)
         configuration.engine.store.dataDirectory = dataDirectory
@@ -46,10 +49,11 @@ public final class TestServer: Sendable {
     /// Boots a server, runs `body`, then shuts it down and removes its data.
     public static func with<T: Sendable>(
         configure: (inout ServerConfiguration) -> Void = { _ in },
+        ambient: Ambient = .system,
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.path + "/switchboard-test-" + UUID().uuidString
-        let server = TestServer(dataDirectory: directory, configure: configure)
+        let server = TestServer(dataDirectory: directory, ambient: ambient, configure: configure)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await server.start()
         do {
@@ -74,6 +78,7 @@ public final class TestServer: Sendable {
             defer { readyContinuation.finish() }
             try await SwitchboardApplication.run(
                 configuration: configuration,
+                ambient: ambient,
                 logger: logger,
                 handlesSignals: false,
                 shutdown: trigger

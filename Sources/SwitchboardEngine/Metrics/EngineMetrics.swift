@@ -9,6 +9,8 @@ public final class EngineMetrics: Sendable {
     public let webSocketConnections: Gauge
     /// Open SSE streams.
     public let serverSentEventStreams: Gauge
+    /// Long-poll requests waiting for an event.
+    public let longPollsWaiting: Gauge
     /// Live channel subscriptions over all transports.
     public let subscriptions: Gauge
     /// Events committed to the log.
@@ -85,6 +87,10 @@ public final class EngineMetrics: Sendable {
         }
         webSocketConnections = connections("websocket")
         serverSentEventStreams = connections("sse")
+        longPollsWaiting = registry.makeGauge(
+            name: "switchboard_long_polls_waiting",
+            help: "Long-poll requests waiting for an event"
+        )
         subscriptions = registry.makeGauge(name: "switchboard_subscriptions", help: "Live channel subscriptions")
         eventsPublished = registry.makeCounter(name: "switchboard_events_published_total", help: "Events committed")
         publishesReplayed = registry.makeCounter(

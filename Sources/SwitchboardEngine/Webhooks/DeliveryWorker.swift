@@ -28,6 +28,8 @@ public final class DeliveryWorker: Service, Sendable {
     private let sender: WebhookSender
     private let targets: WebhookTargets
     private let now: @Sendable () -> Timestamp
+    /// Randomness for the retry jitter.
+    private let randomBits: @Sendable () -> UInt64
     private let publish: @Sendable ([EventDraft]) async -> Void
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
@@ -42,6 +44,7 @@ public final class DeliveryWorker: Service, Sendable {
         metrics: EngineMetrics,
         userAgent: String,
         now: @escaping @Sendable () -> Timestamp,
+        randomBits: @escaping @Sendable () -> UInt64 = Ambient.system.randomBits,
         relays: WebhookRelays,
         publish: @escaping @Sendable ([EventDraft]) async -> Void,
         logger: Logger
@@ -57,6 +60,7 @@ public final class DeliveryWorker: Service, Sendable {
         )
         self.sender = WebhookSender(targets: targets, relays: relays, timeout: settings.timeout, userAgent: userAgent)
         self.now = now
+        self.randomBits = randomBits
         self.publish = publish
         self.logger = logger
         self.state = NIOLockedValueBox(
@@ -232,7 +236,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// One attempt of one delivery, recorded, with its consequences.
     private func attempt(_ delivery: ClaimedDelivery, to endpoint: Endpoint, answered: () -> Void) async {
         let time = now()
-        var generator = SystemRandomNumberGenerator()
+        var generator = AmbientRandomNumberGenerator(randomBits: randomBits)
         let number = delivery.attemptsMade + 1
         let record: AttemptRecord
         var retryAfter: Duration?

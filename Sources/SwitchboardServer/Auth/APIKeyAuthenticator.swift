@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
 public import SwitchboardCore
-import SwitchboardEngine
+public import SwitchboardEngine
 public import SwitchboardStore
 
 /// Resolves a presented API key (`Authorization: Bearer sbk_…` or `?token=`) into a principal.
@@ -25,18 +25,18 @@ public final class APIKeyAuthenticator: Sendable {
     private let store: any AdminStore
     private let cache = NIOLockedValueBox([APIKeyDigest: Cached]())
     private let unknown = NIOLockedValueBox(UnknownKeyCache())
-    private let now: @Sendable () -> Timestamp
+    private let ambient: Ambient
 
-    /// Authenticates against `store`.
-    public init(store: any AdminStore, now: @escaping @Sendable () -> Timestamp) {
+    /// Authenticates against `store`, timed by `ambient`'s clocks.
+    public init(store: any AdminStore, ambient: Ambient) {
         self.store = store
-        self.now = now
+        self.ambient = ambient
     }
 
     /// The principal for `credential`, an `sbk_` key; unknown or revoked key → `unauthorized`.
     public func principal(for credential: String) async throws(SwitchboardError) -> Principal {
         let digest = APIKeyDigest(of: credential)
-        let clock = ContinuousClock.now
+        let clock = ambient.monotonicClock()
         if let cached = cache.withLockedValue({ $0[digest] }), clock - cached.fetchedAt < .seconds(5),
             cached.record.digest.constantTimeEquals(digest)
         {
@@ -62,7 +62,7 @@ public final class APIKeyAuthenticator: Sendable {
             cache[digest] = Cached(record: record, fetchedAt: clock, touchedAt: touch ? clock : previous)
             return touch
         }
-        if shouldTouch { try? await store.touchAPIKey(id: record.id, at: now()) }
+        if shouldTouch { try? await store.touchAPIKey(id: record.id, at: ambient.wallClock()) }
         return Principal(scopes: record.scopes, keyID: record.id)
     }
 

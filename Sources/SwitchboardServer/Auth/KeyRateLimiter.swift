@@ -7,18 +7,20 @@ final class KeyRateLimiter: Sendable {
     private let rate: Int
     private let burst: Int
     private let buckets = NIOLockedValueBox([String: TokenBucket]())
+    private let clock: @Sendable () -> ContinuousClock.Instant
 
-    /// `rate` events a second per key (0: no limit).
-    init(rate: Int, largestBatch: Int) {
+    /// `rate` events a second per key (0: no limit), timed by `clock`.
+    init(rate: Int, largestBatch: Int, clock: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.rate = rate
         self.burst = max(rate, largestBatch)
+        self.clock = clock
     }
 
     /// Takes `count` events' worth for `principal`'s key; `rate_limited` with `Retry-After` when the key
     /// is over its rate. Principals without a key (development mode) are not limited here.
     func take(_ count: Int, for principal: Principal) throws(SwitchboardError) {
         guard rate > 0, let key = principal.keyID else { return }
-        let now = ContinuousClock.now
+        let now = clock()
         let retryAfter = buckets.withLockedValue { buckets -> Int? in
             var bucket = buckets[key] ?? TokenBucket(rate: Double(rate), burst: Double(burst), now: now)
             defer { buckets[key] = bucket }

@@ -22,7 +22,9 @@ struct LongPoll: Sendable {
         guard page.events.isEmpty, !page.isTruncated else { return page }
         // A graceful shutdown ends the wait at once, as a wait that ran out: the client polls again and
         // reaches the next instance, and shutdown is not held up for as long as `wait` (up to a minute).
+        engine.metrics.longPollsWaiting.increment()
         await cancelWhenGracefulShutdown { await waiter.wait(timeout: wait) }
+        engine.metrics.longPollsWaiting.decrement()
         return try await readLog(channel, after, limit)
     }
 

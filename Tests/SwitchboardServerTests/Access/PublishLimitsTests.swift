@@ -23,27 +23,26 @@ struct PublishLimitsTests {
 
     @Test("A key past its burst gets 429 rate_limited with Retry-After, and only the admitted events are stored")
     func keyRate() async throws {
-        try await TestServer.with(configure: Self.limited) { server in
+        // Time stands still until the test moves it: exactly the burst is admitted, however slow the machine.
+        let clock = ManualClock()
+        try await TestServer.with(configure: Self.limited, ambient: clock.ambient) { server in
             let publisher = try await Self.createPublishKey(server)
-            // The burst is 3 and one token comes back a second: on a loaded machine a token may come
-            // back between requests, so publish until the first refusal rather than exactly 3 times.
-            var admitted = 0
-            var refused: TestResponse?
-            for _ in 0..<10 {
-                let response = try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event)
-                if response.status == 201 {
-                    admitted += 1
-                } else {
-                    refused = response
-                    break
-                }
+            var statuses: [Int] = []
+            for _ in 0..<4 {
+                statuses.append(
+                    try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event).status
+                )
             }
-            let refusal = try #require(refused, "never refused after \(admitted) publishes")
-            #expect(admitted >= 3)
+            #expect(statuses == [201, 201, 201, 429])
+            let refusal = try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event)
             refusal.expectProblem("rate_limited")
-            let retryAfter = try #require(refusal.headers["retry-after"], "headers: \(refusal.headers)")
-            #expect((Int(retryAfter) ?? 0) >= 1)
-            #expect(try await TestHTTP(server).storedEvents("orders").count == admitted)
+            #expect(refusal.headers["retry-after"] == "1", "headers: \(refusal.headers)")
+            #expect(try await TestHTTP(server).storedEvents("orders").count == 3)
+            // A second later one token is back: one more publish, then refused again.
+            clock.advance(by: .seconds(1))
+            #expect(try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event).status == 201)
+            #expect(try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event).status == 429)
+            #expect(try await TestHTTP(server).storedEvents("orders").count == 4)
             // The admin key has its own bucket.
             #expect(try await TestHTTP(server).publish("other")["offset"]?.intValue == 1)
         }
@@ -51,7 +50,8 @@ struct PublishLimitsTests {
 
     @Test("A batch larger than the key's remaining tokens is refused whole with 429 and nothing from it is stored")
     func batchOverRemainingTokens() async throws {
-        try await TestServer.with(configure: Self.limited) { server in
+        let clock = ManualClock()
+        try await TestServer.with(configure: Self.limited, ambient: clock.ambient) { server in
             let publisher = try await Self.createPublishKey(server)
             for _ in 0..<2 {
                 let response = try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event)

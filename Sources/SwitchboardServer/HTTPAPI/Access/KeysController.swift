@@ -43,11 +43,11 @@ struct KeysController<Context: RequestContext>: Sendable {
             let scope = try Scope(text)
             if !scopes.contains(scope) { scopes.append(scope) }
         }
-        var generator = SystemRandomNumberGenerator()
+        var generator = api.engine.ambient.randomNumberGenerator
         let (key, record) = APIKeyRecord.make(
             name: name,
             scopes: scopes,
-            created: Engine.wallClock(),
+            created: api.engine.ambient.wallClock(),
             using: &generator
         )
         try await api.engine.adminStore.insertAPIKey(record)

@@ -20,7 +20,7 @@ struct InboundController<Context: RequestContext>: Sendable {
         guard let (source, _) = try await api.engine.inbound.source(named: name) else {
             throw InboundSources.notFound(name)
         }
-        let now = Engine.wallClock()
+        let now = api.engine.ambient.wallClock()
         var deliveryID: String?
         var isVerified = false
         do {

@@ -20,7 +20,7 @@ struct SourcesController<Context: RequestContext>: Sendable {
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let source = try InboundSource(json: try await api.jsonBody(of: request))
-        try await api.engine.inbound.create(source, at: Engine.wallClock())
+        try await api.engine.inbound.create(source, at: api.engine.ambient.wallClock())
         return APIContext.json(Self.json(source, origin: .api).jsonText, status: .created)
     }
 
@@ -43,7 +43,7 @@ struct SourcesController<Context: RequestContext>: Sendable {
         let body = try await api.jsonBody(of: request)
         let changed = try await api.engine.inbound.update(
             name: try context.parameters.require("name"),
-            at: Engine.wallClock()
+            at: api.engine.ambient.wallClock()
         ) { base in try InboundSource(json: body, base: base) }
         return APIContext.json(Self.json(changed, origin: .api).jsonText)
     }

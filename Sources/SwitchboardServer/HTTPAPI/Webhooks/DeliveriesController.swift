@@ -52,7 +52,8 @@ struct DeliveriesController<Context: RequestContext>: Sendable {
     @Sendable func retry(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let id = try context.parameters.require("id")
-        guard let delivery = try await api.engine.deliveries.retryNow(id: id, now: Engine.wallClock()) else {
+        guard let delivery = try await api.engine.deliveries.retryNow(id: id, now: api.engine.ambient.wallClock())
+        else {
             throw SwitchboardError(.notFound, "no such delivery")
         }
         api.engine.deliveryWorker.wake()
@@ -76,7 +77,7 @@ struct DeliveriesController<Context: RequestContext>: Sendable {
             endpoint: endpoint,
             since: since,
             onlyFailed: onlyFailed,
-            now: Engine.wallClock()
+            now: api.engine.ambient.wallClock()
         )
         api.engine.deliveryWorker.wake()
         return APIContext.json(JSONValue.object([("replayed", .int(Int64(count)))]).jsonText, status: .accepted)

@@ -23,7 +23,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         try await api.requireAdmin(request)
         let body = try await api.jsonBody(of: request)
         let settings = try EndpointSettings(json: body)
-        var generator = SystemRandomNumberGenerator()
+        var generator = api.engine.ambient.randomNumberGenerator
         let key: WebhookSigningKey
         switch (body["signing"], body["secret"]) {
         case (.none, .none), (.some(.string("hmac-sha256")), .none):
@@ -40,7 +40,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
                 "signing is \"hmac-sha256\" (default) or \"ed25519\"; secret is a whsec_ string"
             )
         }
-        let now = Engine.wallClock()
+        let now = api.engine.ambient.wallClock()
         let endpoint = Endpoint(
             id: Endpoint.makeID(using: &generator),
             settings: settings,
@@ -74,7 +74,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         }
         var endpoint = try await endpoint(in: context)
         endpoint.settings = try EndpointSettings(json: body, base: endpoint.settings)
-        endpoint.updated = Engine.wallClock()
+        endpoint.updated = api.engine.ambient.wallClock()
         return try await save(endpoint, secret: nil)
     }
 
@@ -91,7 +91,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         try await api.requireAdmin(request)
         var endpoint = try await endpoint(in: context)
         let body = try await api.optionalJSONBody(of: request)
-        var generator = SystemRandomNumberGenerator()
+        var generator = api.engine.ambient.randomNumberGenerator
         let next: WebhookSigningKey
         switch (endpoint.signingKey, body?["secret"]) {
         case (.hmac, .none): next = .hmac(WebhookSecret.random(using: &generator))
@@ -99,7 +99,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         case (.ed25519, .none): next = .newEd25519()
         default: throw SwitchboardError(.badRequest, "the body may hold {\"secret\":\"whsec_…\"} for an HMAC endpoint")
         }
-        let now = Engine.wallClock()
+        let now = api.engine.ambient.wallClock()
         endpoint.previousKey = endpoint.signingKey
         endpoint.previousKeyExpires = Timestamp(
             millisecondsSinceEpoch: now.millisecondsSinceEpoch
@@ -118,7 +118,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
                 id: id,
                 enabled: true,
                 reason: nil,
-                at: Engine.wallClock()
+                at: api.engine.ambient.wallClock()
             )
         else { throw SwitchboardError(.notFound, "no such endpoint") }
         api.engine.deliveryWorker.endpointsChanged()
@@ -128,8 +128,8 @@ struct EndpointsController<Context: RequestContext>: Sendable {
     @Sendable func test(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let endpoint = try await endpoint(in: context)
-        var generator = SystemRandomNumberGenerator()
-        let now = Engine.wallClock()
+        var generator = api.engine.ambient.randomNumberGenerator
+        let now = api.engine.ambient.wallClock()
         let event = Event(
             id: EventID.random(using: &generator),
             channel: try ChannelName("$system"),

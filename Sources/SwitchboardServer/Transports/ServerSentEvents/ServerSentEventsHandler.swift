@@ -225,7 +225,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     /// Ends the stream when the token expires.
     private func scheduleExpiry() {
         guard let expires = principal?.expires, let context else { return }
-        guard let delay = TokenExpiryWait.delay(until: expires, now: Engine.wallClock()) else {
+        guard let delay = TokenExpiryWait.delay(until: expires, now: engine.ambient.wallClock()) else {
             return end(with: SwitchboardError(.unauthorized, "the token has expired"))
         }
         expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {

@@ -38,7 +38,7 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
         expiryTimer?.cancel()
         expiryTimer = nil
         guard let expires = principal.expires, let context else { return }
-        guard let delay = TokenExpiryWait.delay(until: expires, now: Engine.wallClock()) else {
+        guard let delay = TokenExpiryWait.delay(until: expires, now: engine.ambient.wallClock()) else {
             return close(.unauthorized, reason: "token expired")
         }
         expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
@@ -93,7 +93,7 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
     func takePublishToken(ref: JSONValue?) -> Bool {
         guard var bucket = publishBucket else { return true }
         defer { publishBucket = bucket }
-        guard bucket.take(at: .now) else {
+        guard bucket.take(at: engine.ambient.monotonicClock()) else {
             engine.metrics.refused(by: "connection_publish_rate")
             sendError(
                 SwitchboardError(

@@ -36,7 +36,7 @@ extension WebSocketConnection: WebhookRelayListener {
                 self.send(ServerMessage.listening(endpoint: endpoint.id, ref: ref))
                 // Deliveries that failed while no one listened are due again now.
                 Task {
-                    try? await deliveries.expedite(endpoint: endpoint.id, now: Engine.wallClock())
+                    try? await deliveries.expedite(endpoint: endpoint.id, now: self.engine.ambient.wallClock())
                     worker.wake()
                 }
             }

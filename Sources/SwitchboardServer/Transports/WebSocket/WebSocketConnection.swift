@@ -98,12 +98,12 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     init(eventLoop: any EventLoop, settings: Settings) {
         self.eventLoop = eventLoop
         self.settings = settings
-        var rng = SystemRandomNumberGenerator()
+        var rng = settings.engine.ambient.randomNumberGenerator
         self.clientID = "cl_" + RandomToken.base62(count: 20, using: &rng)
         let defaults = settings.engine.configuration.namespaces.defaultPolicy
         self.mailbox = (defaults.mailboxBytes, defaults.mailboxEvents)
         let limits = settings.engine.configuration.limits
-        let now = ContinuousClock.now
+        let now = settings.engine.ambient.monotonicClock()
         self.commandBucket = TokenBucket(
             rate: Double(limits.connectionCommandRate),
             burst: Double(limits.connectionCommandRate),
@@ -237,7 +237,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         let frame = unwrapInboundIn(data)
         lastHeard = .now()
         guard !isClosing else { return }
-        guard commandBucket.take(at: .now) else {
+        guard commandBucket.take(at: engine.ambient.monotonicClock()) else {
             engine.metrics.refused(by: "connection_command_rate")
             return close(
                 .rateLimited,
