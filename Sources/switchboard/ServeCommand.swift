@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Logging
+import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardServer
 import SwitchboardStore
@@ -54,6 +55,19 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let configuration = try ServerConfiguration(reader: ConfigReader(providers: providers))
+        // Keys nothing reads stop the server: a typo must not pass as a setting.
+        let keyCheck = ConfigurationKeyCheck(
+            namespaces: Array(configuration.engine.namespaces.named.keys),
+            sources: configuration.engine.inboundSources.map(\.name)
+        )
+        try keyCheck.check(environment: ProcessInfo.processInfo.environment)
+        if let configFile {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: configFile)))
+            guard let file = try? JSONParser.parse(bytes) else {
+                throw ValidationError("--config \(configFile) is not valid JSON")
+            }
+            try keyCheck.check(file: file)
+        }
         var logger = Logger(label: "switchboard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await SwitchboardApplication.run(configuration: configuration, logger: logger) { port, newKey in

@@ -13,7 +13,8 @@ final class RunningCommand: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
     private let exitStatus = NIOLockedValueBox<Int32?>(nil)
 
-    init(_ arguments: [String], capturingStandardError: Bool = false) throws {
+    /// Spawns the binary with `arguments`, in this process's environment plus `environment`.
+    init(_ arguments: [String], capturingStandardError: Bool = false, environment: [String: String] = [:]) throws {
         let output = try Self.pipe()
         let errors = capturingStandardError ? try Self.pipe() : nil
         var actions = posix_spawn_file_actions_t()
@@ -36,7 +37,10 @@ final class RunningCommand: Sendable {
         let argv = ([CLITests.binary] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, CLITests.binary, &actions, nil, argv, environ)
+        let inherited = ProcessInfo.processInfo.environment.filter { environment[$0.key] == nil }
+        let envp = (inherited.merging(environment) { $1 }).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        let result = posix_spawn(&pid, CLITests.binary, &actions, nil, argv, envp)
         close(output.write)
         if let errors { close(errors.write) }
         guard result == 0 else {
