@@ -19,6 +19,9 @@ public struct StoreConfiguration: Hashable, Sendable {
     public var inboundDeduplicationSeconds: Int
     /// Most events one group commit takes.
     public var maximumGroupEvents: Int
+    /// Most bytes of appends waiting for the writer (their `data` plus a fixed amount per event); past
+    /// it an append is refused with `unavailable` and `Retry-After` before anything of it is stored.
+    public var maximumQueuedAppendBytes: Int
 
     /// Makes a configuration.
     public init(
@@ -26,8 +29,10 @@ public struct StoreConfiguration: Hashable, Sendable {
         durability: Durability = .full,
         idempotencyWindowSeconds: Int = 86_400,
         inboundDeduplicationSeconds: Int = 604_800,
-        maximumGroupEvents: Int = 4096
+        maximumGroupEvents: Int = 4096,
+        maximumQueuedAppendBytes: Int = 64 << 20
     ) {
+        self.maximumQueuedAppendBytes = maximumQueuedAppendBytes
         self.dataDirectory = dataDirectory
         self.durability = durability
         self.idempotencyWindowSeconds = idempotencyWindowSeconds

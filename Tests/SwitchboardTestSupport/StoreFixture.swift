@@ -81,6 +81,8 @@ public struct StoreOptions: Sendable {
     public var maximumGroupEvents: Int
     /// Commit durability.
     public var durability: StoreConfiguration.Durability
+    /// Bytes of appends that may wait for the writer.
+    public var maximumQueuedAppendBytes: Int = 64 << 20
     /// Called with committed events after the fixture's `CommitRecorder` saw them (e.g. a `Hub`).
     public var onCommit: @Sendable ([Event]) -> Void
 
@@ -160,7 +162,8 @@ public struct StoreFixture: Sendable {
             durability: options.durability,
             idempotencyWindowSeconds: options.idempotencyWindowSeconds,
             inboundDeduplicationSeconds: options.inboundDeduplicationSeconds,
-            maximumGroupEvents: options.maximumGroupEvents
+            maximumGroupEvents: options.maximumGroupEvents,
+            maximumQueuedAppendBytes: options.maximumQueuedAppendBytes
         )
         let database = try await SQLiteStorage.open(configuration: configuration, logger: logger)
         let commits = CommitRecorder()
@@ -213,6 +216,26 @@ public struct StoreFixture: Sendable {
                     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
                     """
                 )
+            }
+        }
+    }
+
+    /// Keeps the writer busy until the returned closure is called, so that appends queue up behind it.
+    public func holdWriter() async -> @Sendable () -> Void {
+        switch handle {
+        case .sqlite(let database):
+            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+            let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+            Task {
+                try await database.writer.exclusive { _ in
+                    startedContinuation.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in started { break }
+            return {
+                releaseContinuation.yield()
+                releaseContinuation.finish()
             }
         }
     }

@@ -16,10 +16,10 @@ public final class SQLiteStorage: Sendable {
     /// Serializes writes (appends, trims, admin changes) so that each runs alone in its transaction.
     public let writer: SQLiteWriter
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], maximumQueuedBytes: Int, logger: Logger) {
         self.writerConnection = writer
         self.readers = readers
-        self.writer = SQLiteWriter(connection: writer, logger: logger)
+        self.writer = SQLiteWriter(connection: writer, maximumQueuedBytes: maximumQueuedBytes, logger: logger)
     }
 
     /// Opens (creating when missing) `switchboard.sqlite` in the data directory and migrates it.
@@ -53,7 +53,12 @@ public final class SQLiteStorage: Sendable {
             _ = try await reader.query("PRAGMA cache_size = -32768")
             readers.append(reader)
         }
-        return SQLiteStorage(writer: writer, readers: readers, logger: logger)
+        return SQLiteStorage(
+            writer: writer,
+            readers: readers,
+            maximumQueuedBytes: configuration.maximumQueuedAppendBytes,
+            logger: logger
+        )
     }
 
     /// A reader connection (round-robin).

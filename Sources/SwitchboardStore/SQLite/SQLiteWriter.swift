@@ -10,7 +10,9 @@ public import SwitchboardCore
 /// of publishes shares one fsync (group commit).
 ///
 /// It is a `Service`: its `run()` must be running for writes to complete. On graceful shutdown it
-/// finishes every job already submitted, then refuses new ones.
+/// finishes every job already submitted, then refuses new ones. The appends waiting for it are bounded
+/// in bytes: past the bound an append is refused at once (`unavailable`, retry after a second) and
+/// nothing of it is stored, so a burst the disk cannot keep up with never grows memory without end.
 public final class SQLiteWriter: Service, Sendable {
     enum Job: Sendable {
         case append(PendingAppend)
@@ -21,6 +23,13 @@ public final class SQLiteWriter: Service, Sendable {
         var jobs: [Job] = []
         var waiter: CheckedContinuation<Void, Never>?
         var isClosed = false
+        /// Bytes of the appends in `jobs`.
+        var appendBytes = 0
+    }
+
+    /// What one queued draft counts for: its data and a fixed amount for the rest.
+    static func queuedBytes(_ drafts: [EventDraft]) -> Int {
+        drafts.reduce(0) { $0 + $1.data.utf8.count + 256 }
     }
 
     private let connection: SQLiteConnection
@@ -28,8 +37,11 @@ public final class SQLiteWriter: Service, Sendable {
     private let queue = NIOLockedValueBox(Queue())
     private let appenderSetup = NIOLockedValueBox<SQLiteAppender?>(nil)
 
-    init(connection: SQLiteConnection, logger: Logger) {
+    private let maximumQueuedBytes: Int
+
+    init(connection: SQLiteConnection, maximumQueuedBytes: Int = 64 << 20, logger: Logger) {
         self.connection = connection
+        self.maximumQueuedBytes = maximumQueuedBytes
         self.logger = logger
     }
 
@@ -40,8 +52,24 @@ public final class SQLiteWriter: Service, Sendable {
 
     /// Appends drafts in the next group commit.
     func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        let bytes = Self.queuedBytes(drafts)
+        let maximum = maximumQueuedBytes
+        let fits = queue.withLockedValue { queue -> Bool in
+            // An empty queue takes any append, so that one large batch is never refused for good.
+            guard queue.appendBytes == 0 || queue.appendBytes + bytes <= maximum else { return false }
+            queue.appendBytes += bytes
+            return true
+        }
+        guard fits else {
+            throw SwitchboardError(
+                .unavailable,
+                "the store is behind on writes; nothing was stored, retry shortly",
+                retryAfterSeconds: 1
+            )
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             enqueue(.append(PendingAppend(drafts: drafts, continuation: continuation))) {
+                queue.withLockedValue { $0.appendBytes -= bytes }
                 continuation.resume(throwing: StoreError("the store is shutting down"))
             }
         }
@@ -93,7 +121,10 @@ public final class SQLiteWriter: Service, Sendable {
         while true {
             let taken = queue.withLockedValue { queue -> [Job]? in
                 if !queue.jobs.isEmpty {
-                    defer { queue.jobs.removeAll(keepingCapacity: true) }
+                    defer {
+                        queue.jobs.removeAll(keepingCapacity: true)
+                        queue.appendBytes = 0
+                    }
                     return queue.jobs
                 }
                 return queue.isClosed ? [] : nil
