@@ -43,8 +43,16 @@ log "chaos test"
 SWITCHBOARD_BIN=.build/debug/switchboard python3 bench/chaos.py --duration 120
 chaos_status=$?
 
+log "fuzzing"
+# Every libFuzzer target of Fuzz/ for 15 s from its seed corpus (see docs/testing.md, "Fuzzing"); the
+# script builds the fuzz package itself, in Fuzz/.build.
+bash scripts/fuzz.sh 15
+fuzz_status=$?
+
 log "summary"
-echo "swift tests: exit $swift_status; interop tests: exit $interop_status; chaos test: exit $chaos_status"
-if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ] || [ "$chaos_status" -ne 0 ]; then
+echo "swift tests: exit $swift_status; interop tests: exit $interop_status; chaos test: exit $chaos_status;" \
+    "fuzzing: exit $fuzz_status"
+if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ] || [ "$chaos_status" -ne 0 ] \
+    || [ "$fuzz_status" -ne 0 ]; then
     exit 1
 fi

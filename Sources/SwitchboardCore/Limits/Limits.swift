@@ -22,6 +22,9 @@ public struct Limits: Hashable, Sendable {
     public var connectionPublishRate: Int
     /// Commands a second one WebSocket connection may send before it is closed with `4029`.
     public var connectionCommandRate: Int
+    /// Presence joins a second one connection may make (each join, and its leave, is a durable
+    /// `$presence:` event); past it a subscribe to a presence channel gets `rate_limited`.
+    public var presenceJoinRate: Int
     /// Channels one connection may be subscribed to at once (`bad_request`).
     public var maximumSubscriptionsPerConnection: Int
     /// Real-time connections one user (token `sub`) may hold on one server (`4029` / `rate_limited`).
@@ -41,6 +44,7 @@ public struct Limits: Hashable, Sendable {
         keyPublishRate: Int = 10_000,
         connectionPublishRate: Int = 100,
         connectionCommandRate: Int = 1000,
+        presenceJoinRate: Int = 10,
         maximumSubscriptionsPerConnection: Int = 1000,
         maximumConnectionsPerUser: Int = 100,
         maximumConnectionsPerAddress: Int = 10_000
@@ -55,6 +59,7 @@ public struct Limits: Hashable, Sendable {
         self.keyPublishRate = keyPublishRate
         self.connectionPublishRate = connectionPublishRate
         self.connectionCommandRate = connectionCommandRate
+        self.presenceJoinRate = presenceJoinRate
         self.maximumSubscriptionsPerConnection = maximumSubscriptionsPerConnection
         self.maximumConnectionsPerUser = maximumConnectionsPerUser
         self.maximumConnectionsPerAddress = maximumConnectionsPerAddress

@@ -26,6 +26,7 @@ extension ServerConfiguration {
         "type_from", "default_type", "id_from", "max_body_bytes", "tolerance_seconds", "hmac_header",
         "hmac_algorithm", "hmac_encoding", "hmac_prefix", "timeouts.request_head_seconds", "timeouts.idle_seconds",
         "timeouts.close_seconds", "limits.max_page_bytes", "limits.max_waiting_connections_per_address",
+        "limits.presence_join_rate",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -166,6 +167,7 @@ extension ServerConfiguration {
                 default: 1000,
                 1...1_000_000
             ),
+            presenceJoinRate: try Self.ranged(reader, "limits.presence_join_rate", default: 10, 1...1_000_000),
             maximumSubscriptionsPerConnection: try Self.ranged(
                 reader,
                 "limits.max_subscriptions",

@@ -94,4 +94,44 @@ struct PresenceAPITests {
             )
         }
     }
+
+    @Test("Churning subscriptions on a presence channel is rate-limited, so it cannot flood the presence journal")
+    func presenceChurnIsLimited() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(
+            configure: {
+                Self.configure(&$0)
+                $0.engine.limits.presenceJoinRate = 2
+            },
+            ambient: clock.ambient
+        ) { server in
+            let token = TestTokens.token(user: "alice", channels: #"["room:*"]"#)
+            let socket = try await TestWebSocket.connect(port: server.port, path: "/v1/ws?token=\(token)")
+            _ = try await socket.nextJSON()
+            /// The reply to the command with `ref`, skipping presence frames.
+            func reply(_ command: String, ref: Int) async throws -> JSONValue {
+                try await socket.send(command)
+                while true {
+                    let message = try await socket.nextJSON()
+                    if message["ref"]?.intValue == Int64(ref) { return message }
+                }
+            }
+            var ops: [String] = []
+            for ref in stride(from: 1, through: 10, by: 2) {
+                let subscribed = try await reply(#"{"op":"subscribe","channel":"room:1","ref":\#(ref)}"#, ref: ref)
+                ops.append(subscribed["op"]?.stringValue ?? "?")
+                if subscribed["op"] == .string("subscribed") {
+                    _ = try await reply(#"{"op":"unsubscribe","channel":"room:1","ref":\#(ref + 1)}"#, ref: ref + 1)
+                } else {
+                    #expect(subscribed["code"] == .string("rate_limited"))
+                }
+            }
+            // The burst is twice the rate: four joins, then refusals while time stands still.
+            #expect(ops == ["subscribed", "subscribed", "subscribed", "subscribed", "error"])
+            clock.advance(by: .seconds(1))
+            let again = try await reply(#"{"op":"subscribe","channel":"room:1","ref":99}"#, ref: 99)
+            #expect(again["op"] == .string("subscribed"))
+            await socket.drop()
+        }
+    }
 }

@@ -31,6 +31,21 @@ extension WebSocketConnection {
             engine.metrics.refused(by: "subscriptions")
             return sendError(SwitchboardError(.badRequest, "at most \(maximum) subscriptions per connection"), ref: ref)
         }
+        if principal.user != nil, engine.configuration.namespaces.keepsPresence(channel) {
+            // Each join (and its leave) is a durable event: churning subscriptions may not flood the log.
+            guard presenceBucket.take(at: engine.ambient.monotonicClock()) else {
+                engine.metrics.refused(by: "presence_join_rate")
+                let rate = engine.configuration.limits.presenceJoinRate
+                return sendError(
+                    SwitchboardError(
+                        .rateLimited,
+                        "at most \(rate) presence joins a second per connection",
+                        retryAfterSeconds: presenceBucket.retryAfterSeconds()
+                    ),
+                    ref: ref
+                )
+            }
+        }
         nextGeneration += 1
         subscriptions[channel] = WebSocketSubscription(
             generation: nextGeneration,

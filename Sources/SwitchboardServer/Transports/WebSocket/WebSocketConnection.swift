@@ -92,6 +92,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var commandBucket: TokenBucket
     /// Publishes a second (past it: `rate_limited`).
     var publishBucket: TokenBucket?
+    /// Presence joins a second (past it: a presence subscribe gets `rate_limited`).
+    var presenceBucket: TokenBucket
 
     var engine: Engine { settings.engine }
 
@@ -107,6 +109,11 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         self.commandBucket = TokenBucket(
             rate: Double(limits.connectionCommandRate),
             burst: Double(limits.connectionCommandRate),
+            now: now
+        )
+        self.presenceBucket = TokenBucket(
+            rate: Double(limits.presenceJoinRate),
+            burst: Double(limits.presenceJoinRate * 2),
             now: now
         )
         if limits.connectionPublishRate > 0 {
