@@ -62,31 +62,46 @@ public struct SwitchboardClient: Sendable {
     }
 
     /// Runs `connect` again and again with backoff until the task is cancelled or it fails fatally;
-    /// `connect` calls its argument once the connection is open, which resets the backoff.
+    /// `connect` calls its argument once the connection is open, which resets the backoff. The loop
+    /// only executes what `ReconnectLoop` decides.
     func reconnecting(
         onState: @escaping @Sendable (ConnectionState) async -> Void,
         connect: (_ onOpen: @escaping @Sendable () -> Void) async throws -> Void
     ) async throws {
-        var attempt = 0
+        var loop = ReconnectLoop()
         var rng = SystemRandomNumberGenerator()
-        while !Task.isCancelled {
-            await onState(attempt == 0 ? .connecting : .reconnecting)
-            let opened = OpenFlag()
-            do {
-                try await connect { opened.set() }
-            } catch let error as ClientError where error.isFatal {
+        var action = loop.event(.start)
+        var fatal: (any Error)?
+        while true {
+            if Task.isCancelled, loop.state != .closed { action = loop.event(.cancelled) }
+            switch action {
+            case .none:
+                return
+            case .close:
                 await onState(.closed)
-                throw error
-            } catch {
-                if Task.isCancelled { break }
-                logger.debug("connection lost", metadata: ["sb.error": "\(error)"])
+                if let fatal { throw fatal }
+                return
+            case .connect(let state):
+                await onState(state)
+                let opened = OpenFlag()
+                var ended = ReconnectLoop.Event.connectionEnded(isFatal: false)
+                do {
+                    try await connect {
+                        opened.set()
+                    }
+                } catch let error as ClientError where error.isFatal {
+                    fatal = error
+                    ended = .connectionEnded(isFatal: true)
+                } catch {
+                    logger.debug("connection lost", metadata: ["sb.error": "\(error)"])
+                }
+                if opened.isSet { _ = loop.event(.opened) }
+                action = loop.event(Task.isCancelled ? .cancelled : ended)
+            case .wait(let attempt):
+                try? await Task.sleep(for: reconnectPolicy.delay(attempt: attempt, using: &rng))
+                action = loop.event(Task.isCancelled ? .cancelled : .backoffElapsed)
             }
-            if opened.isSet { attempt = 0 }
-            let delay = reconnectPolicy.delay(attempt: attempt, using: &rng)
-            attempt += 1
-            try? await Task.sleep(for: delay)
         }
-        await onState(.closed)
     }
 
     private func connectOnce(

@@ -264,46 +264,34 @@ public final class DeliveryWorker: Service, Sendable {
             )
         }
         answered()
-        let result: AttemptResult
-        if record.succeeded {
+        let decision = DeliveryDecision.after(
+            attemptAt: time,
+            httpStatus: record.status,
+            retryAfter: retryAfter,
+            isEventRetained: delivery.event != nil,
+            attemptsInRound: delivery.attemptsInRound,
+            schedule: settings.schedule,
+            using: &generator
+        )
+        if decision.status == .succeeded {
             metrics.webhookAttemptsSucceeded.increment()
             if let event = delivery.event {
                 metrics.webhookDeliveryLatency.record(
                     .milliseconds(max(0, now().millisecondsSinceEpoch - event.time.millisecondsSinceEpoch))
                 )
             }
-            result = AttemptResult(delivery: delivery, attempt: record, status: .succeeded, nextAttempt: nil)
+        } else if record.status == nil {
+            metrics.webhookAttemptsFailedNetwork.increment()
         } else {
-            if record.status == nil {
-                metrics.webhookAttemptsFailedNetwork.increment()
-            } else {
-                metrics.webhookAttemptsFailedStatus.increment()
-            }
-            var delay =
-                delivery.event == nil
-                ? nil : settings.schedule.delay(afterAttempts: delivery.attemptsInRound + 1, using: &generator)
-            if let scheduled = delay, let retryAfter { delay = max(scheduled, retryAfter) }
-            let gone = record.status == 410 ? "the endpoint answered 410 Gone" : nil
-            if let delay {
-                result = AttemptResult(
-                    delivery: delivery,
-                    attempt: record,
-                    status: .failed,
-                    nextAttempt: Timestamp(
-                        millisecondsSinceEpoch: time.millisecondsSinceEpoch + delay.wholeMilliseconds
-                    ),
-                    disablesEndpoint: gone
-                )
-            } else {
-                result = AttemptResult(
-                    delivery: delivery,
-                    attempt: record,
-                    status: .dead,
-                    nextAttempt: nil,
-                    disablesEndpoint: gone
-                )
-            }
+            metrics.webhookAttemptsFailedStatus.increment()
         }
+        let result = AttemptResult(
+            delivery: delivery,
+            attempt: record,
+            status: decision.status,
+            nextAttempt: decision.nextAttempt,
+            disablesEndpoint: decision.disablesEndpoint
+        )
         let disabled: [DisabledEndpoint]
         do {
             disabled = try await queue.record([result], now: now(), disableFailingAfter: settings.disableFailingAfter)

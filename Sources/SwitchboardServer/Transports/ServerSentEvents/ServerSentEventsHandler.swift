@@ -53,7 +53,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     /// Each channel's way from its cursor to live.
     private var catchUps: [ChannelName: ChannelCatchUp] = [:]
     /// Channels whose next catch-up page waits for the socket to become writable.
-    private var channelsAwaitingWritability: [ChannelName] = []
+    private var awaitingWritability = WritabilityWaitlist()
     private var unflushedEvents = 0
     private var outbound = OutboundAccount()
     /// Writes next to the socket, past the HTTP encoder (see `RawBytesWriter`); set once streaming.
@@ -94,10 +94,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, !channelsAwaitingWritability.isEmpty {
-            let waiting = channelsAwaitingWritability
-            channelsAwaitingWritability.removeAll()
-            for channel in waiting { continueCatchUp(channel) }
+        if context.channel.isWritable {
+            for channel in awaitingWritability.takeAll() { continueCatchUp(channel) }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -349,7 +347,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         if context?.channel.isWritable ?? false {
             continueCatchUp(channel)
         } else {
-            channelsAwaitingWritability.append(channel)
+            awaitingWritability.wait(channel)
         }
     }
 

@@ -147,7 +147,7 @@ extension WebSocketConnection {
         if context?.channel.isWritable ?? false {
             continueCatchUp(channel)
         } else {
-            channelsAwaitingWritability.append(channel)
+            awaitingWritability.wait(channel)
         }
     }
 
@@ -236,7 +236,7 @@ extension WebSocketConnection {
     /// write. Whether it existed.
     @discardableResult
     func endSubscription(_ channel: ChannelName) -> Bool {
-        channelsAwaitingWritability.removeAll { $0 == channel }
+        awaitingWritability.remove(channel)
         guard subscriptions.removeValue(forKey: channel) != nil else { return false }
         engine.hub.unsubscribe(self, from: channel)
         leavePresence(channel)

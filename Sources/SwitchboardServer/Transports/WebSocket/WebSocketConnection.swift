@@ -79,7 +79,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var lastHeard = NIODeadline.now()
     /// This connection's place in its loop's heartbeat list (-1: not in it).
     var heartbeatSlot = -1
-    var channelsAwaitingWritability: [ChannelName] = []
+    var awaitingWritability = WritabilityWaitlist()
     /// The client address counted against the per-address limit (nil until admitted).
     var admittedAddress: String?
     /// The user this connection is filed under in the connection registry.
@@ -207,10 +207,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, !channelsAwaitingWritability.isEmpty {
-            let waiting = channelsAwaitingWritability
-            channelsAwaitingWritability.removeAll()
-            for channel in waiting { continueCatchUp(channel) }
+        if context.channel.isWritable {
+            for channel in awaitingWritability.takeAll() { continueCatchUp(channel) }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -379,7 +377,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         case .sayGoodbye:
             for channel in subscriptions.keys { engine.hub.unsubscribe(self, from: channel) }
             subscriptions.removeAll()
-            channelsAwaitingWritability.removeAll()
+            _ = awaitingWritability.takeAll()
             leaveAllPresence()
             let frame = WebSocketFrameBytes.close(code: rawCode, reason: reason, allocator: context.channel.allocator)
             outbound.bytesWritten += frame.readableBytes
