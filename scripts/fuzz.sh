@@ -46,7 +46,7 @@ for target in "${targets[@]}"; do
     # SWIFT_BACKTRACE=enable=no lets libFuzzer's own handler catch a trap and save the input.
     # shellcheck disable=SC2086
     SWIFT_BACKTRACE=enable=no nice -n "${FUZZ_NICE:-0}" "$bin_dir/$target" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -print_funcs=0 \
         -artifact_prefix="$findings/" ${FUZZ_ARGS:-} "$corpus" > "$work/$target.log" 2>&1
     status=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$target.log" | grep -o '[0-9]*$' | tail -n 1)

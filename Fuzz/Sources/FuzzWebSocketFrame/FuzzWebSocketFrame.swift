@@ -37,7 +37,13 @@ public func fuzzWebSocketFrame(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
         do {
             let active = try inflater ?? ZlibDecompressor(algorithm: .deflate, windowSize: 15)
             let message = try PerMessageDeflate.inflate(frame.unmaskedData, with: active, limit: inflateLimit)
-            precondition(message.readableBytes <= inflateLimit, "inflated \(message.readableBytes) bytes")
+            if message.readerIndex > message.writerIndex || message.writerIndex > message.capacity {
+                fatalError(
+                    "inflate returned a broken buffer: reader index \(message.readerIndex), writer index "
+                        + "\(message.writerIndex), capacity \(message.capacity)"
+                )
+            }
+            if message.readableBytes > inflateLimit { fatalError("inflated \(message.readableBytes) bytes") }
             inflater = active
             _ = try? ClientCommand.decode(Array(message.readableBytesView), limits: limits)
         } catch {

@@ -59,19 +59,23 @@ struct PerMessageDeflate: Sendable, Equatable {
         var input = compressed
         input.writeBytes([0x00, 0x00, 0xFF, 0xFF])
         var output = ByteBufferAllocator().buffer(capacity: min(limit, max(4096, compressed.readableBytes * 4)))
+        let tooLarge = SwitchboardError(.tooLarge, "the message inflates to more than \(limit) bytes")
         while true {
             do {
                 try input.decompressStream(to: &output, with: inflater)
+                // A grown buffer may hold more than `limit` (its capacity is rounded up): count what
+                // was written, not what fits.
+                guard output.readableBytes <= limit else { throw tooLarge }
                 if input.readableBytes == 0 { return output }
             } catch let error as CompressNIOError where error == .bufferOverflow {
                 // handled below by growing
+            } catch let error as SwitchboardError {
+                throw error
             } catch {
                 throw SwitchboardError(.badRequest, "the compressed message is corrupt")
             }
-            guard output.capacity < limit else {
-                throw SwitchboardError(.tooLarge, "the message inflates to more than \(limit) bytes")
-            }
-            output.reserveCapacity(min(limit, output.capacity * 2))
+            guard output.readableBytes < limit, output.capacity < limit else { throw tooLarge }
+            output.reserveCapacity(min(limit + 1, output.capacity * 2))
         }
     }
 }

@@ -1,3 +1,7 @@
+import CompressNIO
+import NIOCore
+import SwitchboardCore
+import SwitchboardEngine
 import Testing
 
 @testable import SwitchboardServer
@@ -38,5 +42,31 @@ struct PerMessageDeflateTests {
     )
     func declined(offer: String) {
         #expect(PerMessageDeflate.negotiate(offers: [offer]) == nil)
+    }
+
+    /// `count` bytes of a compressible text, deflated as a permessage-deflate payload.
+    private func deflated(_ count: Int) throws -> ByteBuffer {
+        let text = String(repeating: "switchboard ", count: count / 12 + 1).prefix(count)
+        return try #require(FrameDeflater().deflate(ByteBuffer(string: String(text)), allocator: ByteBufferAllocator()))
+    }
+
+    @Test(
+        "A message inflating past the limit is too_large, whatever the limit (found by fuzzing: 117,564 bytes passed a 100,000 limit)",
+        arguments: [(117_564, 100_000), (100_001, 100_000), (5000, 4096), (1 << 20 + 1, 1 << 20)]
+    )
+    func inflateRespectsTheLimit(size: Int, limit: Int) throws {
+        let inflater = try ZlibDecompressor(algorithm: .deflate, windowSize: 15)
+        let error = #expect(throws: SwitchboardError.self) {
+            try PerMessageDeflate.inflate(try deflated(size), with: inflater, limit: limit)
+        }
+        #expect(error?.code == .tooLarge)
+    }
+
+    @Test("A message inflating to exactly the limit, or less, is returned whole", arguments: [100_000, 4096, 17])
+    func inflateWithinTheLimit(size: Int) throws {
+        let inflater = try ZlibDecompressor(algorithm: .deflate, windowSize: 15)
+        let payload = try deflated(max(size, FrameDeflater.minimumPayloadBytes))
+        let inflated = try PerMessageDeflate.inflate(payload, with: inflater, limit: 100_000)
+        #expect(inflated.readableBytes == max(size, FrameDeflater.minimumPayloadBytes))
     }
 }
