@@ -1,14 +1,20 @@
 import FoundationEssentials
+public import NIOCore
 public import SwitchboardCore
 
 /// What the engine and the server read from the world: the wall clock (event times, expiries), a
-/// monotonic clock (rates, caches) and randomness (ids, keys, secrets, jitter). Injected at the
-/// composition root, so that tests hold time still, move it by hand and need no sleep.
+/// monotonic clock (rates, caches), deadlines on that clock, and randomness (ids, keys, secrets,
+/// jitter). Injected at the composition root, so that tests hold time still, move it by hand, and
+/// wait for a deadline to be set instead of sleeping.
 public struct Ambient: Sendable {
     /// The current wall-clock time.
     public let wallClock: @Sendable () -> Timestamp
     /// The current instant of a clock that never goes back.
     public let monotonicClock: @Sendable () -> ContinuousClock.Instant
+    /// Runs a task on an event loop once `delay` of the monotonic clock has passed (see `deadline`).
+    public let scheduler:
+        @Sendable (DeadlineKind, TimeAmount, any EventLoop, @escaping @Sendable () -> Void) ->
+            any Deadline
     /// 64 random bits (cryptographically secure in `system`).
     public let randomBits: @Sendable () -> UInt64
 
@@ -16,19 +22,34 @@ public struct Ambient: Sendable {
     public init(
         wallClock: @escaping @Sendable () -> Timestamp,
         monotonicClock: @escaping @Sendable () -> ContinuousClock.Instant,
+        scheduler:
+            @escaping @Sendable (DeadlineKind, TimeAmount, any EventLoop, @escaping @Sendable () -> Void) ->
+            any Deadline,
         randomBits: @escaping @Sendable () -> UInt64
     ) {
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
+        self.scheduler = scheduler
         self.randomBits = randomBits
     }
 
-    /// The machine's clocks and its secure random source.
+    /// Runs `task` on `loop` once `delay` has passed; `kind` says what the deadline is for.
+    public func deadline(
+        _ kind: DeadlineKind,
+        in delay: TimeAmount,
+        on loop: any EventLoop,
+        _ task: @escaping @Sendable () -> Void
+    ) -> any Deadline {
+        scheduler(kind, delay, loop, task)
+    }
+
+    /// The machine's clocks, NIO's timers and its secure random source.
     public static let system = Ambient(
         wallClock: {
             Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
         },
         monotonicClock: { ContinuousClock.now },
+        scheduler: { _, delay, loop, task in loop.scheduleTask(in: delay, task) },
         randomBits: {
             var generator = SystemRandomNumberGenerator()
             return generator.next()
@@ -40,6 +61,25 @@ public struct Ambient: Sendable {
         AmbientRandomNumberGenerator(randomBits: randomBits)
     }
 }
+
+/// What a deadline is for. The server ignores it; a test waits for a deadline of a kind to be set
+/// before it moves its clock past it.
+public enum DeadlineKind: Hashable, Sendable {
+    /// A plain HTTP connection owes a request head (new or kept alive).
+    case requestHead
+    /// A closing WebSocket or SSE stream must take its last bytes.
+    case close
+    /// A long-poll waits for an event.
+    case longPoll
+}
+
+/// A pending deadline.
+public protocol Deadline: Sendable {
+    /// Stops the deadline's task from running, if it has not run yet.
+    func cancel()
+}
+
+extension Scheduled: Deadline {}
 
 /// A `RandomNumberGenerator` over an `Ambient`'s random source.
 public struct AmbientRandomNumberGenerator: RandomNumberGenerator {

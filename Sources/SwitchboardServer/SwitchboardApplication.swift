@@ -108,7 +108,8 @@ public enum SwitchboardApplication {
             requestHeads: RequestHeadDeadlineHandler.Settings(
                 requestHead: .seconds(Int64(configuration.timeouts.requestHeadSeconds)),
                 idle: .seconds(Int64(configuration.timeouts.idleSeconds)),
-                waiting: WaitingConnections(maximumPerAddress: configuration.timeouts.maximumWaitingPerAddress)
+                waiting: WaitingConnections(maximumPerAddress: configuration.timeouts.maximumWaitingPerAddress),
+                ambient: engine.ambient
             )
         )
         let writer = engine.services

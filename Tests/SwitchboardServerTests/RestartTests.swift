@@ -73,18 +73,21 @@ struct RestartTests {
         .timeLimit(.minutes(3))
     )
     func restartWithLongPollInFlight() async throws {
-        // The poll would hold a waiting restart for 10 minutes, past the test's time limit.
-        try await TestServer.with(configure: { $0.engine.limits.maximumWaitSeconds = 600 }) { server in
+        // The poll would hold a waiting restart for 10 minutes, past the test's time limit; on a clock that
+        // stands still its wait never times out by itself.
+        let clock = ManualClock()
+        try await TestServer.with(
+            configure: { $0.engine.limits.maximumWaitSeconds = 600 },
+            ambient: clock.ambient
+        ) { server in
             let http = TestHTTP(server)
             async let polled = try? await http.request(
                 "GET",
                 "/v1/channels/orders/events?after=0&wait=600",
                 timeout: 900
             )
-            // Restart only once the poll is waiting in the server.
-            while try await http.metric("switchboard_long_polls_waiting") != 1 {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            // Restart only once the poll is waiting in the server: its deadline is set.
+            await clock.waitForDeadline(.longPoll)
             try await server.restart()
             let answer = await polled
             #expect(answer?.status == 200, "the poll got \(String(describing: answer))")

@@ -1,11 +1,11 @@
-import NIOConcurrencyHelpers
 import SwitchboardCore
 import SwitchboardStore
 import SwitchboardTestSupport
 import Testing
 
 /// The appends waiting for the SQLite writer are bounded in bytes.
-@Suite("SQLite writer queue")
+/// A test that waits for an event the server never sends fails at the limit instead of hanging.
+@Suite("SQLite writer queue", .timeLimit(.minutes(5)))
 struct SQLiteWriterQueueTests {
     @Test(
         "Past the queue's byte bound an append is refused at once with unavailable and Retry-After; nothing of it is stored"
@@ -19,7 +19,7 @@ struct SQLiteWriterQueueTests {
             let draft = try EventDraft.test("queued", data: data)
             // About 1.25 KiB each while the writer is held: six fit in 8 KiB, the other fourteen do not,
             // whatever order they arrive in.
-            let refusals = NIOLockedValueBox<[SwitchboardError]>([])
+            let (refusals, refusal) = AsyncStream<SwitchboardError>.makeStream()
             let attempts = Task {
                 await withTaskGroup(of: Int.self) { group in
                     for _ in 0..<20 {
@@ -27,7 +27,7 @@ struct SQLiteWriterQueueTests {
                             do {
                                 return try await store.log.append([draft]).appended.count
                             } catch let error as SwitchboardError {
-                                refusals.withLockedValue { $0.append(error) }
+                                refusal.yield(error)
                                 return 0
                             } catch {
                                 return 0
@@ -38,10 +38,11 @@ struct SQLiteWriterQueueTests {
                 }
             }
             // The refusals come while the writer is still held.
-            for _ in 0..<2000 where refusals.withLockedValue({ $0.count }) < 14 {
-                try await Task.sleep(for: .milliseconds(5))
+            var refused: [SwitchboardError] = []
+            for await error in refusals {
+                refused.append(error)
+                if refused.count == 14 { break }
             }
-            let refused = refusals.withLockedValue { $0 }
             #expect(refused.count == 14)
             #expect(refused.allSatisfy { $0.code == .unavailable && $0.retryAfterSeconds == 1 })
             release()

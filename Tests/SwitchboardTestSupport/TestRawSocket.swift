@@ -41,7 +41,23 @@ public final class TestRawSocket: Sendable {
         }
     }
 
-    /// Whether the server closed the connection.
+    /// Everything received until the received text contains `text`; nil when the connection ended
+    /// (or `seconds` passed) first.
+    public func readUntil(containing text: String, timeout seconds: Double = 60) async -> String? {
+        var received = ""
+        while !received.contains(text) {
+            guard let chunk = await inbox.next(timeout: .milliseconds(Int64(seconds * 1000))) else { return nil }
+            received += chunk
+        }
+        return received
+    }
+
+    /// Calls `body` once the connection is closed, by either side.
+    public func onClose(_ body: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in body() }
+    }
+
+    /// Whether the connection is closed.
     public var isClosed: Bool { !channel.isActive }
 
     /// Closes the connection.

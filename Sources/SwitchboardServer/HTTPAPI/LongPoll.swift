@@ -13,7 +13,7 @@ import SwitchboardStore
 struct LongPoll: Sendable {
     let engine: Engine
 
-    func read(channel: ChannelName, after: Int64, limit: Int, wait: Duration) async throws -> HistoryPage {
+    func read(channel: ChannelName, after: Int64, limit: Int, wait: TimeAmount) async throws -> HistoryPage {
         guard wait > .zero else { return try await readLog(channel, after, limit) }
         // Register before reading, so that an event committed between the read and the wait rings the bell.
         let waiter = engine.hub.makeWaiter(for: channel)
@@ -23,7 +23,7 @@ struct LongPoll: Sendable {
         // A graceful shutdown ends the wait at once, as a wait that ran out: the client polls again and
         // reaches the next instance, and shutdown is not held up for as long as `wait` (up to a minute).
         engine.metrics.longPollsWaiting.increment()
-        await cancelWhenGracefulShutdown { await waiter.wait(timeout: wait) }
+        await cancelWhenGracefulShutdown { await waiter.wait(timeout: wait, ambient: engine.ambient) }
         engine.metrics.longPollsWaiting.decrement()
         return try await readLog(channel, after, limit)
     }

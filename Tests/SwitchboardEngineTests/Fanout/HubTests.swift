@@ -1,9 +1,12 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOPosix
 import SwitchboardCore
-import SwitchboardEngine
+import SwitchboardTestSupport
 import Testing
+
+@testable import SwitchboardEngine
 
 @Suite("Hub fan-out")
 struct HubTests {
@@ -189,36 +192,41 @@ struct HubTests {
 
     // MARK: Waiters
 
-    @Test("A waiter is rung by the next event on its channel while it waits")
+    /// A waiter's deadlines are set on a clock that stands still: a wait ends by a ring, a cancellation
+    /// or the test moving the clock, never by time passing.
+    @Test("A waiter is rung by the next event on its channel while it waits", .timeLimit(.minutes(1)))
     func waiterRungWhileWaiting() async throws {
+        let clock = ManualClock()
         let hub = Hub(metrics: EngineMetrics())
         let waiter = hub.makeWaiter(for: orders)
-        let start = ContinuousClock.now
-        async let waited: Void = waiter.wait(timeout: .seconds(30))
+        async let waited: Void = waiter.wait(timeout: .seconds(30), ambient: clock.ambient)
+        await clock.waitForDeadline(.longPoll)
         hub.publish([try testEvent("orders", 1)])
         await waited
-        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(waiter.isRung)
     }
 
-    @Test("A waiter rung before it starts waiting returns at once (register, read, then wait)")
+    @Test("A waiter rung before it starts waiting returns at once (register, read, then wait)", .timeLimit(.minutes(1)))
     func waiterRungBeforeWaiting() async throws {
+        let clock = ManualClock()
         let hub = Hub(metrics: EngineMetrics())
         let waiter = hub.makeWaiter(for: orders)
         hub.publish([try testEvent("orders", 1)])
-        let start = ContinuousClock.now
-        await waiter.wait(timeout: .seconds(30))
-        #expect(ContinuousClock.now - start < .seconds(20))
+        await waiter.wait(timeout: .seconds(30), ambient: clock.ambient)
+        #expect(waiter.isRung)
     }
 
-    @Test("A waiter is not rung by events on other channels")
+    @Test("A waiter is not rung by events on other channels; it waits out its timeout")
     func waiterIgnoresOtherChannels() async throws {
+        let clock = ManualClock()
         let hub = Hub(metrics: EngineMetrics())
         let waiter = hub.makeWaiter(for: orders)
         hub.publish([try testEvent("chat:1", 1), try testEvent("orders:eu", 1)])
-        let start = ContinuousClock.now
-        await waiter.wait(timeout: .milliseconds(100))
-        // Rung, it would have returned at once; not rung, it waits out its timeout.
-        #expect(ContinuousClock.now - start >= .milliseconds(80))
+        #expect(!waiter.isRung)
+        async let waited: Void = waiter.wait(timeout: .milliseconds(100), ambient: clock.ambient)
+        await clock.waitForDeadline(.longPoll)
+        await clock.advance(by: .milliseconds(100))
+        await waited
     }
 
     @Test("A removed waiter is not rung")
@@ -227,30 +235,34 @@ struct HubTests {
         let waiter = hub.makeWaiter(for: orders)
         hub.removeWaiter(waiter, for: orders)
         hub.publish([try testEvent("orders", 1)])
-        let start = ContinuousClock.now
-        await waiter.wait(timeout: .milliseconds(100))
-        #expect(ContinuousClock.now - start >= .milliseconds(80))
+        #expect(!waiter.isRung)
     }
 
-    @Test("wait(timeout:) returns when the timeout passes with no event")
+    @Test("wait(timeout:) returns when the timeout passes with no event, and not before", .timeLimit(.minutes(1)))
     func waiterTimesOut() async {
+        let clock = ManualClock()
         let hub = Hub(metrics: EngineMetrics())
         let waiter = hub.makeWaiter(for: orders)
-        let start = ContinuousClock.now
-        await waiter.wait(timeout: .milliseconds(50))
-        let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(40))
-        #expect(elapsed < .seconds(20))
+        let returned = NIOLockedValueBox(false)
+        let task = Task {
+            await waiter.wait(timeout: .milliseconds(50), ambient: clock.ambient)
+            returned.withLockedValue { $0 = true }
+        }
+        await clock.waitForDeadline(.longPoll)
+        await clock.advance(by: .milliseconds(49))
+        #expect(!waiter.isRung && !returned.withLockedValue { $0 })
+        await clock.advance(by: .milliseconds(1))
+        await task.value
+        #expect(returned.withLockedValue { $0 })
     }
 
-    @Test("wait(timeout:) returns when its task is cancelled")
+    @Test("wait(timeout:) returns when its task is cancelled", .timeLimit(.minutes(1)))
     func waiterCancelled() async {
+        let clock = ManualClock()
         let hub = Hub(metrics: EngineMetrics())
         let waiter = hub.makeWaiter(for: orders)
-        let start = ContinuousClock.now
-        let task = Task { await waiter.wait(timeout: .seconds(30)) }
+        let task = Task { await waiter.wait(timeout: .seconds(30), ambient: clock.ambient) }
         task.cancel()
         await task.value
-        #expect(ContinuousClock.now - start < .seconds(20))
     }
 }

@@ -128,7 +128,7 @@ struct PresenceAPITests {
             }
             // The burst is twice the rate: four joins, then refusals while time stands still.
             #expect(ops == ["subscribed", "subscribed", "subscribed", "subscribed", "error"])
-            clock.advance(by: .seconds(1))
+            await clock.advance(by: .seconds(1))
             let again = try await reply(#"{"op":"subscribe","channel":"room:1","ref":99}"#, ref: 99)
             #expect(again["op"] == .string("subscribed"))
             await socket.drop()

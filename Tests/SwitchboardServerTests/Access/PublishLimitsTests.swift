@@ -39,7 +39,7 @@ struct PublishLimitsTests {
             #expect(refusal.headers["retry-after"] == "1", "headers: \(refusal.headers)")
             #expect(try await TestHTTP(server).storedEvents("orders").count == 3)
             // A second later one token is back: one more publish, then refused again.
-            clock.advance(by: .seconds(1))
+            await clock.advance(by: .seconds(1))
             #expect(try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event).status == 201)
             #expect(try await publisher.request("POST", "/v1/channels/orders/events", body: Self.event).status == 429)
             #expect(try await TestHTTP(server).storedEvents("orders").count == 4)

@@ -1,10 +1,16 @@
 import NIOCore
 import NIOHTTP1
+import SwitchboardEngine
 
 /// Executes `RequestHeadWait` on a plain HTTP connection: sits right after the HTTP request decoder,
-/// sees request heads arrive and responses end, arms the deadlines and keeps the per-address count of
-/// waiting connections. Removed when the connection upgrades to a WebSocket, which has its own
-/// heartbeat from then on.
+/// sees request heads arrive and responses end, keeps the per-address count of waiting connections
+/// and the deadline of the current wait. Removed when the connection upgrades to a WebSocket, which
+/// has its own heartbeat from then on.
+///
+/// One timer serves many waits: a keep-alive connection answers request after request, and
+/// cancelling and setting a timer for each would cost every request. The timer stays armed across
+/// requests; when it fires it closes the connection only if the current wait is past its end, and
+/// otherwise sets itself again for what is left of the wait (or not at all while a request is served).
 final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -15,11 +21,16 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         let requestHead: TimeAmount
         let idle: TimeAmount
         let waiting: WaitingConnections
+        /// The clock and the deadlines.
+        let ambient: Ambient
     }
 
     private let settings: Settings
     private var wait = RequestHeadWait()
-    private var deadline: Scheduled<Void>?
+    /// The armed timer, if any.
+    private var timer: (any Deadline)?
+    /// When the current wait ends; nil while a request is served.
+    private var waitEnds: ContinuousClock.Instant?
     private var address = "unknown"
     private var isCounted = false
 
@@ -38,12 +49,19 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        perform(wait.event(.closed), context: context)
+        connectionEnded(context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        perform(wait.event(.closed), context: context)
+        connectionEnded(context: context)
         context.fireChannelInactive()
+    }
+
+    /// The connection closed or left HTTP: no wait and no timer any more.
+    private func connectionEnded(context: ChannelHandlerContext) {
+        perform(wait.event(.closed), context: context)
+        timer?.cancel()
+        timer = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -55,7 +73,8 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
         let written = promise ?? context.eventLoop.makePromise()
         context.write(data, promise: written)
-        // The next request's wait starts once this response is written, not while it is queued.
+        // The next request's wait starts once this response is written, not while it is queued: a
+        // client reading a large response slowly is not idle.
         written.futureResult.assumeIsolated().whenSuccess {
             self.perform(self.wait.event(.responseEnded), context: context)
         }
@@ -73,10 +92,8 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
             }
             isCounted = true
             let delay = kind == .requestHead ? settings.requestHead : settings.idle
-            deadline = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
-                self.deadline = nil
-                self.perform(self.wait.event(.deadlinePassed), context: context)
-            }
+            waitEnds = settings.ambient.monotonicClock() + .nanoseconds(delay.nanoseconds)
+            if timer == nil { arm(in: delay, context: context) }
         case .stopWaiting:
             stopWaiting()
         case .closeConnection:
@@ -85,9 +102,25 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         }
     }
 
+    private func arm(in delay: TimeAmount, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = settings.ambient.deadline(.requestHead, in: delay, on: context.eventLoop) {
+            let (handler, context) = bound.value
+            handler.timerFired(context: context)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        guard let waitEnds else { return }
+        let left = settings.ambient.monotonicClock().duration(to: waitEnds)
+        guard left > .zero else { return perform(wait.event(.deadlinePassed), context: context) }
+        let (seconds, attoseconds) = left.components
+        arm(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), context: context)
+    }
+
     private func stopWaiting() {
-        deadline?.cancel()
-        deadline = nil
+        waitEnds = nil
         if isCounted {
             isCounted = false
             settings.waiting.release(address)

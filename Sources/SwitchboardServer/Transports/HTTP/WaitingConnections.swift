@@ -28,9 +28,4 @@ final class WaitingConnections: Sendable {
             counts[address] = count > 0 ? count : nil
         }
     }
-
-    /// Waiting connections from `address` now.
-    func count(for address: String) -> Int {
-        counts.withLockedValue { $0[address, default: 0] }
-    }
 }

@@ -45,7 +45,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     /// How the stream ends (see `ConnectionClosing`).
     private var closing = ConnectionClosing()
     /// Cuts the socket when the goodbye is not taken in time.
-    private var closeTimer: Scheduled<Void>?
+    private var closeTimer: (any Deadline)?
     private var context: ChannelHandlerContext?
     let eventLoop: any EventLoop
     private var cursor = CursorSet([])
@@ -491,7 +491,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             self.perform(self.closing.event(.goodbyeWritten))
         }
-        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: transports.closeTimeout) {
+        closeTimer = engine.ambient.deadline(.close, in: transports.closeTimeout, on: eventLoop) {
             self.closeTimer = nil
             self.perform(self.closing.event(.deadline))
         }

@@ -64,7 +64,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     /// Gives each subscription a generation, so a late catch-up read of an earlier one is ignored.
     var nextGeneration = 0
     /// Closes the socket if the close frame is not taken by the peer in time.
-    var closeTimer: Scheduled<Void>?
+    var closeTimer: (any Deadline)?
     var commandsBeforeReady: [ByteBuffer] = []
     /// Relays deliveries for `switchboard listen`; detached from the relays when torn down.
     var isRelayListener = false
@@ -385,7 +385,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
                 self.perform(self.closing.event(.goodbyeWritten), rawCode: rawCode, reason: reason)
             }
             // A peer that never reads would hold the close frame forever: cut it off at the deadline.
-            closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.closeTimeout) {
+            closeTimer = engine.ambient.deadline(.close, in: settings.closeTimeout, on: eventLoop) {
                 self.closeTimer = nil
                 self.perform(self.closing.event(.deadline), rawCode: rawCode, reason: reason)
             }

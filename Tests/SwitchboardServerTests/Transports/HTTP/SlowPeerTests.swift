@@ -1,11 +1,13 @@
 import SwitchboardCore
+import SwitchboardEngine
 import SwitchboardServer
 import SwitchboardTestSupport
 import Testing
 
 /// Peers that send nothing, a byte at a time, or nothing more after a response: each is closed at its
 /// deadline, and one address cannot hold more waiting connections than its cap.
-@Suite("Slow and idle peers")
+/// A test that waits for an event the server never sends fails at the limit instead of hanging.
+@Suite("Slow and idle peers", .timeLimit(.minutes(5)))
 struct SlowPeerTests {
     private static func configure(_ configuration: inout ServerConfiguration) {
         configuration.timeouts.requestHeadSeconds = 1
@@ -23,15 +25,16 @@ struct SlowPeerTests {
 
     @Test("A connection sending its head a byte at a time is closed at the deadline, however it trickles")
     func trickle() async throws {
-        try await TestServer.with(configure: Self.configure) { server in
+        let clock = ManualClock()
+        try await TestServer.with(configure: Self.configure, ambient: clock.ambient) { server in
             let socket = try await TestRawSocket.connect(port: server.port)
-            let head = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            // One byte every 200 ms would complete the head after about 7 s: the 1 s deadline comes first.
-            for character in head.dropLast(2) where !socket.isClosed {
+            // The server counted the connection and set its 1 s deadline.
+            await clock.waitForDeadline(.requestHead)
+            // One byte every 200 ms would complete the head after about 7 s: the deadline comes first.
+            for character in "GET /heal" {
                 try? await socket.send(String(character))
-                try await Task.sleep(for: .milliseconds(200))
+                await clock.advance(by: .milliseconds(200))
             }
-            #expect(socket.isClosed)
             #expect(await socket.readUntilClosed() == "")
         }
     }
@@ -48,35 +51,33 @@ struct SlowPeerTests {
 
     @Test("Past the cap of waiting connections per address a new one is closed at once; served ones do not count")
     func waitingCap() async throws {
-        try await TestServer.with(configure: {
-            Self.configure(&$0)
-            $0.timeouts.requestHeadSeconds = 600
-            $0.timeouts.idleSeconds = 600
-        }) { server in
+        // No deadline passes unless the test moves this clock.
+        let clock = ManualClock()
+        try await TestServer.with(configure: Self.configure, ambient: clock.ambient) { server in
+            let (closures, closed) = AsyncStream<Int>.makeStream()
             var sockets: [TestRawSocket] = []
-            for _ in 0..<4 { sockets.append(try await TestRawSocket.connect(port: server.port)) }
-            // Exactly one of the four is closed at once: whichever the server counted last.
-            var closed = 0
-            for _ in 0..<600 where closed == 0 {
-                closed = sockets.filter(\.isClosed).count
-                if closed == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            for index in 0..<4 {
+                let socket = try await TestRawSocket.connect(port: server.port)
+                socket.onClose { closed.yield(index) }
+                sockets.append(socket)
             }
-            #expect(closed == 1)
+            // Exactly one of the four is closed at once: whichever the server counted last.
+            var closedOnes = closures.makeAsyncIterator()
+            let first = await closedOnes.next()
+            #expect(first != nil)
+            #expect(sockets.filter(\.isClosed).count == 1)
             let silent = sockets.filter { !$0.isClosed }
-            // One of the others sends a request that is still being served (a long-poll): it no longer
-            // waits, so another connection fits.
+            // One of the others sends a request that is then served (a long-poll): it no longer waits,
+            // so another connection fits. The poll's own deadline tells that the server is serving it.
             try await silent[0].send(
                 "GET /v1/channels/orders/events?wait=30 HTTP/1.1\r\nHost: x\r\n"
                     + "Authorization: Bearer \(server.adminKey)\r\n\r\n"
             )
-            var admitted = false
-            for _ in 0..<600 where !admitted {
-                let next = try await TestRawSocket.connect(port: server.port)
-                try? await next.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                admitted = await next.readUntilClosed()?.hasPrefix("HTTP/1.1 200") == true
-                if !admitted { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(admitted)
+            await clock.waitForDeadline(.longPoll)
+            let next = try await TestRawSocket.connect(port: server.port)
+            try? await next.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let answer = await next.readUntilClosed()
+            #expect(answer?.hasPrefix("HTTP/1.1 200") == true, "got \(answer ?? "nothing")")
             for socket in silent { await socket.close() }
         }
     }
