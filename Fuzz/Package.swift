@@ -14,6 +14,15 @@ let fuzzSettings: [SwiftSetting] = [
     .unsafeFlags(["-parse-as-library"]),
 ]
 
+/// The targets that need only the pure core.
+let coreTargets: [Target] = ["FuzzJSON", "FuzzClientCommand", "FuzzCursor", "FuzzEventDraft", "FuzzInbound"].map {
+    .executableTarget(
+        name: $0,
+        dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
+        swiftSettings: fuzzSettings
+    )
+}
+
 let package = Package(
     name: "switchboard-fuzz",
     platforms: [.macOS(.v15)],
@@ -22,32 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
-    targets: [
-        .executableTarget(
-            name: "FuzzJSON",
-            dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
-            swiftSettings: fuzzSettings
-        ),
-        .executableTarget(
-            name: "FuzzClientCommand",
-            dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
-            swiftSettings: fuzzSettings
-        ),
-        .executableTarget(
-            name: "FuzzCursor",
-            dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
-            swiftSettings: fuzzSettings
-        ),
-        .executableTarget(
-            name: "FuzzEventDraft",
-            dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
-            swiftSettings: fuzzSettings
-        ),
-        .executableTarget(
-            name: "FuzzInbound",
-            dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
-            swiftSettings: fuzzSettings
-        ),
+    targets: coreTargets + [
         .executableTarget(
             name: "FuzzWebSocketFrame",
             dependencies: [

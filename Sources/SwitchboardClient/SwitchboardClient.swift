@@ -75,9 +75,8 @@ public struct SwitchboardClient: Sendable {
         while true {
             if Task.isCancelled, loop.state != .closed { action = loop.event(.cancelled) }
             switch action {
-            case .none:
-                return
-            case .close:
+            case .none, .close:
+                // The loop only ever asks to connect, to wait or to close; anything else ends it too.
                 await onState(.closed)
                 if let fatal { throw fatal }
                 return

@@ -1,4 +1,5 @@
 public import SwitchboardCore
+public import SwitchboardStore
 
 /// One channel's way from a reader's cursor to the live stream, the same for every transport
 /// (WebSocket subscriptions and SSE streams follow it; long-poll reads the same bounded pages):
@@ -17,9 +18,30 @@ public struct ChannelCatchUp: Sendable, Equatable {
     /// Taking live events; false while reading the log.
     public private(set) var isLive = false
     /// A log read is in flight.
-    public private(set) var isReading = false
+    private var isReading = false
     /// The highest live offset seen while reading the log.
     private var liveHighWater: Int64 = 0
+
+    /// Most events one catch-up page holds.
+    public static let pageSize = 500
+
+    /// Reads the page of `channel` after `offset` that a catch-up writes next: at most `pageSize`
+    /// events, at most `limits.maximumPageBytes` of data, and at most half of `mailboxBytes`, so that
+    /// one page alone never trips the connection's flow control.
+    public static func readPage(
+        of channel: ChannelName,
+        after offset: Int64,
+        from log: any EventLog,
+        limits: Limits,
+        mailboxBytes: Int
+    ) async throws -> HistoryPage {
+        try await log.read(
+            channel: channel,
+            after: offset,
+            limit: pageSize,
+            maximumBytes: max(1, min(limits.maximumPageBytes, mailboxBytes / 2))
+        )
+    }
 
     /// Starts after `offset` (a cursor; the head for a live start), reading the log first.
     public init(after offset: Int64) {

@@ -56,7 +56,7 @@ struct ConnectionClosing {
             return .sayGoodbye
         case (.open, .inputClosed), (.closing, .inputClosed):
             // Nobody is left to read a goodbye.
-            state = state == .open ? .closing : state
+            state = .closing
             return .closeSocket
         case (.closing, .peerClose), (.closing, .goodbyeWritten), (.closing, .deadline):
             // Both sides said goodbye, ours left, or the peer had its chance.

@@ -56,9 +56,10 @@ public final class SQLiteEventLog: EventLog {
         }
         let binds: [SQLiteData] = [.text(channel.rawValue), .integer(Int(start)), .integer(max(1, limit))]
         let eventRows: [SQLiteRow]
-        if maximumBytes < Int(Int32.max) {
-            // The running size of `data` before each row decides, in the query, where the page stops:
-            // a page of large events is never loaded whole.
+        if maximumBytes < .max {
+            // The running size of `data` before each row decides, in the query, where the page stops
+            // (the first row always stays: nothing comes before it): a page of large events is never
+            // loaded whole.
             eventRows = try await database.read(
                 """
                 SELECT "offset", id, type, time_ms, data FROM (
@@ -66,7 +67,7 @@ public final class SQLiteEventLog: EventLog {
                         sum(length(CAST(data AS BLOB))) OVER (ORDER BY "offset" ROWS UNBOUNDED PRECEDING)
                             - length(CAST(data AS BLOB)) AS before
                     FROM events WHERE channel = ? AND "offset" > ? ORDER BY "offset" LIMIT ?
-                ) WHERE before = 0 OR before < ? ORDER BY "offset"
+                ) WHERE before < ? ORDER BY "offset"
                 """,
                 binds + [.integer(max(1, maximumBytes))]
             )

@@ -1,11 +1,12 @@
 import SwitchboardCore
+import SwitchboardTestSupport
 import Testing
 
 @testable import SwitchboardServer
 
 @Suite("Unknown API key cache")
 struct UnknownKeyCacheTests {
-    private let start = ContinuousClock.now
+    private let start = ManualClock().now
 
     @Test("A digest found unknown is remembered for its lifetime, then read again")
     func lifetime() {

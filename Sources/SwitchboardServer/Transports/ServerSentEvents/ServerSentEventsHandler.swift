@@ -37,8 +37,6 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         case finished
     }
 
-    static let catchUpPageSize = 500
-
     private let transports: TransportSettings
     private let logger: Logger
     private var state = State.passthrough
@@ -282,18 +280,14 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         guard !failed else {
             return respondWithProblem(SwitchboardError(.unavailable, "the event log is unavailable"))
         }
-        var reading: [ChannelName] = []
-        for channel in channels {
-            cursor.set(channel, to: cursor.offset(for: channel) ?? 0)
-            reading.append(channel)
-        }
         for (channel, head) in heads {
             cursor.set(channel, to: head)
-            if catchUps[channel]?.startLive(at: head) == false { reading.removeAll { $0 == channel } }
+            _ = catchUps[channel]?.startLive(at: head)
         }
         state = .streaming
         writeResponseHead()
-        for channel in reading { continueCatchUp(channel) }
+        // Channels already live need no read: their catch-up declines to start one.
+        for channel in channels { continueCatchUp(channel) }
     }
 
     /// Reads the next page of what `channel` missed (off the loop) and writes it on the loop.
@@ -303,19 +297,16 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         let log = engine.log
         let loop = eventLoop
         let after = catchUp.delivered
-        let pageBytes = max(1, min(engine.configuration.limits.maximumPageBytes, policy.mailboxBytes / 2))
+        let limits = engine.configuration.limits
+        let mailboxBytes = policy.mailboxBytes
         Task {
-            let page: HistoryPage?
-            do {
-                page = try await log.read(
-                    channel: channel,
-                    after: after,
-                    limit: Self.catchUpPageSize,
-                    maximumBytes: pageBytes
-                )
-            } catch {
-                page = nil
-            }
+            let page = try? await ChannelCatchUp.readPage(
+                of: channel,
+                after: after,
+                from: log,
+                limits: limits,
+                mailboxBytes: mailboxBytes
+            )
             loop.execute { self.applyPage(page, of: channel) }
         }
     }

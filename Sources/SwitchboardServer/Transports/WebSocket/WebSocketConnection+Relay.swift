@@ -14,6 +14,7 @@ extension WebSocketConnection: WebhookRelayListener {
         let relays = engine.relays
         let worker = engine.deliveryWorker
         let deliveries = engine.deliveries
+        let ambient = engine.ambient
         let loop = eventLoop
         Task {
             let endpoint = try? await store.endpoint(id: endpointID)
@@ -36,7 +37,7 @@ extension WebSocketConnection: WebhookRelayListener {
                 self.send(ServerMessage.listening(endpoint: endpoint.id, ref: ref))
                 // Deliveries that failed while no one listened are due again now.
                 Task {
-                    try? await deliveries.expedite(endpoint: endpoint.id, now: self.engine.ambient.wallClock())
+                    try? await deliveries.expedite(endpoint: endpoint.id, now: ambient.wallClock())
                     worker.wake()
                 }
             }

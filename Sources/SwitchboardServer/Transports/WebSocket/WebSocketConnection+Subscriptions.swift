@@ -12,7 +12,6 @@ import SwitchboardStore
 /// subscription following `ChannelCatchUp`: registered with the Hub before its first read, paged
 /// reads bounded by count and bytes, the next page only once the socket is writable.
 extension WebSocketConnection {
-    static let catchUpPageSize = 500
     /// NIO's default high watermark for a channel's write buffer.
     static let writeBufferHighWatermark = 64 * 1024
 
@@ -68,7 +67,8 @@ extension WebSocketConnection {
         let pending = subscription.pendingReply
         let after = subscription.catchUp.delivered
         let generation = subscription.generation
-        let pageBytes = catchUpPageBytes(subscription.policy)
+        let limits = engine.configuration.limits
+        let mailboxBytes = subscription.policy.mailboxBytes
         Task {
             let result: Result<(head: Int64, page: HistoryPage?), any Error>
             do {
@@ -76,11 +76,12 @@ extension WebSocketConnection {
                     // Live only: start after the head as it is now (we are already registered).
                     result = .success((try await log.head(of: channel), nil))
                 } else {
-                    let page = try await log.read(
-                        channel: channel,
+                    let page = try await ChannelCatchUp.readPage(
+                        of: channel,
                         after: after,
-                        limit: Self.catchUpPageSize,
-                        maximumBytes: pageBytes
+                        from: log,
+                        limits: limits,
+                        mailboxBytes: mailboxBytes
                     )
                     let head = pending == nil ? 0 : try await log.head(of: channel)
                     result = .success((head, page))
@@ -149,12 +150,6 @@ extension WebSocketConnection {
         } else {
             awaitingWritability.wait(channel)
         }
-    }
-
-    /// The byte bound of one catch-up page: the configured page bound, and at most half the mailbox,
-    /// so that one page alone never trips flow control.
-    func catchUpPageBytes(_ policy: NamespacePolicy) -> Int {
-        max(1, min(engine.configuration.limits.maximumPageBytes, policy.mailboxBytes / 2))
     }
 
     var transport: DeliveryTransport { .webSocket }

@@ -188,7 +188,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The peer is gone (its process died, or it shut down its side without a close frame):
             // close now rather than at the next heartbeat, so that presence sees it leave promptly.
-            perform(closing.event(.inputClosed), code: .normal, reason: "")
+            perform(closing.event(.inputClosed), rawCode: CloseCode.normal.rawValue, reason: "")
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -198,11 +198,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         if let error = error as? NIOWebSocketError, case .invalidFrameLength = error {
             close(.frameTooBig, reason: "frame too big")
         } else {
-            writeRaw(
-                WebSocketFrameBytes.close(code: 1002, reason: "protocol error", allocator: context.channel.allocator)
-            )
-            context.flush()
-            context.close(promise: nil)
+            // 1002 has no `CloseCode` (clients never get it on purpose), but closes like any other.
+            perform(closing.event(.close), rawCode: 1002, reason: "protocol error")
         }
     }
 
@@ -357,11 +354,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     /// Ends the connection with `code`: stops all deliveries, sends the close frame, and closes the
     /// socket once it is written, or at the close deadline.
     func close(_ code: CloseCode, reason: String) {
-        perform(closing.event(.close), code: code, reason: reason)
-    }
-
-    private func perform(_ action: ConnectionClosing.Action, code: CloseCode, reason: String) {
-        perform(action, rawCode: code.rawValue, reason: reason)
+        perform(closing.event(.close), rawCode: code.rawValue, reason: reason)
     }
 
     /// Executes what `closing` decided.
