@@ -69,7 +69,7 @@ public struct SwitchboardClient: Sendable {
         connect: (_ onOpen: @escaping @Sendable () -> Void) async throws -> Void
     ) async throws {
         var loop = ReconnectLoop()
-        var rng = SystemRandomNumberGenerator()
+        var rng = RandomBitsGenerator.system
         var action = loop.event(.start)
         var fatal: (any Error)?
         while true {

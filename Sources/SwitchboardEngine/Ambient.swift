@@ -50,15 +50,12 @@ public struct Ambient: Sendable {
         },
         monotonicClock: { ContinuousClock.now },
         scheduler: { _, delay, loop, task in loop.scheduleTask(in: delay, task) },
-        randomBits: {
-            var generator = SystemRandomNumberGenerator()
-            return generator.next()
-        }
+        randomBits: RandomBitsGenerator.systemRandomBits
     )
 
     /// A generator drawing from `randomBits`.
-    public var randomNumberGenerator: AmbientRandomNumberGenerator {
-        AmbientRandomNumberGenerator(randomBits: randomBits)
+    public var randomNumberGenerator: RandomBitsGenerator {
+        RandomBitsGenerator(randomBits: randomBits)
     }
 }
 
@@ -80,18 +77,3 @@ public protocol Deadline: Sendable {
 }
 
 extension Scheduled: Deadline {}
-
-/// A `RandomNumberGenerator` over an `Ambient`'s random source.
-public struct AmbientRandomNumberGenerator: RandomNumberGenerator {
-    let randomBits: @Sendable () -> UInt64
-
-    /// A generator over `randomBits`.
-    public init(randomBits: @escaping @Sendable () -> UInt64) {
-        self.randomBits = randomBits
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        randomBits()
-    }
-}

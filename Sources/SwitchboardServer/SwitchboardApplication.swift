@@ -126,10 +126,12 @@ public enum SwitchboardApplication {
                 // The store's writer runs now, so the first admin key can be stored. A key that cannot
                 // be stored stops the server: starting without one would leave no way in.
                 do {
+                    var generator = engine.ambient.randomNumberGenerator
                     let newKey = try await AdminKeyBootstrap.ensureAdminKey(
                         store: engine.adminStore,
                         dataDirectory: configuration.engine.store.dataDirectory,
-                        now: engine.ambient.wallClock()
+                        now: engine.ambient.wallClock(),
+                        using: &generator
                     )
                     await onReady(channel.localAddress?.port ?? configuration.port, newKey)
                 } catch {

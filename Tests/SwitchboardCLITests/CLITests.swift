@@ -7,7 +7,12 @@ import Testing
 /// Runs the built `switchboard` binary against a real server.
 @Suite("switchboard CLI")
 struct CLITests {
+    /// The `switchboard` built beside this test bundle (so a build in another build folder, such as a
+    /// sanitizer's, tests its own binary), else the package's default debug build.
     static var binary: String {
+        let bundleFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let beside = bundleFolder.appendingPathComponent("switchboard").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         // Tests/SwitchboardCLITests/CLITests.swift → package root → .build/debug/switchboard
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

@@ -106,7 +106,7 @@ struct SwitchboardClientTests {
     @Test("Reconnect delays grow exponentially with jitter and stay under the cap")
     func reconnectPolicy() {
         let policy = ReconnectPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(2))
-        var generator = SystemRandomNumberGenerator()
+        var generator = RandomBitsGenerator.system
         for attempt in 0..<20 {
             let delay = policy.delay(attempt: attempt, using: &generator)
             let ceiling = min(Duration.milliseconds(100) * (1 << min(attempt, 16)), .seconds(2))

@@ -172,6 +172,7 @@ public struct StoreFixture: Sendable {
             database: database,
             configuration: configuration,
             now: { clock.now },
+            random: .system,
             onCommit: { events in
                 commits.record(events)
                 onCommit(events)

@@ -17,10 +17,14 @@ enum AdminKeyBootstrap {
     static func keyPath(dataDirectory: String) -> String { dataDirectory + "/admin.key" }
 
     /// Returns the new key when one was created, nil when keys already exist.
-    static func ensureAdminKey(store: any AdminStore, dataDirectory: String, now: Timestamp) async throws -> String? {
+    static func ensureAdminKey(
+        store: any AdminStore,
+        dataDirectory: String,
+        now: Timestamp,
+        using generator: inout some RandomNumberGenerator
+    ) async throws -> String? {
         guard try await store.listAPIKeys().isEmpty else { return nil }
-        var rng = SystemRandomNumberGenerator()
-        let (key, record) = APIKeyRecord.make(name: "admin", scopes: [.admin], created: now, using: &rng)
+        let (key, record) = APIKeyRecord.make(name: "admin", scopes: [.admin], created: now, using: &generator)
         try writeOwnerOnly(key + "\n", to: keyPath(dataDirectory: dataDirectory))
         try await store.insertAPIKey(record)
         return key

@@ -9,6 +9,7 @@ struct SQLiteAppender: Sendable {
     let maximumGroupEvents: Int
     let idempotencyWindows: IdempotencyWindows
     let now: @Sendable () -> Timestamp
+    let random: RandomBitsGenerator
     let onCommit: @Sendable ([Event]) -> Void
     /// Last offset per channel, as committed.
     private var heads: [ChannelName: Int64] = [:]
@@ -18,9 +19,11 @@ struct SQLiteAppender: Sendable {
         maximumGroupEvents: Int,
         idempotencyWindows: IdempotencyWindows,
         now: @escaping @Sendable () -> Timestamp,
+        random: RandomBitsGenerator,
         onCommit: @escaping @Sendable ([Event]) -> Void,
         refusesAppends: Bool = false
     ) {
+        self.random = random
         self.refusesAppends = refusesAppends
         self.maximumGroupEvents = maximumGroupEvents
         self.idempotencyWindows = idempotencyWindows
@@ -33,6 +36,7 @@ struct SQLiteAppender: Sendable {
         maximumGroupEvents: 1,
         idempotencyWindows: IdempotencyWindows(publishMilliseconds: 0, inboundMilliseconds: 0),
         now: { Timestamp(millisecondsSinceEpoch: 0) },
+        random: .system,
         onCommit: { _ in },
         refusesAppends: true
     )
@@ -68,7 +72,7 @@ struct SQLiteAppender: Sendable {
 
         var newHeads = heads
         var seenInGroup: [EventID: AppendReceipt] = [:]
-        var rng = SystemRandomNumberGenerator()
+        var rng = random
         var outcomes: [Result<AppendOutcome, any Error>] = []
         var eventRows: [SQLiteData] = []
         for pending in group {

@@ -8,11 +8,13 @@ public final class SQLiteEventLog: EventLog {
     private let database: SQLiteStorage
     private let idempotencyWindows: IdempotencyWindows
 
-    /// Attaches the log to `database`; `onCommit` receives committed events in commit order.
+    /// Attaches the log to `database`; event ids are drawn from `random`, and `onCommit` receives
+    /// committed events in commit order.
     public init(
         database: SQLiteStorage,
         configuration: StoreConfiguration,
         now: @escaping @Sendable () -> Timestamp,
+        random: RandomBitsGenerator,
         onCommit: @escaping @Sendable ([Event]) -> Void
     ) {
         self.database = database
@@ -22,6 +24,7 @@ public final class SQLiteEventLog: EventLog {
                 maximumGroupEvents: configuration.maximumGroupEvents,
                 idempotencyWindows: idempotencyWindows,
                 now: now,
+                random: random,
                 onCommit: onCommit
             )
         )

@@ -14,7 +14,7 @@ struct DeliveryDecisionTests {
         retained: Bool = true,
         attemptsInRound: Int = 0
     ) -> DeliveryDecision {
-        var generator = SystemRandomNumberGenerator()
+        var generator = RandomBitsGenerator.system
         return DeliveryDecision.after(
             attemptAt: time,
             httpStatus: status,

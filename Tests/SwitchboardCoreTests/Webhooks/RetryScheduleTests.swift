@@ -125,7 +125,7 @@ struct RetryScheduleTests {
     func clampsDelaysMadeInCode() throws {
         let schedule = RetrySchedule(delays: [.seconds(Int64.max / 2), .seconds(-5)], jitter: 1)
         #expect(schedule.delays == [RetrySchedule.longestDelay, .zero])
-        var generator = SystemRandomNumberGenerator()
+        var generator = RandomBitsGenerator.system
         let delay = schedule.delay(afterAttempts: 0, using: &generator)
         #expect(delay.map { $0 <= RetrySchedule.longestDelay * 2 } == true)
         #expect(try RetrySchedule(parsing: "30d").delays == [RetrySchedule.longestDelay])

@@ -69,7 +69,7 @@ struct WebhookSigningTests {
             #expect(byOld.count == 1)
             #expect(byNew.count == 1)
             #expect(byOld != byNew)
-            var generator = SystemRandomNumberGenerator()
+            var generator = RandomBitsGenerator.system
             let stranger = WebhookSecret.random(using: &generator)
             #expect(!Self.verifies(second, hmacKey: stranger.key))
             #expect(!Self.verifies(second, body: Array(#"{"forged":true}"#.utf8), hmacKey: new.key))
