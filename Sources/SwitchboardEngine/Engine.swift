@@ -58,6 +58,7 @@ public final class Engine: Sendable {
             database: database,
             configuration: configuration.store,
             now: ambient.wallClock,
+            random: ambient.randomNumberGenerator,
             onCommit: { events in
                 hub.publish(events)
                 worker.withLockedValue { $0 }?.eventsCommitted()
@@ -73,8 +74,7 @@ public final class Engine: Sendable {
             settings: configuration.webhooks,
             metrics: metrics,
             userAgent: "Switchboard/\(SwitchboardVersion.current)",
-            now: ambient.wallClock,
-            randomBits: ambient.randomBits,
+            ambient: ambient,
             relays: relays,
             publish: { drafts in
                 do {

@@ -27,9 +27,10 @@ public final class DeliveryWorker: Service, Sendable {
     private let metrics: EngineMetrics
     private let sender: WebhookSender
     private let targets: WebhookTargets
-    private let now: @Sendable () -> Timestamp
-    /// Randomness for the retry jitter.
-    private let randomBits: @Sendable () -> UInt64
+    /// The clocks (wall time for due times and records, monotonic time for rate limits) and the
+    /// randomness for the retry jitter.
+    private let ambient: Ambient
+    private var now: @Sendable () -> Timestamp { ambient.wallClock }
     private let publish: @Sendable ([EventDraft]) async -> Void
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
@@ -43,8 +44,7 @@ public final class DeliveryWorker: Service, Sendable {
         settings: WebhookSettings,
         metrics: EngineMetrics,
         userAgent: String,
-        now: @escaping @Sendable () -> Timestamp,
-        randomBits: @escaping @Sendable () -> UInt64 = Ambient.system.randomBits,
+        ambient: Ambient,
         relays: WebhookRelays,
         publish: @escaping @Sendable ([EventDraft]) async -> Void,
         logger: Logger
@@ -59,8 +59,7 @@ public final class DeliveryWorker: Service, Sendable {
             connectionsPerHost: settings.concurrency
         )
         self.sender = WebhookSender(targets: targets, relays: relays, timeout: settings.timeout, userAgent: userAgent)
-        self.now = now
-        self.randomBits = randomBits
+        self.ambient = ambient
         self.publish = publish
         self.logger = logger
         self.state = NIOLockedValueBox(
@@ -105,10 +104,10 @@ public final class DeliveryWorker: Service, Sendable {
         }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                var lastDepthUpdate = ContinuousClock.now - .seconds(10)
+                var lastDepthUpdate = ambient.monotonicClock() - .seconds(10)
                 while !state.withLockedValue({ $0.isStopping }) {
                     await reloadEndpointsIfNeeded()
-                    let clock = ContinuousClock.now
+                    let clock = ambient.monotonicClock()
                     if clock - lastDepthUpdate >= .seconds(1), let depth = try? await queue.liveCount() {
                         metrics.webhookQueueDepth.record(Int64(depth))
                         lastDepthUpdate = clock
@@ -128,7 +127,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func claimAndStart(in group: inout DiscardingTaskGroup) async -> (
         claimedAny: Bool, free: Int, rateWait: Duration?
     ) {
-        let clock = ContinuousClock.now
+        let clock = ambient.monotonicClock()
         let (free, blocked, hasEndpoints) = state.withLockedValue { state in
             (state.capacity.free, state.capacity.blocked(state.endpoints, at: clock), state.hasEnabledEndpoints)
         }
@@ -236,7 +235,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// One attempt of one delivery, recorded, with its consequences.
     private func attempt(_ delivery: ClaimedDelivery, to endpoint: Endpoint, answered: () -> Void) async {
         let time = now()
-        var generator = AmbientRandomNumberGenerator(randomBits: randomBits)
+        var generator = ambient.randomNumberGenerator
         let number = delivery.attemptsMade + 1
         let record: AttemptRecord
         var retryAfter: Duration?

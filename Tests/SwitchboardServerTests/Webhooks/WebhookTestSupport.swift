@@ -23,13 +23,13 @@ enum WebhookTest {
         return try response.json
     }
 
-    /// Polls a delivery until `condition` holds (or 20 s pass) and returns it.
+    /// Polls a delivery until `condition` holds (or 180 s pass: a guard against a hang) and returns it.
     static func delivery(
         _ http: TestHTTP,
         endpoint: String,
         until condition: (JSONValue) -> Bool
     ) async throws -> JSONValue {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(180)
         while ContinuousClock.now < deadline {
             let response = try await http.request("GET", "/v1/endpoints/\(endpoint)/deliveries")
             if case .array(let items)? = try response.json["deliveries"], let first = items.first, condition(first) {
