@@ -69,70 +69,22 @@ struct SQLiteAppender: Sendable {
         // The writer is the only one writing: what these reads see stays true until its INSERT.
         let existing = try await lookUp(keys, at: time, on: connection)
         try await loadHeads(Set(group.flatMap { $0.drafts.map(\.channel) }), on: connection)
-
-        var newHeads = heads
-        var seenInGroup: [EventID: AppendReceipt] = [:]
-        var rng = random
-        var outcomes: [Result<AppendOutcome, any Error>] = []
+        var generator = random
+        let plan = AppendPlan(
+            calls: group.map(\.drafts),
+            existing: existing,
+            heads: heads,
+            time: time,
+            using: &generator
+        )
         var eventRows: [SQLiteData] = []
-        for pending in group {
-            // A key already used for an event on another channel (earlier, earlier in this group, or
-            // earlier in this very call): refuse this call alone, so that a publish is never silently
-            // answered with another channel's event.
-            var keysInCall: [EventID: ChannelName] = [:]
-            var clash: (index: Int, key: EventID)?
-            for (index, draft) in pending.drafts.enumerated() {
-                guard let key = draft.idempotencyKey else { continue }
-                let earlier = existing[key]?.channel ?? seenInGroup[key]?.channel ?? keysInCall[key]
-                if let earlier, earlier != draft.channel {
-                    clash = (index, key)
-                    break
-                }
-                keysInCall[key] = draft.channel
-            }
-            if let clash {
-                let error = SwitchboardError(
-                    .conflict,
-                    "the id or Idempotency-Key \(JSONWriter.quoted(clash.key.rawValue)) belongs to an event on another channel"
-                )
-                outcomes.append(.failure(pending.drafts.count > 1 ? error.at(index: clash.index) : error))
-                continue
-            }
-            var receipts: [AppendReceipt] = []
-            var appended: [Event] = []
-            for draft in pending.drafts {
-                if let key = draft.idempotencyKey, let earlier = existing[key] ?? seenInGroup[key] {
-                    receipts.append(earlier.replayed)
-                    continue
-                }
-                let offset = (newHeads[draft.channel] ?? 0) + 1
-                newHeads[draft.channel] = offset
-                let id = draft.idempotencyKey ?? EventID.random(using: &rng)
-                let event = Event(
-                    id: id,
-                    channel: draft.channel,
-                    offset: offset,
-                    type: draft.type,
-                    time: time,
-                    data: draft.data
-                )
-                let receipt = AppendReceipt(
-                    id: id,
-                    channel: draft.channel,
-                    offset: offset,
-                    time: time,
-                    wasReplayed: false
-                )
-                if let key = draft.idempotencyKey { seenInGroup[key] = receipt }
-                eventRows += [
-                    .text(draft.channel.rawValue), .integer(Int(offset)), .text(id.rawValue),
-                    .text(draft.type.rawValue), .integer(Int(time.millisecondsSinceEpoch)), .text(draft.data),
-                    .integer(draft.idempotencyKey == nil ? 0 : 1),
-                ]
-                receipts.append(receipt)
-                appended.append(event)
-            }
-            outcomes.append(.success(AppendOutcome(receipts: receipts, appended: appended)))
+        eventRows.reserveCapacity(plan.events.count * 7)
+        for (event, isKeyed) in zip(plan.events, plan.isKeyed) {
+            eventRows += [
+                .text(event.channel.rawValue), .integer(Int(event.offset)), .text(event.id.rawValue),
+                .text(event.type.rawValue), .integer(Int(time.millisecondsSinceEpoch)), .text(event.data),
+                .integer(isKeyed ? 1 : 0),
+            ]
         }
         // Triggers advance the channel heads and remember keys (migration 2). One statement commits on
         // its own; a group too large for one statement is wrapped in a transaction.
@@ -141,8 +93,8 @@ struct SQLiteAppender: Sendable {
         if !fitsOneStatement { _ = try await connection.query("BEGIN IMMEDIATE") }
         try await connection.insertRows(insert, columns: 7, rows: eventRows)
         if !fitsOneStatement { _ = try await connection.query("COMMIT") }
-        heads = newHeads
-        return outcomes
+        heads = plan.heads
+        return plan.outcomes.map { $0.mapError { $0 as any Error } }
     }
 
     /// Receipts of events already stored under `keys`: retained events by id, then remembered keys.
@@ -200,12 +152,6 @@ struct SQLiteAppender: Sendable {
         }
     }
 
-}
-
-extension AppendReceipt {
-    fileprivate var replayed: AppendReceipt {
-        AppendReceipt(id: id, channel: channel, offset: offset, time: time, wasReplayed: true)
-    }
 }
 
 extension Array {
