@@ -36,36 +36,54 @@ public final class Engine: Sendable {
     public let services: [any Service]
     /// The clocks and randomness everything reads.
     public let ambient: Ambient
-    private let database: SQLiteStorage
+    private let closeStore: @Sendable () async -> Void
 
-    /// Opens the embedded store in `configuration.store.dataDirectory` and wires the engine.
+    /// Opens the store with `openStore` (the composition root picks the backend) and wires the engine
+    /// around it: committed events reach the hub and wake the delivery worker.
     public static func open(
         configuration: EngineConfiguration,
         ambient: Ambient = .system,
-        logger: Logger
+        logger: Logger,
+        openStore: (StoreEnvironment) async throws -> OpenedStore
     ) async throws -> Engine {
-        let database = try await SQLiteStorage.open(configuration: configuration.store, logger: logger)
-        return Engine(configuration: configuration, database: database, ambient: ambient, logger: logger)
-    }
-
-    private init(configuration: EngineConfiguration, database: SQLiteStorage, ambient: Ambient, logger: Logger) {
-        self.ambient = ambient
         let metrics = EngineMetrics()
         let hub = Hub(metrics: metrics)
-        // The worker is woken by commits and publishes through the publisher, which needs the log.
+        // The worker is woken by commits, and it needs the store: it is made once the store is open.
         let worker = NIOLockedValueBox<DeliveryWorker?>(nil)
-        let log = SQLiteEventLog(
-            database: database,
-            configuration: configuration.store,
-            now: ambient.wallClock,
-            random: ambient.randomNumberGenerator,
-            onCommit: { events in
-                hub.publish(events)
-                worker.withLockedValue { $0 }?.eventsCommitted()
-            }
+        let store = try await openStore(
+            StoreEnvironment(
+                now: ambient.wallClock,
+                random: ambient.randomNumberGenerator,
+                onCommit: { events in
+                    hub.publish(events)
+                    worker.withLockedValue { $0 }?.eventsCommitted()
+                }
+            )
         )
-        let adminStore = SQLiteAdminStore(database: database)
-        let deliveries = SQLiteDeliveryQueue(database: database)
+        return Engine(
+            configuration: configuration,
+            store: store,
+            hub: hub,
+            metrics: metrics,
+            worker: worker,
+            ambient: ambient,
+            logger: logger
+        )
+    }
+
+    private init(
+        configuration: EngineConfiguration,
+        store: OpenedStore,
+        hub: Hub,
+        metrics: EngineMetrics,
+        worker: NIOLockedValueBox<DeliveryWorker?>,
+        ambient: Ambient,
+        logger: Logger
+    ) {
+        self.ambient = ambient
+        let log = store.log
+        let adminStore = store.adminStore
+        let deliveries = store.deliveries
         let publisher = Publisher(log: log, metrics: metrics)
         let relays = WebhookRelays()
         let deliveryWorker = DeliveryWorker(
@@ -96,7 +114,7 @@ public final class Engine: Sendable {
         )
         self.inbound = InboundSources(configured: configuration.inboundSources, store: adminStore)
         self.configuration = configuration
-        self.database = database
+        self.closeStore = store.close
         self.metrics = metrics
         self.hub = hub
         self.log = log
@@ -105,25 +123,25 @@ public final class Engine: Sendable {
         self.deliveryWorker = deliveryWorker
         self.relays = relays
         self.publisher = publisher
-        self.services = [
-            database.writer,
-            RetentionSweeper(
-                log: log,
-                deliveries: deliveries,
-                deliveryHistory: configuration.webhooks.history,
-                policies: configuration.namespaces,
-                interval: configuration.retentionInterval,
-                now: ambient.wallClock,
-                logger: logger
-            ),
-            deliveryWorker,
-            journal,
-        ]
+        self.services =
+            store.services + [
+                RetentionSweeper(
+                    log: log,
+                    deliveries: deliveries,
+                    deliveryHistory: configuration.webhooks.history,
+                    policies: configuration.namespaces,
+                    interval: configuration.retentionInterval,
+                    now: ambient.wallClock,
+                    logger: logger
+                ),
+                deliveryWorker,
+                journal,
+            ]
     }
 
     /// Closes the store's connections; call after the services stopped.
     public func close() async {
-        await database.close()
+        await closeStore()
     }
 
     /// The machine's wall-clock time (for the CLI; the engine reads `ambient`).

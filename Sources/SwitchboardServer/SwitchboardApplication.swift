@@ -30,7 +30,14 @@ public enum SwitchboardApplication {
     ) async throws {
         let dataDirectory = configuration.engine.store.dataDirectory
         try AdminKeyBootstrap.prepareDataDirectory(dataDirectory)
-        let engine = try await Engine.open(configuration: configuration.engine, ambient: ambient, logger: logger)
+        let engine = try await Engine.open(configuration: configuration.engine, ambient: ambient, logger: logger) {
+            environment in
+            try await SQLiteStorage.openStore(
+                configuration: configuration.engine.store,
+                environment: environment,
+                logger: logger
+            )
+        }
         if configuration.engine.isDevelopmentMode {
             logger.warning(
                 "DEVELOPMENT MODE: no key or token is needed anywhere; do not expose this server"

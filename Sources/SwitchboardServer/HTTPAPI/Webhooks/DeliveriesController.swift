@@ -52,11 +52,9 @@ struct DeliveriesController<Context: RequestContext>: Sendable {
     @Sendable func retry(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let id = try context.parameters.require("id")
-        guard let delivery = try await api.engine.deliveries.retryNow(id: id, now: api.engine.ambient.wallClock())
-        else {
+        guard let delivery = try await api.engine.retryDelivery(id: id) else {
             throw SwitchboardError(.notFound, "no such delivery")
         }
-        api.engine.deliveryWorker.wake()
         return APIContext.json(WebhookJSON.delivery(delivery).jsonText, status: .accepted)
     }
 
@@ -73,13 +71,7 @@ struct DeliveriesController<Context: RequestContext>: Sendable {
         case "all": onlyFailed = false
         default: throw SwitchboardError(.badRequest, "status is \"failed\" (default) or \"all\"")
         }
-        let count = try await api.engine.deliveries.replay(
-            endpoint: endpoint,
-            since: since,
-            onlyFailed: onlyFailed,
-            now: api.engine.ambient.wallClock()
-        )
-        api.engine.deliveryWorker.wake()
+        let count = try await api.engine.replayDeliveries(endpoint: endpoint, since: since, onlyFailed: onlyFailed)
         return APIContext.json(JSONValue.object([("replayed", .int(Int64(count)))]).jsonText, status: .accepted)
     }
 

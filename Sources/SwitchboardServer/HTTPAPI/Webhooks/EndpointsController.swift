@@ -48,8 +48,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             created: now,
             updated: now
         )
-        try await api.engine.adminStore.insertEndpoint(endpoint)
-        api.engine.deliveryWorker.endpointsChanged()
+        try await api.engine.createEndpoint(endpoint)
         return APIContext.json(WebhookJSON.endpoint(endpoint, secret: Self.secretText(key)).jsonText, status: .created)
     }
 
@@ -80,10 +79,9 @@ struct EndpointsController<Context: RequestContext>: Sendable {
 
     @Sendable func remove(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
-        guard try await api.engine.adminStore.deleteEndpoint(id: try context.parameters.require("id")) else {
+        guard try await api.engine.deleteEndpoint(id: try context.parameters.require("id")) else {
             throw SwitchboardError(.notFound, "no such endpoint")
         }
-        api.engine.deliveryWorker.endpointsChanged()
         return Response(status: .noContent)
     }
 
@@ -113,15 +111,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
     @Sendable func enable(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let id = try context.parameters.require("id")
-        guard
-            try await api.engine.adminStore.setEndpointEnabled(
-                id: id,
-                enabled: true,
-                reason: nil,
-                at: api.engine.ambient.wallClock()
-            )
-        else { throw SwitchboardError(.notFound, "no such endpoint") }
-        api.engine.deliveryWorker.endpointsChanged()
+        guard try await api.engine.enableEndpoint(id: id) else { throw SwitchboardError(.notFound, "no such endpoint") }
         return APIContext.json(WebhookJSON.endpoint(try await endpoint(in: context)).jsonText)
     }
 
@@ -141,8 +131,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             ])
             .jsonText
         )
-        let delivery = try await api.engine.deliveries.enqueueDirect(endpoint: endpoint.id, event: event, now: now)
-        api.engine.deliveryWorker.wake()
+        let delivery = try await api.engine.enqueueDirect(endpoint: endpoint.id, event: event)
         return APIContext.json(
             JSONValue.object([("delivery", .string(delivery)), ("event", .string(event.id.rawValue))]).jsonText,
             status: .accepted
@@ -150,10 +139,9 @@ struct EndpointsController<Context: RequestContext>: Sendable {
     }
 
     private func save(_ endpoint: Endpoint, secret: String?) async throws -> Response {
-        guard try await api.engine.adminStore.updateEndpoint(endpoint) else {
+        guard try await api.engine.updateEndpoint(endpoint) else {
             throw SwitchboardError(.notFound, "no such endpoint")
         }
-        api.engine.deliveryWorker.endpointsChanged()
         // Read back: the worker may have changed its enabled state meanwhile.
         let stored = try await api.engine.adminStore.endpoint(id: endpoint.id) ?? endpoint
         return APIContext.json(WebhookJSON.endpoint(stored, secret: secret).jsonText)

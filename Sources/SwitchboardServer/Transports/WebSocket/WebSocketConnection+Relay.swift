@@ -10,11 +10,9 @@ extension WebSocketConnection: WebhookRelayListener {
         guard principal.isAdmin || engine.configuration.isDevelopmentMode else {
             return sendError(SwitchboardError(.forbidden, "listen needs an API key with the admin scope"), ref: ref)
         }
+        let engine = engine
         let store = engine.adminStore
         let relays = engine.relays
-        let worker = engine.deliveryWorker
-        let deliveries = engine.deliveries
-        let ambient = engine.ambient
         let loop = eventLoop
         Task {
             let endpoint = try? await store.endpoint(id: endpointID)
@@ -36,10 +34,7 @@ extension WebSocketConnection: WebhookRelayListener {
                 relays.attach(self, to: endpoint.id)
                 self.send(ServerMessage.listening(endpoint: endpoint.id, ref: ref))
                 // Deliveries that failed while no one listened are due again now.
-                Task {
-                    try? await deliveries.expedite(endpoint: endpoint.id, now: ambient.wallClock())
-                    worker.wake()
-                }
+                Task { try? await engine.expediteDeliveries(endpoint: endpoint.id) }
             }
         }
     }
