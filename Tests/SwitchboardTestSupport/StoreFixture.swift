@@ -112,6 +112,8 @@ public struct StoreFixture: Sendable {
     public let log: any EventLog
     /// The admin store, over the same database.
     public let adminStore: any AdminStore
+    /// The webhook deliveries the log's outbox fills.
+    public let deliveries: any DeliveryQueue
     /// What the log's commit observer received.
     public let commits: CommitRecorder
     /// The clock the log stamps events with.
@@ -182,6 +184,7 @@ public struct StoreFixture: Sendable {
             backend: .sqlite,
             log: log,
             adminStore: SQLiteAdminStore(database: database),
+            deliveries: SQLiteDeliveryQueue(database: database),
             commits: commits,
             clock: clock,
             handle: .sqlite(database)

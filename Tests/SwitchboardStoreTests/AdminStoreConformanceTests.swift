@@ -5,7 +5,7 @@ import Testing
 
 /// API keys in the `AdminStore`; run against every backend like the log's conformance suite.
 @Suite("AdminStore API keys")
-struct SQLiteAdminStoreTests {
+struct AdminStoreConformanceTests {
     private static let created = Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)
 
     private func record(
