@@ -70,6 +70,23 @@ struct DeliveryQueueConformanceTests {
     }
 
     @Test(
+        "A lease that runs out (its worker died) makes the delivery claimable again, with the same id",
+        arguments: StoreBackend.allCases
+    )
+    func leaseExpiry(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try endpoint("ep_l", at: store.clock.now))
+            _ = try await store.log.append([try .test("orders")])
+            let first = try await claimAll(store)
+            try #require(first.count == 1)
+            store.clock.advance(seconds: 29)
+            #expect(try await claimAll(store).isEmpty)
+            store.clock.advance(seconds: 2)
+            #expect(try await claimAll(store).map(\.id) == first.map(\.id))
+        }
+    }
+
+    @Test(
         "An ordered endpoint is offered a channel's lowest live offset only, the next once it succeeded",
         arguments: StoreBackend.allCases
     )
