@@ -133,4 +133,30 @@ struct DeliveryQueueConformanceTests {
             #expect(again.first?.attemptsMade == 1)
         }
     }
+
+    @Test(
+        "A replay queues a dead delivery again with a fresh schedule, and leaves a succeeded one alone",
+        arguments: StoreBackend.allCases
+    )
+    func replay(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try endpoint("ep_p", at: store.clock.now))
+            let since = store.clock.now
+            _ = try await store.log.append([try .test("orders"), try .test("orders")])
+            let claimed = try await claimAll(store).sorted { ($0.event?.offset ?? 0) < ($1.event?.offset ?? 0) }
+            try #require(claimed.count == 2)
+            let now = store.clock.now
+            _ = try await store.deliveries.record(
+                [result(claimed[0], status: .dead, at: now), result(claimed[1], status: .succeeded, at: now)],
+                now: now,
+                disableFailingAfter: .seconds(86_400)
+            )
+            #expect(try await claimAll(store).isEmpty)
+            #expect(try await store.deliveries.replay(endpoint: "ep_p", since: since, onlyFailed: true, now: now) == 1)
+            let again = try await claimAll(store)
+            #expect(again.map(\.id) == [claimed[0].id])
+            #expect(again.first?.attemptsMade == 1)
+            #expect(again.first?.attemptsInRound == 0)
+        }
+    }
 }
