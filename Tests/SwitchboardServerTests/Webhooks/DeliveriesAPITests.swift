@@ -4,7 +4,7 @@ import SwitchboardTestSupport
 import Testing
 
 /// `GET /v1/endpoints/{id}/deliveries` and `GET /v1/deliveries/{id}`: paging, filtering, shape.
-@Suite("Deliveries API")
+@Suite("Deliveries API", .timeLimit(.minutes(5)))
 struct DeliveriesAPITests {
     /// A server with one endpoint that got five events on `orders`, offset 2 failing for good (dead),
     /// the others succeeded; `body` gets the client and the endpoint id.

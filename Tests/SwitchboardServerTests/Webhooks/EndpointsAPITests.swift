@@ -4,7 +4,7 @@ import SwitchboardTestSupport
 import Testing
 
 /// `/v1/endpoints…` over real sockets: who may call it, validation, and each call's effect.
-@Suite("Endpoints API")
+@Suite("Endpoints API", .timeLimit(.minutes(5)))
 struct EndpointsAPITests {
     /// Every endpoint and delivery route, with a body where one is needed.
     private static let adminRoutes: [(method: String, path: String, body: String?)] = [

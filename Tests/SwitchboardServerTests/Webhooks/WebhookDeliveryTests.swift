@@ -4,7 +4,7 @@ import SwitchboardTestSupport
 import Testing
 
 /// Webhooks out, end to end: a real server POSTs to a real receiver socket.
-@Suite("Webhook delivery")
+@Suite("Webhook delivery", .timeLimit(.minutes(5)))
 struct WebhookDeliveryTests {
     @Test("A published event reaches a matching endpoint as a signed Standard Webhooks POST")
     func signedDelivery() async throws {

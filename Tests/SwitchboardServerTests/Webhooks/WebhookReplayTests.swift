@@ -4,7 +4,7 @@ import SwitchboardTestSupport
 import Testing
 
 /// Replaying an endpoint's deliveries and retrying one delivery by hand.
-@Suite("Webhook replay and retry")
+@Suite("Webhook replay and retry", .timeLimit(.minutes(5)))
 struct WebhookReplayTests {
     /// A receiver that fails (500) until `healthy` is set.
     private static func switchableReceiver(_ healthy: Shared<Bool>) async throws -> TestWebhookReceiver {

@@ -5,7 +5,7 @@ import Testing
 
 /// Failed attempts are retried on the schedule, `Retry-After` is honoured, and a delivery whose
 /// attempts run out is `dead` and reported on `$system`.
-@Suite("Webhook retries")
+@Suite("Webhook retries", .timeLimit(.minutes(5)))
 struct WebhookRetryTests {
     @Test("A receiver failing three times with 500 gets the event on the 4th attempt, with one webhook-id")
     func succeedsOnFourthAttempt() async throws {

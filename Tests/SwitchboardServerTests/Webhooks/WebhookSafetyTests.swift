@@ -6,7 +6,7 @@ import Testing
 
 /// Where deliveries may go: private targets refused by default, redirects not followed, and an
 /// endpoint answering `410 Gone` disabled at once.
-@Suite("Webhook safety")
+@Suite("Webhook safety", .timeLimit(.minutes(5)))
 struct WebhookSafetyTests {
     @Test(
         "By default a loopback target is never contacted; each attempt records why",

@@ -23,20 +23,14 @@ enum WebhookTest {
         return try response.json
     }
 
-    /// Polls a delivery until `condition` holds (or 180 s pass: a guard against a hang) and returns it.
+    /// Polls an endpoint's newest delivery until `condition` holds, and returns it.
     static func delivery(
         _ http: TestHTTP,
         endpoint: String,
         until condition: (JSONValue) -> Bool
     ) async throws -> JSONValue {
-        let deadline = ContinuousClock.now + .seconds(180)
-        while ContinuousClock.now < deadline {
-            let response = try await http.request("GET", "/v1/endpoints/\(endpoint)/deliveries")
-            if case .array(let items)? = try response.json["deliveries"], let first = items.first, condition(first) {
-                return first
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await eventually("a delivery of \(endpoint) in the expected state") {
+            try await deliveries(http, endpoint: endpoint).first.flatMap { condition($0) ? $0 : nil }
         }
-        throw TestServerError("no delivery of \(endpoint) reached the expected state")
     }
 }
