@@ -654,6 +654,47 @@ struct EventLogConformanceTests {
         }
     }
 
+    @Test(
+        "A read that begins after an append was acknowledged sees it, however many reads overlap",
+        arguments: StoreBackend.allCases
+    )
+    func readsSeeEveryAcknowledgedAppend(backend: StoreBackend) async throws {
+        let channel = try ChannelName("orders")
+        try await StoreFixture.with(backend) { store in
+            let acknowledged = SharedValue<Int64>(0)
+            let appending = SharedValue(true)
+            // Readers overlap each other all the time, as catch-ups of many connections do; each read
+            // must start from a view no older than the last acknowledged append.
+            let stale = try await withThrowingTaskGroup(of: [String].self) { group in
+                group.addTask {
+                    defer { appending.set(false) }
+                    for index in 1...300 {
+                        let receipt = try await store.log.append([try EventDraft.test("orders", data: "\(index)")])
+                        acknowledged.set(receipt.receipts[0].offset)
+                    }
+                    return []
+                }
+                for _ in 0..<6 {
+                    group.addTask {
+                        var stale: [String] = []
+                        while appending.current {
+                            let floor = acknowledged.current
+                            let head = try await store.log.head(of: channel)
+                            if head < floor { stale.append("head \(head) after \(floor) was acknowledged") }
+                            let page = try await store.log.read(channel: channel, after: floor, limit: 10)
+                            // A longer read, so that reads overlap.
+                            _ = try await store.log.read(channel: channel, after: 0, limit: 1000)
+                            if page.isTruncated { stale.append("read after \(floor) answered truncated") }
+                        }
+                        return stale
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(stale.isEmpty, "\(stale.prefix(5))")
+        }
+    }
+
     @Test("An open store reports itself ready", arguments: StoreBackend.allCases)
     func readiness(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in

@@ -6,19 +6,17 @@ public import SQLiteNIO
 import SwitchboardCore
 
 /// The embedded database: one writer connection used by one `SQLiteWriter`, and reader connections
-/// used round-robin (WAL lets reads run beside the writer).
+/// each lent to one query at a time (WAL lets reads run beside the writer).
 public final class SQLiteStorage: Sendable {
     /// The connection all writes go through, only ever from the writer's loop.
     let writerConnection: SQLiteConnection
-    private let readers: [SQLiteConnection]
-    private let nextReader = NIOLockedValueBox(0)
-    private let readState = NIOLockedValueBox<(isClosing: Bool, inFlight: Int)>((false, 0))
+    private let readers: SQLiteReaderPool
     /// Serializes writes (appends, trims, admin changes) so that each runs alone in its transaction.
     public let writer: SQLiteWriter
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], maximumQueuedBytes: Int, logger: Logger) {
         self.writerConnection = writer
-        self.readers = readers
+        self.readers = SQLiteReaderPool(readers)
         self.writer = SQLiteWriter(connection: writer, maximumQueuedBytes: maximumQueuedBytes, logger: logger)
     }
 
@@ -61,37 +59,17 @@ public final class SQLiteStorage: Sendable {
         )
     }
 
-    /// A reader connection (round-robin).
-    var reader: SQLiteConnection {
-        let index = nextReader.withLockedValue { value in
-            value = (value + 1) % readers.count
-            return value
-        }
-        return readers[index]
-    }
-
-    /// Runs a read query; refused once the storage is closing, so that a late reader (a request or a
-    /// task that outlived shutdown) never touches a closed connection.
+    /// Runs a read query on a reader connection no other query is using; refused once the storage is
+    /// closing, so that a late reader (a request or a task that outlived shutdown) never touches a
+    /// closed connection.
     func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
-        let admitted = readState.withLockedValue { state -> Bool in
-            guard !state.isClosing else { return false }
-            state.inFlight += 1
-            return true
-        }
-        guard admitted else { throw StoreError("the store is closed") }
-        defer { readState.withLockedValue { $0.inFlight -= 1 } }
-        return try await reader.query(sql, binds)
+        try await readers.withConnection { try await $0.query(sql, binds) }
     }
 
     /// Closes every connection once the reads in flight are done; the writer must have stopped.
     public func close() async {
-        readState.withLockedValue { $0.isClosing = true }
-        while readState.withLockedValue({ $0.inFlight }) > 0 {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        for connection in readers + [writerConnection] {
-            try? await connection.close()
-        }
+        await readers.close()
+        try? await writerConnection.close()
     }
 
     private static func migrate(_ connection: SQLiteConnection, logger: Logger) async throws {
