@@ -10,7 +10,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Offsets are 1, 2, 3, … per channel without gaps or duplicates under many concurrent appends",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func offsetsAreGapFreeUnderConcurrentAppends(backend: StoreBackend) async throws {
         let channels = try ["orders", "chat:room-1", "user:17"].map { name throws(SwitchboardError) in
@@ -59,7 +59,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Concurrent batch appends all commit, and the commit observer sees every event once, each channel in offset order, before its append returns",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func concurrentAppendsCommitAndReachTheObserver(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -93,7 +93,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A stored event keeps the draft's channel, type and data, carries the commit time, and has a server-made evt_ id unless the publisher chose one",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func storedEventKeepsTheDraft(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -128,7 +128,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Receipts come back in draft order, and a batch over several channels numbers each channel on its own",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func receiptsFollowDraftOrder(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -144,7 +144,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A batch with one refused event stores nothing, uses no offsets, remembers no keys and tells the observer nothing",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func failedBatchStoresNothing(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -174,7 +174,7 @@ struct EventLogConformanceTests {
         }
     }
 
-    @Test("An empty append stores nothing and returns no receipts", arguments: StoreBackend.allCases)
+    @Test("An empty append stores nothing and returns no receipts", arguments: StoreBackend.underTest)
     func emptyAppend(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             let outcome = try await store.log.append([])
@@ -188,7 +188,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Publishing twice with the same idempotency key returns the original receipt, marked as replayed, and stores one event",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func sameKeyTwiceIsReplayed(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -219,7 +219,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A key that belongs to an event on another channel fails only its own call, storing nothing",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func keyOnAnotherChannelConflicts(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -238,7 +238,7 @@ struct EventLogConformanceTests {
         }
     }
 
-    @Test("The same idempotency key twice in one batch stores one event", arguments: StoreBackend.allCases)
+    @Test("The same idempotency key twice in one batch stores one event", arguments: StoreBackend.underTest)
     func sameKeyTwiceInOneBatch(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             let outcome = try await store.log.append([
@@ -257,7 +257,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Concurrent publishes with one idempotency key store one event and all get its receipt",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func sameKeyConcurrently(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -281,7 +281,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A retried publish within the idempotency window is replayed even after its event left retention",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func replayOutlivesRetention(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend, options: StoreOptions(idempotencyWindowSeconds: 3600)) { store in
@@ -302,7 +302,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Once the idempotency window has passed and the log was trimmed, the same key publishes a new event",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func keyExpiresAfterTheWindow(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend, options: StoreOptions(idempotencyWindowSeconds: 3600)) { store in
@@ -322,7 +322,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "An inbound delivery key (whin_) outlives the publish window: remembered for 7 days, then forgotten",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func inboundKeysLastSevenDays(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend, options: StoreOptions(idempotencyWindowSeconds: 3600)) { store in
@@ -351,7 +351,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "With an inbound window shorter than the publish window, each kind of key keeps its own",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func eachKeyKeepsItsWindow(backend: StoreBackend) async throws {
         let options = StoreOptions(idempotencyWindowSeconds: 2 * 86_400, inboundDeduplicationSeconds: 86_400)
@@ -373,7 +373,7 @@ struct EventLogConformanceTests {
 
     // MARK: Reads
 
-    @Test("Reading after offset 0 returns the channel from its first event", arguments: StoreBackend.allCases)
+    @Test("Reading after offset 0 returns the channel from its first event", arguments: StoreBackend.underTest)
     func readFromTheBeginning(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             let orders = try ChannelName("orders")
@@ -389,7 +389,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A byte-bounded page stops before the event that would cross the bound, never below one event",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func byteBoundedPages(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -414,7 +414,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Paging with next visits every event once, then returns an empty page at the head",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func pagingWithNext(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -439,7 +439,7 @@ struct EventLogConformanceTests {
         }
     }
 
-    @Test("A channel never published to reads as empty, with head 0", arguments: StoreBackend.allCases)
+    @Test("A channel never published to reads as empty, with head 0", arguments: StoreBackend.underTest)
     func unknownChannel(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             let nobody = try ChannelName("nobody:here")
@@ -454,7 +454,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Reading after an offset beyond the head is truncated and restarts from the earliest event",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func readBeyondTheHead(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -470,7 +470,7 @@ struct EventLogConformanceTests {
         }
     }
 
-    @Test("head(of:) is the last assigned offset, also after a trim", arguments: StoreBackend.allCases)
+    @Test("head(of:) is the last assigned offset, also after a trim", arguments: StoreBackend.underTest)
     func headFollowsAppends(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             let orders = try ChannelName("orders")
@@ -497,7 +497,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "After a trim by count, reads older than retention are truncated and resume at the earliest event; reads from 0 are not",
-        arguments: StoreBackend.allCases,
+        arguments: StoreBackend.underTest,
         [
             RetainedRead(after: 0, isTruncated: false, offsets: [7, 8, 9, 10]),
             RetainedRead(after: 2, isTruncated: true, offsets: [7, 8, 9, 10]),
@@ -523,7 +523,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A trim by age removes events older than the namespace's retention and moves the earliest offset",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func retentionByAge(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -551,7 +551,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A trim within retention removes nothing; a second trim finds nothing more to remove",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func trimWithinRetention(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -564,7 +564,7 @@ struct EventLogConformanceTests {
         }
     }
 
-    @Test("A trim applies each namespace's own retention", arguments: StoreBackend.allCases)
+    @Test("A trim applies each namespace's own retention", arguments: StoreBackend.underTest)
     func trimPerNamespace(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             try await appendEvents(5, to: "chat:room-1", in: store.log)
@@ -581,7 +581,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A channel whose events all left retention reads as empty and continues at head + 1",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func fullyTrimmedChannel(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -609,7 +609,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "Events, heads and idempotency keys survive closing and reopening the store",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func survivesReopening(backend: StoreBackend) async throws {
         try await StoreLocation.withTemporary(backend) { location in
@@ -640,7 +640,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "The commit observer receives newly stored events in commit order, replays excluded",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func observerSeesCommitOrder(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -656,7 +656,7 @@ struct EventLogConformanceTests {
 
     @Test(
         "A read that begins after an append was acknowledged sees it, however many reads overlap",
-        arguments: StoreBackend.allCases
+        arguments: StoreBackend.underTest
     )
     func readsSeeEveryAcknowledgedAppend(backend: StoreBackend) async throws {
         let channel = try ChannelName("orders")
@@ -695,7 +695,7 @@ struct EventLogConformanceTests {
         }
     }
 
-    @Test("An open store reports itself ready", arguments: StoreBackend.allCases)
+    @Test("An open store reports itself ready", arguments: StoreBackend.underTest)
     func readiness(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
             #expect(await store.log.checkReadiness())

@@ -14,7 +14,7 @@ struct SQLiteWriterQueueTests {
         var options = StoreOptions()
         options.maximumQueuedAppendBytes = 8 * 1024
         try await StoreFixture.with(.sqlite, options: options) { store in
-            let release = await store.holdWriter()
+            let release = try await store.holdWriter()
             let data = "\"" + String(repeating: "q", count: 1000) + "\""
             let draft = try EventDraft.test("queued", data: data)
             // About 1.25 KiB each while the writer is held: six fit in 8 KiB, the other fourteen do not,

@@ -1,19 +1,38 @@
 import Foundation
 import Logging
+import PostgresNIO
 import SQLiteNIO
 public import SwitchboardCore
 public import SwitchboardStore
 import Synchronization
 
-/// The store implementations the conformance suites run against: `@Test(arguments: StoreBackend.allCases)`.
+/// The store implementations the conformance suites run against: `@Test(arguments: StoreBackend.underTest)`.
 ///
 /// A new backend adds a case here and a branch in each `switch` of `StoreFixture`;
 /// the suites then run against it unchanged.
-public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+public enum StoreBackend: String, Sendable, CustomStringConvertible {
     /// The embedded SQLite database (`SQLiteStorage`, `SQLiteEventLog`, `SQLiteAdminStore`).
     case sqlite
+    /// A PostgreSQL server (`PostgresStorage`, `PostgresEventLog`, `PostgresAdminStore`), named by
+    /// `SWITCHBOARD_TEST_POSTGRES_URL`; each fixture gets a database of its own on it.
+    case postgres
 
     public var description: String { rawValue }
+
+    /// The environment variable naming the PostgreSQL server the tests may create databases on.
+    public static let postgresVariable = "SWITCHBOARD_TEST_POSTGRES_URL"
+
+    /// The backends under test: SQLite always; PostgreSQL when `SWITCHBOARD_TEST_POSTGRES_URL` is set,
+    /// and always under CI (`CI` set), where a missing server then fails every PostgreSQL case
+    /// instead of leaving it out.
+    public static var underTest: [StoreBackend] {
+        let environment = ProcessInfo.processInfo.environment
+        let hasServer = !(environment[postgresVariable] ?? "").isEmpty
+        return hasServer || !(environment["CI"] ?? "").isEmpty ? [.sqlite, .postgres] : [.sqlite]
+    }
+
+    /// The backends under test that have a webhook delivery queue (PostgreSQL's is not built yet).
+    public static var withDeliveryQueue: [StoreBackend] { underTest.filter { $0 == .sqlite } }
 }
 
 /// A clock the test sets: the store stamps events with `now`, and trims are run at chosen times.
@@ -53,21 +72,30 @@ public final class CommitRecorder: Sendable {
     }
 }
 
-/// Where a store keeps its data between opens: for SQLite a temporary directory.
+/// Where a store keeps its data between opens: for SQLite a temporary directory, for PostgreSQL a
+/// database of its own on the test server.
 public struct StoreLocation: Sendable {
     /// The implementation that owns the data.
     public let backend: StoreBackend
     fileprivate let directory: String
+    fileprivate let database: PostgresAddress?
 
     /// Makes a fresh, empty location, runs `body`, then deletes the data.
     public static func withTemporary<T>(
         _ backend: StoreBackend,
         _ body: (StoreLocation) async throws -> T
     ) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.path + "/switchboard-store-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await body(StoreLocation(backend: backend, directory: directory))
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.path + "/switchboard-store-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            return try await body(StoreLocation(backend: backend, directory: directory, database: nil))
+        case .postgres:
+            return try await TestDatabases.withTemporary { address in
+                try await body(StoreLocation(backend: backend, directory: "", database: address))
+            }
+        }
     }
 }
 
@@ -102,6 +130,20 @@ public struct StoreOptions: Sendable {
     }
 }
 
+extension StoreOptions {
+    /// The store configuration these options describe.
+    func configuration(dataDirectory: String) -> StoreConfiguration {
+        StoreConfiguration(
+            dataDirectory: dataDirectory,
+            durability: durability,
+            idempotencyWindowSeconds: idempotencyWindowSeconds,
+            inboundDeduplicationSeconds: inboundDeduplicationSeconds,
+            maximumGroupEvents: maximumGroupEvents,
+            maximumQueuedAppendBytes: maximumQueuedAppendBytes
+        )
+    }
+}
+
 /// An open store for one test: its `EventLog` and `AdminStore`, the commit observer's record, and the
 /// clock that stamps events. Services the store needs (SQLite: the group-commit writer) run for the
 /// duration of the body and are stopped, and the connections closed, when it ends.
@@ -112,8 +154,15 @@ public struct StoreFixture: Sendable {
     public let log: any EventLog
     /// The admin store, over the same database.
     public let adminStore: any AdminStore
-    /// The webhook deliveries the log's outbox fills.
-    public let deliveries: any DeliveryQueue
+    /// The webhook deliveries the log's outbox fills; throws for a backend that has no delivery queue
+    /// yet (see `StoreBackend.withDeliveryQueue`).
+    public var deliveries: any DeliveryQueue {
+        get throws {
+            guard let deliveryQueue else { throw StoreError("\(backend) has no delivery queue yet") }
+            return deliveryQueue
+        }
+    }
+    private let deliveryQueue: (any DeliveryQueue)?
     /// What the log's commit observer received.
     public let commits: CommitRecorder
     /// The clock the log stamps events with.
@@ -123,6 +172,7 @@ public struct StoreFixture: Sendable {
     /// What the fixture holds on to, per backend, for fault injection and shutdown.
     private enum Handle: Sendable {
         case sqlite(SQLiteStorage)
+        case postgres(PostgresStorage, PostgresEventLog)
     }
 
     /// Opens a store on fresh data, runs `body`, closes it and deletes the data.
@@ -148,6 +198,9 @@ public struct StoreFixture: Sendable {
         switch location.backend {
         case .sqlite:
             return try await openSQLite(directory: location.directory, options: options, clock: clock, body)
+        case .postgres:
+            guard let address = location.database else { throw StoreError("no test database") }
+            return try await openPostgres(address: address, options: options, clock: clock, body)
         }
     }
 
@@ -159,14 +212,7 @@ public struct StoreFixture: Sendable {
     ) async throws -> T {
         var logger = Logger(label: "store-fixture")
         logger.logLevel = .critical
-        let configuration = StoreConfiguration(
-            dataDirectory: directory,
-            durability: options.durability,
-            idempotencyWindowSeconds: options.idempotencyWindowSeconds,
-            inboundDeduplicationSeconds: options.inboundDeduplicationSeconds,
-            maximumGroupEvents: options.maximumGroupEvents,
-            maximumQueuedAppendBytes: options.maximumQueuedAppendBytes
-        )
+        let configuration = options.configuration(dataDirectory: directory)
         let database = try await SQLiteStorage.open(configuration: configuration, logger: logger)
         let commits = CommitRecorder()
         let onCommit = options.onCommit
@@ -184,7 +230,7 @@ public struct StoreFixture: Sendable {
             backend: .sqlite,
             log: log,
             adminStore: SQLiteAdminStore(database: database),
-            deliveries: SQLiteDeliveryQueue(database: database),
+            deliveryQueue: SQLiteDeliveryQueue(database: database),
             commits: commits,
             clock: clock,
             handle: .sqlite(database)
@@ -206,6 +252,54 @@ public struct StoreFixture: Sendable {
         }
     }
 
+    private static func openPostgres<T>(
+        address: PostgresAddress,
+        options: StoreOptions,
+        clock: TestClock,
+        _ body: (StoreFixture) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "store-fixture")
+        logger.logLevel = .critical
+        let configuration = options.configuration(dataDirectory: "")
+        let storage = try await PostgresStorage.open(address: address, maximumConnections: 8, logger: logger)
+        let commits = CommitRecorder()
+        let onCommit = options.onCommit
+        let log = PostgresEventLog(
+            storage: storage,
+            configuration: configuration,
+            now: { clock.now },
+            random: .system,
+            onCommit: { events in
+                commits.record(events)
+                onCommit(events)
+            }
+        )
+        let fixture = StoreFixture(
+            backend: .postgres,
+            log: log,
+            adminStore: PostgresAdminStore(storage: storage),
+            deliveryQueue: nil,
+            commits: commits,
+            clock: clock,
+            handle: .postgres(storage, log)
+        )
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { try await log.writer.run() }
+            do {
+                let result = try await body(fixture)
+                log.writer.close()
+                try await group.waitForAll()
+                await storage.close()
+                return result
+            } catch {
+                log.writer.close()
+                try? await group.waitForAll()
+                await storage.close()
+                throw error
+            }
+        }
+    }
+
     /// Makes the store fail any transaction that would store an event of `type`, so that tests can
     /// check that a failed append leaves nothing behind.
     public func refuseEvents(ofType type: EventType) async throws {
@@ -221,12 +315,44 @@ public struct StoreFixture: Sendable {
                     """
                 )
             }
+        case .postgres(let storage, _):
+            try await storage.client.query(
+                """
+                CREATE OR REPLACE FUNCTION "refuse_\(unescaped: type.rawValue)"() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.type = '\(unescaped: type.rawValue)' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                    RETURN NEW;
+                END $$
+                """
+            )
+            try await storage.client.query(
+                """
+                CREATE TRIGGER "refuse_\(unescaped: type.rawValue)" BEFORE INSERT ON events
+                FOR EACH ROW EXECUTE FUNCTION "refuse_\(unescaped: type.rawValue)"()
+                """
+            )
         }
     }
 
     /// Keeps the writer busy until the returned closure is called, so that appends queue up behind it.
-    public func holdWriter() async -> @Sendable () -> Void {
+    public func holdWriter() async throws -> @Sendable () -> Void {
         switch handle {
+        case .postgres(let storage, _):
+            // A transaction holding the channels table: the writer's next append waits for it.
+            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+            let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+            Task {
+                try await storage.client.withTransaction(logger: Logger(label: "hold")) { connection in
+                    try await connection.query("LOCK TABLE channels IN EXCLUSIVE MODE", logger: Logger(label: "hold"))
+                    startedContinuation.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in started { break }
+            return {
+                releaseContinuation.yield()
+                releaseContinuation.finish()
+            }
         case .sqlite(let database):
             let (started, startedContinuation) = AsyncStream<Void>.makeStream()
             let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
@@ -248,6 +374,7 @@ public struct StoreFixture: Sendable {
     public func stopWriting() {
         switch handle {
         case .sqlite(let database): database.writer.close()
+        case .postgres(_, let log): log.writer.close()
         }
     }
 }

@@ -83,7 +83,7 @@ final class BatchingRecorder: Sendable {
                     .integer(row), .integer(attempt.number),
                     .integer(Int(attempt.time.millisecondsSinceEpoch)), attempt.status.map { .integer($0) } ?? .null,
                     .integer(Int(attempt.latencyMilliseconds)), attempt.error.map { .text($0) } ?? .null,
-                    .text(EndpointRow.headersJSON(attempt.responseHeaders)),
+                    .text(EndpointColumns.headersJSON(attempt.responseHeaders)),
                     attempt.responseBody.map { .text($0) } ?? .null,
                 ]
             }

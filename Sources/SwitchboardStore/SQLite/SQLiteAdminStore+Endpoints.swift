@@ -93,38 +93,20 @@ extension SQLiteAdminStore {
 
 }
 
-/// How an endpoint maps to and from its row.
+/// How an endpoint maps to and from its SQLite row (`EndpointColumns` holds what is common).
 enum EndpointRow {
     /// Binds for every column from `url` to `failing_since_ms`, preceded by `id`.
     static func binds(_ endpoint: Endpoint) -> [SQLiteData] {
-        let settings = endpoint.settings
+        let columns = EndpointColumns(endpoint)
+        func integer(_ value: Int64?) -> SQLiteData { value.map { .integer(Int($0)) } ?? .null }
+        func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
         return [
-            .text(endpoint.id), .text(settings.url), .text(settings.description),
-            .text(JSONValue.array(settings.filter.channels.map { .string($0.rawValue) }).jsonText),
-            .text(JSONValue.array(settings.filter.types.map { .string($0.rawValue) }).jsonText),
-            settings.rateLimit.map { .integer($0) } ?? .null, .integer(settings.isOrdered ? 1 : 0),
-            .text(headersJSON(settings.headers)), .text(endpoint.signingKey.storedText),
-            endpoint.previousKey.map { .text($0.storedText) } ?? .null,
-            endpoint.previousKeyExpires.map { .integer(Int($0.millisecondsSinceEpoch)) } ?? .null,
-            .integer(endpoint.isEnabled ? 1 : 0), endpoint.disabledReason.map { .text($0) } ?? .null,
-            endpoint.failingSince.map { .integer(Int($0.millisecondsSinceEpoch)) } ?? .null,
+            .text(columns.id), .text(columns.url), .text(columns.description), .text(columns.channels),
+            .text(columns.types), columns.rateLimit.map { .integer($0) } ?? .null,
+            .integer(columns.isOrdered ? 1 : 0), .text(columns.headers), .text(columns.secret),
+            text(columns.previousSecret), integer(columns.previousSecretExpires), .integer(columns.isEnabled ? 1 : 0),
+            text(columns.disabledReason), integer(columns.failingSince),
         ]
-    }
-
-    /// `[["name","value"],…]`.
-    static func headersJSON(_ headers: [EndpointSettings.HeaderField]) -> String {
-        JSONValue.array(headers.map { .array([.string($0.name), .string($0.value)]) }).jsonText
-    }
-
-    /// The fields back from `headersJSON`.
-    static func headers(fromJSON text: String) -> [EndpointSettings.HeaderField] {
-        guard case .array(let items)? = try? JSONParser.parse(Array(text.utf8)) else { return [] }
-        return items.compactMap { item in
-            guard case .array(let pair) = item, pair.count == 2, let name = pair[0].stringValue,
-                let value = pair[1].stringValue
-            else { return nil }
-            return EndpointSettings.HeaderField(name: name, value: value)
-        }
     }
 
     static func endpoint(_ row: SQLiteRow) throws -> Endpoint {
@@ -132,37 +114,27 @@ enum EndpointRow {
             guard let value = row.column(column)?.string else { throw StoreError("malformed endpoints row: \(column)") }
             return value
         }
-        func time(_ column: String) -> Timestamp? {
-            row.column(column)?.integer.map { Timestamp(millisecondsSinceEpoch: Int64($0)) }
-        }
-        func patterns(_ column: String) throws -> [NamePattern] {
-            guard case .array(let items)? = try? JSONParser.parse(Array(try text(column).utf8)) else {
-                throw StoreError("malformed endpoints row: \(column)")
-            }
-            return try items.compactMap(\.stringValue).map { try NamePattern($0) }
-        }
+        func time(_ column: String) -> Int64? { row.column(column)?.integer.map(Int64.init) }
         guard let created = time("created_ms"), let updated = time("updated_ms") else {
             throw StoreError("malformed endpoints row: times")
         }
-        let settings = EndpointSettings(
+        return try EndpointColumns(
+            id: try text("id"),
             url: try text("url"),
-            filter: try EndpointFilter(channels: try patterns("channels"), types: try patterns("types")),
             description: try text("description"),
+            channels: try text("channels"),
+            types: try text("types"),
             rateLimit: row.column("rate_limit")?.integer,
             isOrdered: row.column("ordered")?.integer == 1,
-            headers: headers(fromJSON: try text("headers"))
-        )
-        return Endpoint(
-            id: try text("id"),
-            settings: settings,
-            signingKey: try WebhookSigningKey(stored: try text("secret")),
-            previousKey: try row.column("previous_secret")?.string.map { try WebhookSigningKey(stored: $0) },
-            previousKeyExpires: time("previous_secret_expires_ms"),
+            headers: try text("headers"),
+            secret: try text("secret"),
+            previousSecret: row.column("previous_secret")?.string,
+            previousSecretExpires: time("previous_secret_expires_ms"),
             isEnabled: row.column("enabled")?.integer == 1,
             disabledReason: row.column("disabled_reason")?.string,
             failingSince: time("failing_since_ms"),
             created: created,
             updated: updated
-        )
+        ).endpoint()
     }
 }

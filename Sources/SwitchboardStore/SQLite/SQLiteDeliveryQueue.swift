@@ -269,7 +269,7 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
                         status: row.column("status")?.integer,
                         latencyMilliseconds: Int64(latency),
                         error: row.column("error")?.string,
-                        responseHeaders: row.column("response_headers")?.string.map(EndpointRow.headers(fromJSON:))
+                        responseHeaders: row.column("response_headers")?.string.map(EndpointColumns.headers(fromJSON:))
                             ?? [],
                         responseBody: row.column("response_body")?.string
                     )

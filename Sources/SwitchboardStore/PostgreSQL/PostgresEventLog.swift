@@ -1,0 +1,214 @@
+import Logging
+import PostgresNIO
+public import SwitchboardCore
+
+/// `EventLog` on PostgreSQL: appends through the node's group-commit writer, reads on pooled
+/// connections. Several nodes may append to the same channels at once (see `PostgresAppender`).
+public final class PostgresEventLog: EventLog {
+    private let storage: PostgresStorage
+    private let idempotencyWindows: IdempotencyWindows
+    /// The node's writer; run it (it is a `Service`) for appends to complete.
+    public let writer: PostgresAppendWriter
+
+    /// Attaches the log to `storage`; event ids are drawn from `random`, and `onCommit` receives the
+    /// events this node committed, in commit order.
+    public init(
+        storage: PostgresStorage,
+        configuration: StoreConfiguration,
+        now: @escaping @Sendable () -> Timestamp,
+        random: RandomBitsGenerator,
+        onCommit: @escaping @Sendable ([Event]) -> Void
+    ) {
+        self.storage = storage
+        let windows = IdempotencyWindows(configuration)
+        self.idempotencyWindows = windows
+        self.writer = PostgresAppendWriter(
+            appender: PostgresAppender(
+                storage: storage,
+                idempotencyWindows: windows,
+                now: now,
+                random: random,
+                onCommit: onCommit
+            ),
+            maximumGroupEvents: configuration.maximumGroupEvents,
+            maximumQueuedBytes: configuration.maximumQueuedAppendBytes
+        )
+    }
+
+    /// Appends drafts in the next group commit; see `EventLog.append`.
+    public func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
+        guard !drafts.isEmpty else { return AppendOutcome(receipts: [], appended: []) }
+        return try await writer.append(drafts)
+    }
+
+    /// The last offset assigned in `channel`.
+    public func head(of channel: ChannelName) async throws -> Int64 {
+        let rows = try await storage.query("SELECT head FROM channels WHERE name = \(channel.rawValue)")
+        for try await head in rows.decode(Int64.self) { return head }
+        return 0
+    }
+
+    /// Reads a page of `channel` after `after`; see `EventLog.read`.
+    public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {
+        // One snapshot for the channel row and its events, so that the page agrees with the head.
+        try await storage.client.withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: storage.logger)
+            do {
+                let page = try await readPage(
+                    channel: channel,
+                    after: after,
+                    limit: limit,
+                    maximumBytes: maximumBytes,
+                    on: connection
+                )
+                try await connection.query("COMMIT", logger: storage.logger)
+                return page
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: storage.logger)
+                throw error
+            }
+        }
+    }
+
+    private func readPage(
+        channel: ChannelName,
+        after: Int64,
+        limit: Int,
+        maximumBytes: Int,
+        on connection: PostgresConnection
+    ) async throws -> HistoryPage {
+        let logger = storage.logger
+        var head: Int64 = 0
+        var earliest: Int64 = 1
+        let rows = try await connection.query(
+            "SELECT head, earliest FROM channels WHERE name = \(channel.rawValue)",
+            logger: logger
+        )
+        for try await (h, e) in rows.decode((Int64, Int64).self) { (head, earliest) = (h, e) }
+        var start = after
+        var isTruncated = false
+        if after > head || (after > 0 && after < earliest - 1) {
+            // Beyond the head (the log was replaced) or older than retention: say so, go on from the earliest.
+            isTruncated = true
+            start = earliest - 1
+        }
+        let count = max(1, limit)
+        let bytes = Int64(max(1, min(maximumBytes, Int(Int64.max))))
+        // The running size of `data` before each row decides, in the query, where the page stops (the
+        // first row always stays): a page of large events is never loaded whole.
+        let eventRows = try await connection.query(
+            """
+            SELECT "offset", id, type, time_ms, data FROM (
+                SELECT "offset", id, type, time_ms, data,
+                    sum(octet_length(data)) OVER (ORDER BY "offset" ROWS UNBOUNDED PRECEDING)
+                        - octet_length(data) AS before
+                FROM events WHERE channel = \(channel.rawValue) AND "offset" > \(start)
+                ORDER BY "offset" LIMIT \(count)
+            ) page WHERE before < \(bytes) ORDER BY "offset"
+            """,
+            logger: logger
+        )
+        var events: [Event] = []
+        for try await (offset, id, type, ms, data) in eventRows.decode((Int64, String, String, Int64, String).self) {
+            events.append(
+                Event(
+                    id: EventID(stored: id),
+                    channel: channel,
+                    offset: offset,
+                    type: try EventType(type),
+                    time: Timestamp(millisecondsSinceEpoch: ms),
+                    data: data
+                )
+            )
+        }
+        let next = events.last?.offset ?? min(max(after, start), head)
+        return HistoryPage(
+            channel: channel,
+            events: events,
+            next: next,
+            earliest: events.first.map { min($0.offset, earliest) } ?? min(earliest, head + 1),
+            isTruncated: isTruncated,
+            reachesHead: next >= head
+        )
+    }
+
+    /// Applies retention and forgets expired idempotency keys, on one node at a time: a node that finds
+    /// another one trimming leaves it to that one (0 removed).
+    public func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int {
+        let windows = idempotencyWindows
+        let logger = storage.logger
+        return try await storage.transaction { connection in
+            let locked = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(\(AdvisoryLock.retention.key))",
+                logger: logger
+            )
+            var isMine = false
+            for try await granted in locked.decode(Bool.self) { isMine = granted }
+            guard isMine else { return 0 }
+            var channels: [(String, Int64)] = []
+            for try await row in try await connection.query("SELECT name, head FROM channels", logger: logger)
+                .decode((String, Int64).self)
+            {
+                channels.append(row)
+            }
+            var removed = 0
+            for (name, head) in channels {
+                guard let channel = try? ChannelName(name) else { continue }
+                let policy = policies.policy(for: channel)
+                guard policy.retentionCount != nil || policy.retentionSeconds != nil else { continue }
+                // Offsets at or below `countCut`, and times before `timeCut`, go (-1 / min: no such rule).
+                let countCut = policy.retentionCount.map { head - Int64($0) } ?? -1
+                let timeCut = policy.retentionSeconds.map { now.millisecondsSinceEpoch - Int64($0) * 1000 } ?? Int64.min
+                // Events still owed to an enabled webhook endpoint stay until delivered (or dead).
+                let deleted = try await connection.query(
+                    """
+                    WITH gone AS (
+                        DELETE FROM events WHERE channel = \(name)
+                        AND ("offset" <= \(countCut) OR time_ms < \(timeCut))
+                        AND "offset" < COALESCE((
+                            SELECT MIN(d."offset") FROM endpoints e
+                            JOIN deliveries d ON d.endpoint_id = e.id AND d.channel = \(name)
+                                AND d.next_attempt_ms IS NOT NULL AND d.data IS NULL
+                            WHERE e.enabled), 9223372036854775807)
+                        RETURNING 1
+                    )
+                    SELECT count(*) FROM gone
+                    """,
+                    logger: logger
+                )
+                var count = 0
+                for try await value in deleted.decode(Int.self) { count = value }
+                guard count > 0 else { continue }
+                removed += count
+                try await connection.query(
+                    """
+                    UPDATE channels SET earliest = COALESCE(
+                        (SELECT MIN("offset") FROM events WHERE channel = \(name)), head + 1) WHERE name = \(name)
+                    """,
+                    logger: logger
+                )
+            }
+            let inbound = now.millisecondsSinceEpoch - windows.inboundMilliseconds
+            let publish = now.millisecondsSinceEpoch - windows.publishMilliseconds
+            try await connection.query(
+                """
+                DELETE FROM idempotency_keys WHERE time_ms < \(inbound) AND starts_with(id, \(EventID.inboundPrefix))
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                """
+                DELETE FROM idempotency_keys WHERE time_ms < \(publish) AND NOT starts_with(id, \(EventID.inboundPrefix))
+                """,
+                logger: logger
+            )
+            return removed
+        }
+    }
+
+    /// Whether the database answers.
+    public func checkReadiness() async -> Bool {
+        guard let rows = try? await storage.query("SELECT 1") else { return false }
+        return (try? await rows.decode(Int.self).reduce(0, +)) == 1
+    }
+}
