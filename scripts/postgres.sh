@@ -35,7 +35,9 @@ start)
             echo "PostgreSQL is not installed; run as root to install it with apt-get" >&2
             exit 1
         fi
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq postgresql >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
         bin="$(find_bin)"
     fi
     mkdir -p "$dir"
