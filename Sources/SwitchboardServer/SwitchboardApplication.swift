@@ -32,7 +32,15 @@ public enum SwitchboardApplication {
         try AdminKeyBootstrap.prepareDataDirectory(dataDirectory)
         let engine = try await Engine.open(configuration: configuration.engine, ambient: ambient, logger: logger) {
             environment in
-            try await SQLiteStorage.openStore(
+            if let database = configuration.engine.store.database {
+                return try await PostgresStorage.openStore(
+                    address: database,
+                    configuration: configuration.engine.store,
+                    environment: environment,
+                    logger: logger
+                )
+            }
+            return try await SQLiteStorage.openStore(
                 configuration: configuration.engine.store,
                 environment: environment,
                 logger: logger

@@ -1,4 +1,5 @@
-/// How the embedded store keeps data.
+/// Where and how the store keeps data: the embedded SQLite database in `dataDirectory`, or the
+/// PostgreSQL database at `database` when one is named.
 public struct StoreConfiguration: Hashable, Sendable {
     /// How hard a commit is pushed to disk before a publish is acknowledged.
     public enum Durability: String, Hashable, Sendable {
@@ -8,8 +9,10 @@ public struct StoreConfiguration: Hashable, Sendable {
         case normal
     }
 
-    /// The folder holding the database and the admin key.
+    /// The folder holding the SQLite database and the admin key.
     public var dataDirectory: String
+    /// The PostgreSQL database shared by the nodes; nil for the embedded SQLite database.
+    public var database: PostgresAddress?
     /// Commit durability.
     public var durability: Durability
     /// How long idempotency keys are remembered, in seconds.
@@ -30,8 +33,10 @@ public struct StoreConfiguration: Hashable, Sendable {
         idempotencyWindowSeconds: Int = 86_400,
         inboundDeduplicationSeconds: Int = 604_800,
         maximumGroupEvents: Int = 4096,
-        maximumQueuedAppendBytes: Int = 64 << 20
+        maximumQueuedAppendBytes: Int = 64 << 20,
+        database: PostgresAddress? = nil
     ) {
+        self.database = database
         self.maximumQueuedAppendBytes = maximumQueuedAppendBytes
         self.dataDirectory = dataDirectory
         self.durability = durability

@@ -19,7 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data directory (default ./switchboard-data).") var dataDirectory:
         String?
     @Option(name: .customLong("config"), help: "A JSON configuration file.") var configFile: String?
-    @Option(help: "PostgreSQL URL (several nodes).") var database: String?
+    @Option(help: "PostgreSQL URL, postgres://user:password@host:5432/database (instead of the embedded store).")
+    var database: String?
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS and WSS on the same port.")
     var tlsCertificate: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
@@ -27,13 +28,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
     func run() async throws {
-        if database != nil {
-            throw ValidationError("--database (PostgreSQL) is not available yet; omit it to use the embedded store")
-        }
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { flags["http.host"] = .init(.string(host), isSecret: false) }
         if let port { flags["http.port"] = .init(.int(port), isSecret: false) }
         if let dataDirectory { flags["data.dir"] = .init(.string(dataDirectory), isSecret: false) }
+        if let database { flags["store.database_url"] = .init(.string(database), isSecret: true) }
         if dev { flags["dev"] = .init(.bool(true), isSecret: false) }
         if let tlsCertificate { flags["tls.cert"] = .init(.string(tlsCertificate), isSecret: false) }
         if let tlsKey { flags["tls.key"] = .init(.string(tlsKey), isSecret: false) }

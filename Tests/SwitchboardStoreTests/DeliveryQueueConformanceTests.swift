@@ -53,7 +53,7 @@ struct DeliveryQueueConformanceTests {
 
     @Test(
         "An event on an endpoint's channel is one delivery, and a leased delivery is not claimed again",
-        arguments: StoreBackend.withDeliveryQueue
+        arguments: StoreBackend.underTest
     )
     func claimIsExclusive(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -71,7 +71,7 @@ struct DeliveryQueueConformanceTests {
 
     @Test(
         "A lease that runs out (its worker died) makes the delivery claimable again, with the same id",
-        arguments: StoreBackend.withDeliveryQueue
+        arguments: StoreBackend.underTest
     )
     func leaseExpiry(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -88,7 +88,7 @@ struct DeliveryQueueConformanceTests {
 
     @Test(
         "An ordered endpoint is offered a channel's lowest live offset only, the next once it succeeded",
-        arguments: StoreBackend.withDeliveryQueue
+        arguments: StoreBackend.underTest
     )
     func orderedEndpoint(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -108,7 +108,7 @@ struct DeliveryQueueConformanceTests {
 
     @Test(
         "A failed delivery waits for its next attempt; retryNow makes it due at once",
-        arguments: StoreBackend.withDeliveryQueue
+        arguments: StoreBackend.underTest
     )
     func retryNow(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
@@ -136,7 +136,7 @@ struct DeliveryQueueConformanceTests {
 
     @Test(
         "A replay queues a dead delivery again with a fresh schedule, and leaves a succeeded one alone",
-        arguments: StoreBackend.withDeliveryQueue
+        arguments: StoreBackend.underTest
     )
     func replay(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in

@@ -14,15 +14,15 @@ public enum StoreBackend: String, Sendable, CustomStringConvertible {
     /// The embedded SQLite database (`SQLiteStorage`, `SQLiteEventLog`, `SQLiteAdminStore`).
     case sqlite
     /// A PostgreSQL server (`PostgresStorage`, `PostgresEventLog`, `PostgresAdminStore`), named by
-    /// `SWITCHBOARD_TEST_POSTGRES_URL`; each fixture gets a database of its own on it.
+    /// `POSTGRES_TEST_URL`; each fixture gets a database of its own on it.
     case postgres
 
     public var description: String { rawValue }
 
     /// The environment variable naming the PostgreSQL server the tests may create databases on.
-    public static let postgresVariable = "SWITCHBOARD_TEST_POSTGRES_URL"
+    public static let postgresVariable = "POSTGRES_TEST_URL"
 
-    /// The backends under test: SQLite always; PostgreSQL when `SWITCHBOARD_TEST_POSTGRES_URL` is set,
+    /// The backends under test: SQLite always; PostgreSQL when `POSTGRES_TEST_URL` is set,
     /// and always under CI (`CI` set), where a missing server then fails every PostgreSQL case
     /// instead of leaving it out.
     public static var underTest: [StoreBackend] {
@@ -31,8 +31,6 @@ public enum StoreBackend: String, Sendable, CustomStringConvertible {
         return hasServer || !(environment["CI"] ?? "").isEmpty ? [.sqlite, .postgres] : [.sqlite]
     }
 
-    /// The backends under test that have a webhook delivery queue (PostgreSQL's is not built yet).
-    public static var withDeliveryQueue: [StoreBackend] { underTest.filter { $0 == .sqlite } }
 }
 
 /// A clock the test sets: the store stamps events with `now`, and trims are run at chosen times.
@@ -154,15 +152,8 @@ public struct StoreFixture: Sendable {
     public let log: any EventLog
     /// The admin store, over the same database.
     public let adminStore: any AdminStore
-    /// The webhook deliveries the log's outbox fills; throws for a backend that has no delivery queue
-    /// yet (see `StoreBackend.withDeliveryQueue`).
-    public var deliveries: any DeliveryQueue {
-        get throws {
-            guard let deliveryQueue else { throw StoreError("\(backend) has no delivery queue yet") }
-            return deliveryQueue
-        }
-    }
-    private let deliveryQueue: (any DeliveryQueue)?
+    /// The webhook deliveries the log's outbox fills.
+    public let deliveries: any DeliveryQueue
     /// What the log's commit observer received.
     public let commits: CommitRecorder
     /// The clock the log stamps events with.
@@ -230,7 +221,7 @@ public struct StoreFixture: Sendable {
             backend: .sqlite,
             log: log,
             adminStore: SQLiteAdminStore(database: database),
-            deliveryQueue: SQLiteDeliveryQueue(database: database),
+            deliveries: SQLiteDeliveryQueue(database: database),
             commits: commits,
             clock: clock,
             handle: .sqlite(database)
@@ -278,7 +269,7 @@ public struct StoreFixture: Sendable {
             backend: .postgres,
             log: log,
             adminStore: PostgresAdminStore(storage: storage),
-            deliveryQueue: nil,
+            deliveries: PostgresDeliveryQueue(storage: storage, node: "test-node"),
             commits: commits,
             clock: clock,
             handle: .postgres(storage, log)

@@ -4,7 +4,7 @@ import PostgresNIO
 public import SwitchboardStore
 
 /// Databases of their own for tests, on the PostgreSQL server named by
-/// `SWITCHBOARD_TEST_POSTGRES_URL` (`scripts/postgres.sh start` prints one).
+/// `POSTGRES_TEST_URL` (`scripts/postgres.sh start` prints one).
 public enum TestDatabases {
     /// The test server; throws when none is named, which under CI fails the test.
     public static func server() throws -> PostgresAddress {

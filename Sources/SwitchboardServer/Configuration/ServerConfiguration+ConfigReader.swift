@@ -120,6 +120,14 @@ extension ServerConfiguration {
         guard let durability = StoreConfiguration.Durability(rawValue: durabilityText) else {
             throw ConfigurationError(key: "store.durability", message: "must be full or normal")
         }
+        var database: PostgresAddress?
+        if let url = reader.string(forKey: "store.database_url", isSecret: true), !url.isEmpty {
+            do {
+                database = try PostgresAddress(url: url)
+            } catch {
+                throw ConfigurationError(key: "store.database_url", message: error.description)
+            }
+        }
         let store = StoreConfiguration(
             dataDirectory: reader.string(forKey: "data.dir", default: defaults.engine.store.dataDirectory),
             durability: durability,
@@ -134,7 +142,8 @@ extension ServerConfiguration {
                 "store.inbound_dedup_seconds",
                 default: 604_800,
                 86_400...(86_400 * 90)
-            )
+            ),
+            database: database
         )
         let limits = Limits(
             maximumDataBytes: try Self.ranged(reader, "limits.max_data_bytes", default: 65_536, 1...(4 * 1024 * 1024)),

@@ -96,8 +96,9 @@ enum PostgresMigrations {
                     attempts INTEGER NOT NULL DEFAULT 0,
                     round_start INTEGER NOT NULL DEFAULT 0,
                     next_attempt_ms BIGINT,
+                    -- The node whose worker holds the delivery, and until when (see PostgresDeliveryQueue).
                     lease_holder TEXT,
-                    lease_expires TIMESTAMPTZ,
+                    lease_until_ms BIGINT,
                     created_ms BIGINT NOT NULL,
                     updated_ms BIGINT NOT NULL
                 )

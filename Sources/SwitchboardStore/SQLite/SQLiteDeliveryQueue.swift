@@ -10,14 +10,14 @@ public import SwitchboardCore
 /// A claim therefore costs one read and no write.
 public final class SQLiteDeliveryQueue: DeliveryQueue {
     private let database: SQLiteStorage
-    private let recorder: BatchingRecorder
+    private let recorder: AttemptBatcher
     /// Leased deliveries (by row id) and when each lease runs out (milliseconds since the epoch).
     private let leases = NIOLockedValueBox<[Int: Int64]>([:])
 
     /// Uses `database`.
     public init(database: SQLiteStorage) {
         self.database = database
-        self.recorder = BatchingRecorder(database: database)
+        self.recorder = AttemptBatcher { batch in try await SQLiteAttemptWriter.write(batch, database: database) }
     }
 
     /// Gives back every lease.

@@ -2,77 +2,21 @@ import NIOConcurrencyHelpers
 import SQLiteNIO
 import SwitchboardCore
 
-/// Writes finished attempts in batches: while one batch commits, the next collects, so a thousand
-/// attempts finishing together share a few transactions (and fsyncs) instead of a thousand.
-final class BatchingRecorder: Sendable {
-    private struct Pending {
-        let results: [AttemptResult]
-        let now: Timestamp
-        let disableFailingAfter: Duration
-        let continuation: CheckedContinuation<[DisabledEndpoint], any Error>
-    }
-
-    private struct State {
-        var pending: [Pending] = []
-        var isFlushing = false
-    }
-
-    private let database: SQLiteStorage
-    private let state = NIOLockedValueBox(State())
-
-    init(database: SQLiteStorage) {
-        self.database = database
-    }
-
-    func record(_ results: [AttemptResult], now: Timestamp, disableFailingAfter: Duration) async throws
-        -> [DisabledEndpoint]
-    {
-        guard !results.isEmpty else { return [] }
-        return try await withCheckedThrowingContinuation { continuation in
-            let startsFlush = state.withLockedValue { state -> Bool in
-                state.pending.append(
-                    Pending(
-                        results: results,
-                        now: now,
-                        disableFailingAfter: disableFailingAfter,
-                        continuation: continuation
-                    )
-                )
-                guard !state.isFlushing else { return false }
-                state.isFlushing = true
-                return true
-            }
-            if startsFlush {
-                Task { await self.flushUntilEmpty() }
-            }
-        }
-    }
-
-    private func flushUntilEmpty() async {
-        while true {
-            let batch = state.withLockedValue { state -> [Pending] in
-                let batch = state.pending
-                state.pending.removeAll()
-                if batch.isEmpty { state.isFlushing = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            do {
-                let disabled = try await database.writer.exclusive { connection in
-                    try await connection.transaction {
-                        try await Self.write(batch, on: connection)
-                    }
-                }
-                for (pending, endpoints) in zip(batch, disabled) { pending.continuation.resume(returning: endpoints) }
-            } catch {
-                for pending in batch { pending.continuation.resume(throwing: error) }
+/// Writes a batch of finished attempts on the SQLite writer (`AttemptBatcher` does the batching).
+enum SQLiteAttemptWriter {
+    /// Writes `batch` in one transaction on the writer.
+    static func write(_ batch: [AttemptBatcher.Pending], database: SQLiteStorage) async throws -> [[DisabledEndpoint]] {
+        try await database.writer.exclusive { connection in
+            try await connection.transaction {
+                try await write(batch, on: connection)
             }
         }
     }
 
     /// Writes every attempt, the deliveries' new states and the endpoints' health; returns, per pending
     /// call, the endpoints it disabled.
-    private static func write(_ batch: [Pending], on connection: SQLiteConnection) async throws -> [[DisabledEndpoint]]
+    private static func write(_ batch: [AttemptBatcher.Pending], on connection: SQLiteConnection) async throws
+        -> [[DisabledEndpoint]]
     {
         var attemptRows: [SQLiteData] = []
         for pending in batch {
@@ -168,14 +112,14 @@ final class BatchingRecorder: Sendable {
         guard let row = rows.first, let since = row.column("failing_since_ms")?.integer,
             let url = row.column("url")?.string
         else { return nil }
-        let reason: String
-        if let gone = result.disablesEndpoint {
-            reason = gone
-        } else if now.millisecondsSinceEpoch - Int64(since) >= disableFailingAfter.wholeMilliseconds {
-            reason = "every attempt failed for \(disableFailingAfter.wholeMilliseconds / 3_600_000) hours"
-        } else {
-            return nil
-        }
+        guard
+            let reason = EndpointHealth.reasonToDisable(
+                after: result,
+                failingSince: Int64(since),
+                now: now,
+                disableFailingAfter: disableFailingAfter
+            )
+        else { return nil }
         _ = try await connection.query(
             "UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_ms = ? WHERE id = ?",
             [.text(reason), nowBind, endpoint]

@@ -1,0 +1,32 @@
+public import Logging
+import SwitchboardCore
+
+extension PostgresStorage {
+    /// Opens the PostgreSQL database at `address` as the engine's store. The node's leases are held
+    /// under a name drawn from the environment's randomness, new for every start.
+    public static func openStore(
+        address: PostgresAddress,
+        configuration: StoreConfiguration,
+        environment: StoreEnvironment,
+        logger: Logger
+    ) async throws -> OpenedStore {
+        let storage = try await PostgresStorage.open(address: address, logger: logger)
+        let log = PostgresEventLog(
+            storage: storage,
+            configuration: configuration,
+            now: environment.now,
+            random: environment.random,
+            onCommit: environment.onCommit
+        )
+        var generator = environment.random
+        let node = "node_" + RandomToken.base62(count: 16, using: &generator)
+        logger.info("opened PostgreSQL store", metadata: ["sb.database": "\(address)", "sb.node": "\(node)"])
+        return OpenedStore(
+            log: log,
+            deliveries: PostgresDeliveryQueue(storage: storage, node: node),
+            adminStore: PostgresAdminStore(storage: storage),
+            services: [log.writer],
+            close: { await storage.close() }
+        )
+    }
+}
