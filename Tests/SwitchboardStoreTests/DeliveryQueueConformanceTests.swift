@@ -10,45 +10,9 @@ import Testing
 struct DeliveryQueueConformanceTests {
     private static let lease = Duration.seconds(30)
 
-    private func endpoint(_ id: String, channels: String = "orders", ordered: Bool = false, at time: Timestamp) throws
-        -> Endpoint
-    {
-        var generator = RandomBitsGenerator.system
-        return Endpoint(
-            id: id,
-            settings: EndpointSettings(
-                url: "https://example.com/hooks",
-                filter: try EndpointFilter(channels: [NamePattern(channels)], types: []),
-                isOrdered: ordered
-            ),
-            signingKey: .hmac(WebhookSecret.random(using: &generator)),
-            created: time,
-            updated: time
-        )
-    }
-
     private func claimAll(_ store: StoreFixture) async throws -> [ClaimedDelivery] {
         try await store.deliveries.claim(now: store.clock.now, limit: 100, lease: Self.lease, skipping: []) { _ in true
         }
-    }
-
-    private func result(_ delivery: ClaimedDelivery, status: DeliveryStatus, at time: Timestamp, next: Timestamp? = nil)
-        -> AttemptResult
-    {
-        AttemptResult(
-            delivery: delivery,
-            attempt: AttemptRecord(
-                number: delivery.attemptsMade + 1,
-                time: time,
-                status: status == .succeeded ? 200 : 500,
-                latencyMilliseconds: 3,
-                error: nil,
-                responseHeaders: [],
-                responseBody: nil
-            ),
-            status: status,
-            nextAttempt: next
-        )
     }
 
     @Test(
@@ -57,7 +21,7 @@ struct DeliveryQueueConformanceTests {
     )
     func claimIsExclusive(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
-            try await store.adminStore.insertEndpoint(try endpoint("ep_a", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_a", at: store.clock.now))
             let receipt = try await store.log.append([try .test("orders"), try .test("chat:1")]).receipts[0]
             let first = try await claimAll(store)
             #expect(first.map(\.endpointID) == ["ep_a"])
@@ -75,7 +39,7 @@ struct DeliveryQueueConformanceTests {
     )
     func leaseExpiry(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
-            try await store.adminStore.insertEndpoint(try endpoint("ep_l", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_l", at: store.clock.now))
             _ = try await store.log.append([try .test("orders")])
             let first = try await claimAll(store)
             try #require(first.count == 1)
@@ -92,15 +56,14 @@ struct DeliveryQueueConformanceTests {
     )
     func orderedEndpoint(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
-            try await store.adminStore.insertEndpoint(try endpoint("ep_o", ordered: true, at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_o", ordered: true, at: store.clock.now))
             _ = try await store.log.append([try .test("orders"), try .test("orders"), try .test("orders")])
             let first = try await claimAll(store)
             #expect(first.compactMap(\.event?.offset) == [1])
             let now = store.clock.now
             _ = try await store.deliveries.record(
-                try first.map { result($0, status: .succeeded, at: now) },
-                now: now,
-                disableFailingAfter: .seconds(86_400)
+                try first.map { AttemptResult.test($0, status: .succeeded, at: now) },
+                now: now
             )
             #expect(try await claimAll(store).compactMap(\.event?.offset) == [2])
         }
@@ -112,16 +75,15 @@ struct DeliveryQueueConformanceTests {
     )
     func retryNow(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
-            try await store.adminStore.insertEndpoint(try endpoint("ep_r", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_r", at: store.clock.now))
             _ = try await store.log.append([try .test("orders")])
             let claimed = try await claimAll(store)
             try #require(claimed.count == 1)
             let now = store.clock.now
             let later = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 3_600_000)
             _ = try await store.deliveries.record(
-                [result(claimed[0], status: .failed, at: now, next: later)],
-                now: now,
-                disableFailingAfter: .seconds(86_400)
+                [AttemptResult.test(claimed[0], status: .failed, at: now, next: later)],
+                now: now
             )
             #expect(try await claimAll(store).isEmpty)
             #expect(try await store.deliveries.nextDue(now: now) == later)
@@ -140,16 +102,18 @@ struct DeliveryQueueConformanceTests {
     )
     func replay(backend: StoreBackend) async throws {
         try await StoreFixture.with(backend) { store in
-            try await store.adminStore.insertEndpoint(try endpoint("ep_p", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_p", at: store.clock.now))
             let since = store.clock.now
             _ = try await store.log.append([try .test("orders"), try .test("orders")])
             let claimed = try await claimAll(store).sorted { ($0.event?.offset ?? 0) < ($1.event?.offset ?? 0) }
             try #require(claimed.count == 2)
             let now = store.clock.now
             _ = try await store.deliveries.record(
-                [result(claimed[0], status: .dead, at: now), result(claimed[1], status: .succeeded, at: now)],
-                now: now,
-                disableFailingAfter: .seconds(86_400)
+                [
+                    AttemptResult.test(claimed[0], status: .dead, at: now),
+                    AttemptResult.test(claimed[1], status: .succeeded, at: now),
+                ],
+                now: now
             )
             #expect(try await claimAll(store).isEmpty)
             #expect(try await store.deliveries.replay(endpoint: "ep_p", since: since, onlyFailed: true, now: now) == 1)
@@ -157,6 +121,129 @@ struct DeliveryQueueConformanceTests {
             #expect(again.map(\.id) == [claimed[0].id])
             #expect(again.first?.attemptsMade == 1)
             #expect(again.first?.attemptsInRound == 0)
+        }
+    }
+
+    @Test(
+        "expedite makes an endpoint's waiting deliveries due now, and no other endpoint's",
+        arguments: StoreBackend.underTest
+    )
+    func expedite(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_x", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_y", at: store.clock.now))
+            _ = try await store.log.append([try .test("orders")])
+            let claimed = try await claimAll(store)
+            try #require(claimed.count == 2)
+            let now = store.clock.now
+            let later = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 3_600_000)
+            _ = try await store.deliveries.record(
+                claimed.map { AttemptResult.test($0, status: .failed, at: now, next: later) },
+                now: now
+            )
+            try await store.deliveries.expedite(endpoint: "ep_x", now: now)
+            #expect(try await claimAll(store).map(\.endpointID) == ["ep_x"])
+        }
+    }
+
+    @Test(
+        "enqueueDirect queues an event that is not in the log for one endpoint, with its data",
+        arguments: StoreBackend.underTest
+    )
+    func enqueueDirect(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(
+                try Endpoint.test("ep_t", channels: "nothing", at: store.clock.now)
+            )
+            let event = Event(
+                id: EventID(stored: "evt_direct"),
+                channel: try ChannelName("$test"),
+                offset: 0,
+                type: try EventType("switchboard.test"),
+                time: store.clock.now,
+                data: #"{"hello":"endpoint"}"#
+            )
+            let id = try await store.deliveries.enqueueDirect(endpoint: "ep_t", event: event, now: store.clock.now)
+            let claimed = try await claimAll(store)
+            #expect(claimed.map(\.id) == [id])
+            #expect(claimed.first?.event == event)
+            #expect(try await store.log.head(of: try ChannelName("$test")) == 0)
+        }
+    }
+
+    @Test(
+        "trimFinished removes finished deliveries older than the cut, oldest first, up to the limit, and keeps live ones",
+        arguments: StoreBackend.underTest
+    )
+    func trimFinished(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_f", at: store.clock.now))
+            _ = try await store.log.append([try .test("orders"), try .test("orders"), try .test("orders")])
+            let claimed = try await claimAll(store).sorted { ($0.event?.offset ?? 0) < ($1.event?.offset ?? 0) }
+            try #require(claimed.count == 3)
+            let now = store.clock.now
+            _ = try await store.deliveries.record(
+                [
+                    AttemptResult.test(claimed[0], status: .succeeded, at: now),
+                    AttemptResult.test(claimed[1], status: .dead, at: now),
+                ],
+                now: now
+            )
+            store.clock.advance(seconds: 10)
+            let cut = store.clock.now
+            #expect(try await store.deliveries.trimFinished(before: cut, limit: 1) == 1)
+            #expect(try await store.deliveries.delivery(id: claimed[0].id) == nil)
+            #expect(try await store.deliveries.delivery(id: claimed[1].id)?.status == .dead)
+            #expect(try await store.deliveries.trimFinished(before: cut, limit: 10) == 1)
+            #expect(try await store.deliveries.delivery(id: claimed[2].id) != nil)
+            #expect(try await store.deliveries.liveCount() == 1)
+        }
+    }
+
+    @Test(
+        "410 Gone disables the endpoint at once and record reports it; a success ends a failing streak",
+        arguments: StoreBackend.underTest
+    )
+    func endpointHealth(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_g", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_h", at: store.clock.now))
+            _ = try await store.log.append([try .test("orders")])
+            let claimed = try await claimAll(store).sorted { $0.endpointID < $1.endpointID }
+            try #require(claimed.map(\.endpointID) == ["ep_g", "ep_h"])
+            let now = store.clock.now
+            let gone = AttemptResult(
+                delivery: claimed[0],
+                attempt: AttemptRecord(
+                    number: 1,
+                    time: now,
+                    status: 410,
+                    latencyMilliseconds: 2,
+                    error: nil,
+                    responseHeaders: [],
+                    responseBody: "gone"
+                ),
+                status: .dead,
+                nextAttempt: nil,
+                disablesEndpoint: "the endpoint answered 410 Gone"
+            )
+            let later = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + 60_000)
+            let disabled = try await store.deliveries.record(
+                [gone, AttemptResult.test(claimed[1], status: .failed, at: now, next: later)],
+                now: now
+            )
+            #expect(disabled.map(\.id) == ["ep_g"])
+            #expect(try await store.adminStore.endpoint(id: "ep_g")?.isEnabled == false)
+            #expect(try await store.adminStore.endpoint(id: "ep_h")?.failingSince == now)
+            store.clock.advance(seconds: 60)
+            let retried = try await claimAll(store)
+            try #require(retried.map(\.endpointID) == ["ep_h"])
+            _ = try await store.deliveries.record(
+                [AttemptResult.test(retried[0], status: .succeeded, at: store.clock.now)],
+                now: store.clock.now
+            )
+            #expect(try await store.adminStore.endpoint(id: "ep_h")?.failingSince == nil)
+            #expect(try await store.deliveries.delivery(id: claimed[0].id)?.attempts.first?.responseBody == "gone")
         }
     }
 }

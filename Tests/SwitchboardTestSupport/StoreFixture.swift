@@ -269,7 +269,7 @@ public struct StoreFixture: Sendable {
             backend: .postgres,
             log: log,
             adminStore: PostgresAdminStore(storage: storage),
-            deliveries: PostgresDeliveryQueue(storage: storage, node: "test-node"),
+            deliveries: PostgresDeliveryQueue(storage: storage, node: "node_" + UUID().uuidString),
             commits: commits,
             clock: clock,
             handle: .postgres(storage, log)

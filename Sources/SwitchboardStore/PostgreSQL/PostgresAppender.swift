@@ -27,15 +27,15 @@ struct PostgresAppender: Sendable {
                 onCommit(outcomes.flatMap { (try? $0.get())?.appended ?? [] })
                 for (pending, outcome) in zip(group, outcomes) { pending.continuation.resume(with: outcome) }
                 return
-            } catch let error as PSQLError where Self.isWorthRetrying(error) && attempt < Self.attempts {
+            } catch  where Self.isWorthRetrying(error) && attempt < Self.attempts {
                 attempt += 1
             } catch {
                 storage.logger.error(
                     "group commit failed",
-                    metadata: ["sb.error": "\(String(reflecting: error))", "sb.calls": "\(group.count)"]
+                    metadata: ["sb.error": "\(describe(error))", "sb.calls": "\(group.count)"]
                 )
                 for pending in group {
-                    pending.continuation.resume(throwing: StoreError("append failed: \(error)"))
+                    pending.continuation.resume(throwing: StoreError("append failed: \(describe(error))"))
                 }
                 return
             }
@@ -44,8 +44,13 @@ struct PostgresAppender: Sendable {
 
     /// A deadlock, a serialization failure or a unique violation (an idempotency key another node
     /// stored meanwhile): the transaction rolled back whole, and running it again is right.
-    static func isWorthRetrying(_ error: PSQLError) -> Bool {
-        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+    static func isWorthRetrying(_ error: any Error) -> Bool {
+        if let error = error as? PostgresTransactionError {
+            return (error.closureError ?? error.commitError).map(isWorthRetrying) ?? false
+        }
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            return false
+        }
         return ["40P01", "40001", "23505"].contains(state)
     }
 

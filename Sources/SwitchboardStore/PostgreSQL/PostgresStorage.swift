@@ -51,7 +51,7 @@ public final class PostgresStorage: Sendable {
             try await storage.migrate()
         } catch {
             await storage.close()
-            throw StoreError("cannot open the database at \(address): \(String(reflecting: error))")
+            throw StoreError("cannot open the database at \(address): \(describe(error))")
         }
         return storage
     }
@@ -122,4 +122,22 @@ extension PostgresAddress.TLSMode {
         case .require: .require(.makeClientConfiguration())
         }
     }
+}
+
+/// What went wrong in a PostgreSQL call, for logs and errors: the server's SQLSTATE and message, or
+/// the client's error code, never the statement or its values (which hold event data and keys).
+func describe(_ error: any Error) -> String {
+    if let error = error as? PSQLError {
+        if let state = error.serverInfo?[.sqlState] {
+            return "SQLSTATE \(state): \(error.serverInfo?[.message] ?? "no message")"
+        }
+        return "PostgreSQL client error \(error.code)"
+    }
+    if let error = error as? PostgresTransactionError {
+        if let underlying = error.closureError ?? error.beginError ?? error.commitError {
+            return describe(underlying)
+        }
+        return "transaction failed"
+    }
+    return String(describing: error)
 }
