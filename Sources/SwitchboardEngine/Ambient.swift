@@ -4,8 +4,9 @@ public import SwitchboardCore
 
 /// What the engine and the server read from the world: the wall clock (event times, expiries), a
 /// monotonic clock (rates, caches), deadlines on that clock, and randomness (ids, keys, secrets,
-/// jitter). Injected at the composition root, so that tests hold time still, move it by hand, and
-/// wait for a deadline to be set instead of sleeping.
+/// jitter); and where the engine says it changed state a test may be waiting for (`report`).
+/// Injected at the composition root, so that tests hold time still, move it by hand, and wait for a
+/// deadline to be set or a state to change instead of sleeping.
 public struct Ambient: Sendable {
     /// The current wall-clock time.
     public let wallClock: @Sendable () -> Timestamp
@@ -17,6 +18,9 @@ public struct Ambient: Sendable {
             any Deadline
     /// 64 random bits (cryptographically secure in `system`).
     public let randomBits: @Sendable () -> UInt64
+    /// Told each time the engine finished a piece of background work whose result a client can then
+    /// read (nothing in `system`).
+    public let report: @Sendable (Activity) -> Void
 
     /// Makes an ambient from its sources.
     public init(
@@ -25,12 +29,29 @@ public struct Ambient: Sendable {
         scheduler:
             @escaping @Sendable (DeadlineKind, TimeAmount, any EventLoop, @escaping @Sendable () -> Void) ->
             any Deadline,
-        randomBits: @escaping @Sendable () -> UInt64
+        randomBits: @escaping @Sendable () -> UInt64,
+        report: @escaping @Sendable (Activity) -> Void = { _ in }
     ) {
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
         self.scheduler = scheduler
         self.randomBits = randomBits
+        self.report = report
+    }
+
+    /// The same ambient, also telling `observer` of every activity.
+    public func reporting(to observer: @escaping @Sendable (Activity) -> Void) -> Ambient {
+        let report = report
+        return Ambient(
+            wallClock: wallClock,
+            monotonicClock: monotonicClock,
+            scheduler: scheduler,
+            randomBits: randomBits,
+            report: { activity in
+                report(activity)
+                observer(activity)
+            }
+        )
     }
 
     /// Runs `task` on `loop` once `delay` has passed; `kind` says what the deadline is for.
@@ -68,6 +89,14 @@ public enum DeadlineKind: Hashable, Sendable {
     case close
     /// A long-poll waits for an event.
     case longPoll
+}
+
+/// Background work the engine finished, whose result a client can now read.
+public enum Activity: Hashable, Sendable {
+    /// A webhook attempt was recorded (with its delivery's new state and the endpoint's health).
+    case webhookAttemptRecorded
+    /// An event was published on `$system`.
+    case systemEventPublished
 }
 
 /// A pending deadline.

@@ -66,7 +66,8 @@ public final class ManualClock: Sendable {
             wallClock: Ambient.system.wallClock,
             monotonicClock: { self.now },
             scheduler: { kind, delay, loop, task in self.schedule(kind, in: delay, on: loop, task) },
-            randomBits: Ambient.system.randomBits
+            randomBits: Ambient.system.randomBits,
+            report: Ambient.system.report
         )
     }
 

@@ -37,7 +37,8 @@ public final class TestServer: Sendable {
     public var engineConfiguration: EngineConfiguration { configuration.engine }
 
     private init(dataDirectory: String, ambient: Ambient, configure: (inout ServerConfiguration) -> Void) {
-        self.ambient = ambient
+        // Tests wait for what the engine reports (TestActivity), not for time.
+        self.ambient = ambient.reporting { _ in TestActivity.changed() }
         self.dataDirectory = dataDirectory
         var configuration = ServerConfiguration(port: 0)
         configuration.engine.store.dataDirectory = dataDirectory

@@ -91,7 +91,9 @@ public final class TestWebhookReceiver: Sendable {
                                 number: number
                             )
                             box.withLockedValue { $0 }?.record(item)
-                            return script(item)
+                            let reply = script(item)
+                            TestActivity.changed()
+                            return reply
                         }
                     )
                 }

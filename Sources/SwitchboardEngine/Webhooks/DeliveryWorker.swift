@@ -302,6 +302,7 @@ public final class DeliveryWorker: Service, Sendable {
             )
             return
         }
+        ambient.report(.webhookAttemptRecorded)
         if result.status == .dead {
             metrics.webhookDeliveriesDead.increment()
             await reportExhausted(delivery, endpoint: endpoint, last: record)
@@ -345,5 +346,6 @@ public final class DeliveryWorker: Service, Sendable {
     private func publishSystemEvent(type: String, data: JSONValue) async {
         guard let channel = try? ChannelName("$system"), let type = try? EventType(type) else { return }
         await publish([EventDraft(channel: channel, type: type, data: data.jsonText, idempotencyKey: nil)])
+        ambient.report(.systemEventPublished)
     }
 }

@@ -22,7 +22,7 @@ struct DeliveriesAPITests {
                 )
             )
             for n in 1...5 { try await http.publish("orders", data: #"{"n":\#(n)}"#) }
-            _ = try await WebhookTest.eventually("five finished deliveries") {
+            _ = try await TestActivity.eventually("five finished deliveries") {
                 let items = try await WebhookTest.deliveries(http, endpoint: id)
                 let finished = items.filter { ["succeeded", "dead"].contains($0["status"]?.stringValue ?? "") }
                 return finished.count == 5 ? items : nil

@@ -44,7 +44,7 @@ struct WebhookOrderingTests {
             let published = try await http.request("POST", "/v1/events", body: Self.batch(channel: "orders", count: 10))
             try #require(published.status == 201, "body: \(published.body)")
 
-            let entries = try await WebhookTest.eventually("ten successful receipts") {
+            let entries = try await TestActivity.eventually("ten successful receipts") {
                 let entries = log.value
                 return entries.filter(\.succeeded).count >= 10 ? entries : nil
             }
@@ -67,7 +67,7 @@ struct WebhookOrderingTests {
             #expect(entries.filter { !$0.succeeded }.map(\.offset) == [3, 7])
             #expect(entries.count == 12)
 
-            let deliveries = try await WebhookTest.eventually("every delivery succeeded") {
+            let deliveries = try await TestActivity.eventually("every delivery succeeded") {
                 let items = try await WebhookTest.deliveries(http, endpoint: id)
                 return items.count == 10 && items.allSatisfy { $0["status"]?.stringValue == "succeeded" } ? items : nil
             }
@@ -99,7 +99,7 @@ struct WebhookOrderingTests {
                 if second > 0 { await clock.advance(by: .seconds(1)) }
                 // Every request of this second answered and recorded: the worker has since looked for
                 // more work with an empty bucket.
-                try await WebhookTest.eventually("\(expected) deliveries succeeded") {
+                try await TestActivity.eventually("\(expected) deliveries succeeded") {
                     let succeeded = try await WebhookTest.deliveries(
                         http,
                         endpoint: id,

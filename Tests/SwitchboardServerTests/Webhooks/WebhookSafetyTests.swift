@@ -86,7 +86,7 @@ struct WebhookSafetyTests {
             _ = try await WebhookTest.createEndpoint(http, body: #"{"url":"\#(witness.url)","channels":["orders"]}"#)
 
             let first = try #require(try await http.publish("orders")["id"]?.stringValue)
-            let disabled = try await WebhookTest.eventually("the endpoint to be disabled") {
+            let disabled = try await TestActivity.eventually("the endpoint to be disabled") {
                 let endpoint = try await http.request("GET", "/v1/endpoints/\(id)").json
                 return endpoint["enabled"]?.boolValue == false ? endpoint : nil
             }

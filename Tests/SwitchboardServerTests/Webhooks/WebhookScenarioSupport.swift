@@ -40,20 +40,6 @@ extension WebhookTest {
         }
     }
 
-    /// Polls `probe` every 25 ms until it returns a value. It sets no deadline of its own: a state the
-    /// server never reaches ends the test at its suite's time limit, which cancels the poll and fails
-    /// with `what`.
-    static func eventually<T>(_ what: String, _ probe: () async throws -> T?) async throws -> T {
-        while true {
-            if let value = try await probe() { return value }
-            do {
-                try await Task.sleep(for: .milliseconds(25))
-            } catch {
-                throw TestServerError("cancelled while waiting for \(what)")
-            }
-        }
-    }
-
     /// `GET /v1/endpoints/{id}/deliveries?{query}`, which must answer 200; the whole page.
     static func deliveryPage(_ http: TestHTTP, endpoint: String, query: String = "") async throws -> JSONValue {
         let path = "/v1/endpoints/\(endpoint)/deliveries" + (query.isEmpty ? "" : "?" + query)
@@ -67,13 +53,13 @@ extension WebhookTest {
         try await deliveryPage(http, endpoint: endpoint, query: query)["deliveries"]?.arrayValue ?? []
     }
 
-    /// Polls `GET /v1/deliveries/{id}` until `condition` holds.
+    /// Reads `GET /v1/deliveries/{id}` after every change (`TestActivity`) until `condition` holds.
     static func delivery(
         _ http: TestHTTP,
         id: String,
         until condition: @escaping (JSONValue) -> Bool
     ) async throws -> JSONValue {
-        try await eventually("delivery \(id) to reach the expected state") {
+        try await TestActivity.eventually("delivery \(id) to reach the expected state") {
             let response = try await http.request("GET", "/v1/deliveries/\(id)")
             try #require(response.status == 200, "GET delivery answered \(response.status): \(response.body)")
             let delivery = try response.json
@@ -93,7 +79,7 @@ extension WebhookTest {
         type: String,
         where condition: @escaping (JSONValue) -> Bool
     ) async throws -> JSONValue {
-        try await eventually("a \(type) event on $system") {
+        try await TestActivity.eventually("a \(type) event on $system") {
             let response = try await http.request("GET", "/v1/channels/$system/events?after=0&limit=1000")
             try #require(response.status == 200, "$system history answered \(response.status): \(response.body)")
             let events = try response.json["events"]?.arrayValue ?? []
@@ -112,7 +98,7 @@ extension WebhookTest {
         webhookID id: String,
         atLeast count: Int = 1
     ) async throws -> [TestWebhookReceiver.Received] {
-        try await eventually("\(count) request(s) for \(id)") {
+        try await TestActivity.eventually("\(count) request(s) for \(id)") {
             let matching = receiver.all.filter { $0.headers["webhook-id"] == id }
             return matching.count >= count ? matching : nil
         }

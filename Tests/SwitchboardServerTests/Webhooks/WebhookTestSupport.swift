@@ -23,13 +23,13 @@ enum WebhookTest {
         return try response.json
     }
 
-    /// Polls an endpoint's newest delivery until `condition` holds, and returns it.
+    /// Reads an endpoint's newest delivery after every change (`TestActivity`) until `condition` holds.
     static func delivery(
         _ http: TestHTTP,
         endpoint: String,
         until condition: (JSONValue) -> Bool
     ) async throws -> JSONValue {
-        try await eventually("a delivery of \(endpoint) in the expected state") {
+        try await TestActivity.eventually("a delivery of \(endpoint) in the expected state") {
             try await deliveries(http, endpoint: endpoint).first.flatMap { condition($0) ? $0 : nil }
         }
     }
