@@ -48,65 +48,27 @@ public final class PostgresEventLog: EventLog {
         return 0
     }
 
-    /// Reads a page of `channel` after `after`; see `EventLog.read`.
+    /// Reads a page of `channel` after `after`; see `EventLog.read`. Two statements, each on its own
+    /// snapshot, as on SQLite: `HistoryRead` makes a consistent page of what they saw.
     public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {
-        // One snapshot for the channel row and its events, so that the page agrees with the head.
-        try await storage.client.withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: storage.logger)
-            do {
-                let page = try await readPage(
-                    channel: channel,
-                    after: after,
-                    limit: limit,
-                    maximumBytes: maximumBytes,
-                    on: connection
-                )
-                try await connection.query("COMMIT", logger: storage.logger)
-                return page
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: storage.logger)
-                throw error
-            }
-        }
-    }
-
-    private func readPage(
-        channel: ChannelName,
-        after: Int64,
-        limit: Int,
-        maximumBytes: Int,
-        on connection: PostgresConnection
-    ) async throws -> HistoryPage {
-        let logger = storage.logger
         var head: Int64 = 0
         var earliest: Int64 = 1
-        let rows = try await connection.query(
-            "SELECT head, earliest FROM channels WHERE name = \(channel.rawValue)",
-            logger: logger
-        )
+        let rows = try await storage.query("SELECT head, earliest FROM channels WHERE name = \(channel.rawValue)")
         for try await (h, e) in rows.decode((Int64, Int64).self) { (head, earliest) = (h, e) }
-        var start = after
-        var isTruncated = false
-        if after > head || (after > 0 && after < earliest - 1) {
-            // Beyond the head (the log was replaced) or older than retention: say so, go on from the earliest.
-            isTruncated = true
-            start = earliest - 1
-        }
-        let count = max(1, limit)
-        let bytes = Int64(max(1, min(maximumBytes, Int(Int64.max))))
+        let read = HistoryRead(channel: channel, after: after, head: head, earliest: earliest)
+        let bytes = Int64(max(1, maximumBytes))
         // The running size of `data` before each row decides, in the query, where the page stops (the
         // first row always stays): a page of large events is never loaded whole.
-        let eventRows = try await connection.query(
+        let eventRows = try await storage.query(
             """
             SELECT "offset", id, type, time_ms, data FROM (
                 SELECT "offset", id, type, time_ms, data,
                     sum(octet_length(data)) OVER (ORDER BY "offset" ROWS UNBOUNDED PRECEDING)
                         - octet_length(data) AS before
-                FROM events WHERE channel = \(channel.rawValue) AND "offset" > \(start)
-                ORDER BY "offset" LIMIT \(count)
+                FROM events WHERE channel = \(channel.rawValue) AND "offset" > \(read.start)
+                ORDER BY "offset" LIMIT \(max(1, limit))
             ) page WHERE before < \(bytes) ORDER BY "offset"
-            """,
-            logger: logger
+            """
         )
         var events: [Event] = []
         for try await (offset, id, type, ms, data) in eventRows.decode((Int64, String, String, Int64, String).self) {
@@ -121,15 +83,7 @@ public final class PostgresEventLog: EventLog {
                 )
             )
         }
-        let next = events.last?.offset ?? min(max(after, start), head)
-        return HistoryPage(
-            channel: channel,
-            events: events,
-            next: next,
-            earliest: events.first.map { min($0.offset, earliest) } ?? min(earliest, head + 1),
-            isTruncated: isTruncated,
-            reachesHead: next >= head
-        )
+        return read.page(events)
     }
 
     /// Applies retention and forgets expired idempotency keys, on one node at a time: a node that finds

@@ -48,16 +48,13 @@ public final class SQLiteEventLog: EventLog {
             "SELECT head, earliest FROM channels WHERE name = ?",
             [.text(channel.rawValue)]
         )
-        let head = Int64(rows.first?.column("head")?.integer ?? 0)
-        let earliest = Int64(rows.first?.column("earliest")?.integer ?? 1)
-        var start = after
-        var isTruncated = false
-        if after > head || (after > 0 && after < earliest - 1) {
-            // Beyond the head (the log was replaced) or older than retention: say so, go on from the earliest.
-            isTruncated = true
-            start = earliest - 1
-        }
-        let binds: [SQLiteData] = [.text(channel.rawValue), .integer(Int(start)), .integer(max(1, limit))]
+        let read = HistoryRead(
+            channel: channel,
+            after: after,
+            head: Int64(rows.first?.column("head")?.integer ?? 0),
+            earliest: Int64(rows.first?.column("earliest")?.integer ?? 1)
+        )
+        let binds: [SQLiteData] = [.text(channel.rawValue), .integer(Int(read.start)), .integer(max(1, limit))]
         let eventRows: [SQLiteRow]
         if maximumBytes < .max {
             // The running size of `data` before each row decides, in the query, where the page stops
@@ -101,19 +98,7 @@ public final class SQLiteEventLog: EventLog {
                 )
             )
         }
-        if let first = events.first, start > 0, first.offset > start + 1 {
-            // Retention removed events between reading the channel row and the events.
-            isTruncated = true
-        }
-        let next = events.last?.offset ?? min(max(after, start), head)
-        return HistoryPage(
-            channel: channel,
-            events: events,
-            next: next,
-            earliest: events.first.map { min($0.offset, earliest) } ?? min(earliest, head + 1),
-            isTruncated: isTruncated,
-            reachesHead: next >= head
-        )
+        return read.page(events)
     }
 
     /// Applies retention and forgets expired idempotency keys.
