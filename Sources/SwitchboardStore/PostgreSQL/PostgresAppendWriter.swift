@@ -37,6 +37,7 @@ public final class PostgresAppendWriter: Service, Sendable {
 
     /// The writer loop.
     public func run() async throws {
+        var appender = appender
         await withTaskCancellationOrGracefulShutdownHandler {
             while true {
                 let pending = await queue.next()

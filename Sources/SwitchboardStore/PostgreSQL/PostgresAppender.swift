@@ -15,11 +15,28 @@ struct PostgresAppender: Sendable {
     let now: @Sendable () -> Timestamp
     let random: RandomBitsGenerator
     let onCommit: @Sendable ([Event]) -> Void
+    /// Channels whose row this node has seen exist (rows are never deleted): no statement creates
+    /// them again.
+    private var knownChannels: Set<String> = []
 
     /// How often a group is tried again after a deadlock or a key stored concurrently by another node.
     static let attempts = 5
 
-    func commit(_ group: [PendingAppend]) async {
+    init(
+        storage: PostgresStorage,
+        idempotencyWindows: IdempotencyWindows,
+        now: @escaping @Sendable () -> Timestamp,
+        random: RandomBitsGenerator,
+        onCommit: @escaping @Sendable ([Event]) -> Void
+    ) {
+        self.storage = storage
+        self.idempotencyWindows = idempotencyWindows
+        self.now = now
+        self.random = random
+        self.onCommit = onCommit
+    }
+
+    mutating func commit(_ group: [PendingAppend]) async {
         var attempt = 1
         while true {
             do {
@@ -32,10 +49,10 @@ struct PostgresAppender: Sendable {
             } catch {
                 storage.logger.error(
                     "group commit failed",
-                    metadata: ["sb.error": "\(describe(error))", "sb.calls": "\(group.count)"]
+                    metadata: ["sb.error": "\(postgresErrorText(error))", "sb.calls": "\(group.count)"]
                 )
                 for pending in group {
-                    pending.continuation.resume(throwing: StoreError("append failed: \(describe(error))"))
+                    pending.continuation.resume(throwing: StoreError("append failed: \(postgresErrorText(error))"))
                 }
                 return
             }
@@ -54,13 +71,17 @@ struct PostgresAppender: Sendable {
         return ["40P01", "40001", "23505"].contains(state)
     }
 
-    private func transact(_ group: [PendingAppend]) async throws -> [Result<AppendOutcome, any Error>] {
+    private mutating func transact(_ group: [PendingAppend]) async throws -> [Result<AppendOutcome, any Error>] {
         let channels = Array(Set(group.flatMap { $0.drafts.map(\.channel.rawValue) })).sorted()
-        // Rows for new channels first, in a statement of their own: creating a row locks it, and a
-        // lock taken out of name order inside the transaction could deadlock with another node.
-        try await storage.query(
-            "INSERT INTO channels (name, head) SELECT unnest(\(channels)::text[]), 0 ON CONFLICT (name) DO NOTHING"
-        )
+        let unknown = channels.filter { !knownChannels.contains($0) }
+        if !unknown.isEmpty {
+            // Rows for new channels first, in a statement of their own: creating a row locks it, and a
+            // lock taken out of name order inside the transaction could deadlock with another node.
+            try await storage.query(
+                "INSERT INTO channels (name, head) SELECT unnest(\(unknown)::text[]), 0 ON CONFLICT (name) DO NOTHING"
+            )
+            knownChannels.formUnion(unknown)
+        }
         let logger = storage.logger
         return try await storage.transaction { connection in
             var heads: [ChannelName: Int64] = [:]

@@ -51,7 +51,7 @@ public final class PostgresStorage: Sendable {
             try await storage.migrate()
         } catch {
             await storage.close()
-            throw StoreError("cannot open the database at \(address): \(describe(error))")
+            throw StoreError("cannot open the database at \(address): \(postgresErrorText(error))")
         }
         return storage
     }
@@ -126,7 +126,7 @@ extension PostgresAddress.TLSMode {
 
 /// What went wrong in a PostgreSQL call, for logs and errors: the server's SQLSTATE and message, or
 /// the client's error code, never the statement or its values (which hold event data and keys).
-func describe(_ error: any Error) -> String {
+func postgresErrorText(_ error: any Error) -> String {
     if let error = error as? PSQLError {
         if let state = error.serverInfo?[.sqlState] {
             return "SQLSTATE \(state): \(error.serverInfo?[.message] ?? "no message")"
@@ -135,7 +135,7 @@ func describe(_ error: any Error) -> String {
     }
     if let error = error as? PostgresTransactionError {
         if let underlying = error.closureError ?? error.beginError ?? error.commitError {
-            return describe(underlying)
+            return postgresErrorText(underlying)
         }
         return "transaction failed"
     }
