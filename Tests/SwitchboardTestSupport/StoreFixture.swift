@@ -129,6 +129,15 @@ public struct StoreOptions: Sendable {
 }
 
 extension StoreOptions {
+    /// The commit observer a fixture's log gets: `commits` records, then `onCommit` sees, each commit.
+    func observer(recordingIn commits: CommitRecorder) -> @Sendable ([Event]) -> Void {
+        let onCommit = onCommit
+        return { events in
+            commits.record(events)
+            onCommit(events)
+        }
+    }
+
     /// The store configuration these options describe.
     func configuration(dataDirectory: String) -> StoreConfiguration {
         StoreConfiguration(
@@ -201,21 +210,17 @@ public struct StoreFixture: Sendable {
         clock: TestClock,
         _ body: (StoreFixture) async throws -> T
     ) async throws -> T {
-        var logger = Logger(label: "store-fixture")
-        logger.logLevel = .critical
+        let logger = quietLogger
         let configuration = options.configuration(dataDirectory: directory)
         let database = try await SQLiteStorage.open(configuration: configuration, logger: logger)
         let commits = CommitRecorder()
-        let onCommit = options.onCommit
+        let onCommit = options.observer(recordingIn: commits)
         let log = SQLiteEventLog(
             database: database,
             configuration: configuration,
             now: { clock.now },
             random: .system,
-            onCommit: { events in
-                commits.record(events)
-                onCommit(events)
-            }
+            onCommit: onCommit
         )
         let fixture = StoreFixture(
             backend: .sqlite,
@@ -226,21 +231,13 @@ public struct StoreFixture: Sendable {
             clock: clock,
             handle: .sqlite(database)
         )
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { try await database.writer.run() }
-            do {
-                let result = try await body(fixture)
-                database.writer.close()
-                try await group.waitForAll()
-                await database.close()
-                return result
-            } catch {
-                database.writer.close()
-                try? await group.waitForAll()
-                await database.close()
-                throw error
-            }
-        }
+        let writer = database.writer
+        return try await fixture.serve(
+            writer: { try await writer.run() },
+            stopWriter: { writer.close() },
+            close: { await database.close() },
+            body
+        )
     }
 
     private static func openPostgres<T>(
@@ -249,21 +246,17 @@ public struct StoreFixture: Sendable {
         clock: TestClock,
         _ body: (StoreFixture) async throws -> T
     ) async throws -> T {
-        var logger = Logger(label: "store-fixture")
-        logger.logLevel = .critical
+        let logger = quietLogger
         let configuration = options.configuration(dataDirectory: "")
         let storage = try await PostgresStorage.open(address: address, maximumConnections: 8, logger: logger)
         let commits = CommitRecorder()
-        let onCommit = options.onCommit
+        let onCommit = options.observer(recordingIn: commits)
         let log = PostgresEventLog(
             storage: storage,
             configuration: configuration,
             now: { clock.now },
             random: .system,
-            onCommit: { events in
-                commits.record(events)
-                onCommit(events)
-            }
+            onCommit: onCommit
         )
         let fixture = StoreFixture(
             backend: .postgres,
@@ -274,18 +267,42 @@ public struct StoreFixture: Sendable {
             clock: clock,
             handle: .postgres(storage, log)
         )
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { try await log.writer.run() }
+        let writer = log.writer
+        return try await fixture.serve(
+            writer: { try await writer.run() },
+            stopWriter: { writer.close() },
+            close: { await storage.close() },
+            body
+        )
+    }
+
+    /// A logger that only reports what is critical.
+    private static var quietLogger: Logger {
+        var logger = Logger(label: "store-fixture")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// Runs the backend's group-commit writer while `body` uses the store; then stops the writer,
+    /// waits for it, and closes the store, also when `body` throws.
+    private func serve<T>(
+        writer: @escaping @Sendable () async throws -> Void,
+        stopWriter: @Sendable () -> Void,
+        close: () async -> Void,
+        _ body: (StoreFixture) async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { try await writer() }
             do {
-                let result = try await body(fixture)
-                log.writer.close()
+                let result = try await body(self)
+                stopWriter()
                 try await group.waitForAll()
-                await storage.close()
+                await close()
                 return result
             } catch {
-                log.writer.close()
+                stopWriter()
                 try? await group.waitForAll()
-                await storage.close()
+                await close()
                 throw error
             }
         }
