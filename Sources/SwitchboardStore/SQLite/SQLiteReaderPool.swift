@@ -14,6 +14,8 @@ final class SQLiteReaderPool: Sendable {
         var waiting: [CheckedContinuation<SQLiteConnection?, Never>] = []
         var lent = 0
         var isClosed = false
+        /// `close()` waiting for the last lent connection.
+        var drained: CheckedContinuation<Void, Never>?
     }
 
     private let all: [SQLiteConnection]
@@ -42,8 +44,13 @@ final class SQLiteReaderPool: Sendable {
             return state.waiting
         }
         for waiter in waiters { waiter.resume(returning: nil) }
-        while state.withLockedValue({ $0.lent }) > 0 {
-            try? await Task.sleep(for: .milliseconds(5))
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isDrained = state.withLockedValue { state -> Bool in
+                guard state.lent > 0 else { return true }
+                state.drained = continuation
+                return false
+            }
+            if isDrained { continuation.resume() }
         }
         for connection in all { try? await connection.close() }
     }
@@ -84,12 +91,16 @@ final class SQLiteReaderPool: Sendable {
     }
 
     private func giveBack(_ connection: SQLiteConnection) {
-        let next = state.withLockedValue { state -> CheckedContinuation<SQLiteConnection?, Never>? in
-            if !state.waiting.isEmpty { return state.waiting.removeFirst() }  // stays lent, to the next query
+        let (next, drained) = state.withLockedValue {
+            state -> (CheckedContinuation<SQLiteConnection?, Never>?, CheckedContinuation<Void, Never>?) in
+            if !state.waiting.isEmpty { return (state.waiting.removeFirst(), nil) }  // stays lent, to the next query
             state.lent -= 1
             state.idle.append(connection)
-            return nil
+            guard state.lent == 0, let drained = state.drained else { return (nil, nil) }
+            state.drained = nil
+            return (nil, drained)
         }
         next?.resume(returning: connection)
+        drained?.resume()
     }
 }
