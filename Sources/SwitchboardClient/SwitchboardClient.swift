@@ -80,8 +80,8 @@ public struct SwitchboardClient: Sendable {
                 await onState(.closed)
                 if let fatal { throw fatal }
                 return
-            case .connect(let state):
-                await onState(state)
+            case .connect(let isReconnect):
+                await onState(isReconnect ? .reconnecting : .connecting)
                 let opened = OpenFlag()
                 var ended = ReconnectLoop.Event.connectionEnded(isFatal: false)
                 do {

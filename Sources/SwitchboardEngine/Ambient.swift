@@ -97,6 +97,9 @@ public enum Activity: Hashable, Sendable {
     case webhookAttemptRecorded
     /// An event was published on `$system`.
     case systemEventPublished
+    /// A node sharing its store was told to catch up on every channel it follows: its doorbell
+    /// listener is listening (again).
+    case clusterCatchUp
 }
 
 /// A pending deadline.

@@ -48,24 +48,48 @@ public final class Engine: Sendable {
     ) async throws -> Engine {
         let metrics = EngineMetrics()
         let hub = Hub(metrics: metrics)
-        // The worker is woken by commits, and it needs the store: it is made once the store is open.
+        // The worker is woken by commits, and it needs the store: it is made once the store is open. So
+        // is the follower, which a store shared by several nodes needs between the commits and the hub.
         let worker = NIOLockedValueBox<DeliveryWorker?>(nil)
+        let follower = NIOLockedValueBox<ClusterFollower?>(nil)
         let store = try await openStore(
             StoreEnvironment(
                 now: ambient.wallClock,
                 random: ambient.randomNumberGenerator,
                 onCommit: { events in
-                    hub.publish(events)
+                    if let follower = follower.withLockedValue({ $0 }) {
+                        follower.committedHere(events)
+                    } else {
+                        hub.publish(events)
+                    }
+                    worker.withLockedValue { $0 }?.eventsCommitted()
+                },
+                onDoorbell: { news in
+                    follower.withLockedValue { $0 }?.heard(news)
+                    if news == .catchUp { ambient.report(.clusterCatchUp) }
+                    // Another node's commits may have made deliveries this node can take.
                     worker.withLockedValue { $0 }?.eventsCommitted()
                 }
             )
         )
+        if store.isShared {
+            let clusterFollower = ClusterFollower(
+                log: store.log,
+                hub: hub,
+                pollInterval: .milliseconds(configuration.store.clusterPollMilliseconds),
+                maximumPageBytes: configuration.limits.maximumPageBytes,
+                logger: logger
+            )
+            hub.setInterest(clusterFollower)
+            follower.withLockedValue { $0 = clusterFollower }
+        }
         return Engine(
             configuration: configuration,
             store: store,
             hub: hub,
             metrics: metrics,
             worker: worker,
+            follower: follower.withLockedValue { $0 },
             ambient: ambient,
             logger: logger
         )
@@ -77,6 +101,7 @@ public final class Engine: Sendable {
         hub: Hub,
         metrics: EngineMetrics,
         worker: NIOLockedValueBox<DeliveryWorker?>,
+        follower: ClusterFollower?,
         ambient: Ambient,
         logger: Logger
     ) {
@@ -124,7 +149,7 @@ public final class Engine: Sendable {
         self.relays = relays
         self.publisher = publisher
         self.services =
-            store.services + [
+            store.services + (follower.map { [$0] } ?? []) + [
                 RetentionSweeper(
                     log: log,
                     deliveries: deliveries,

@@ -27,6 +27,10 @@ public protocol EventLog: Sendable {
     /// The last offset assigned in `channel` (0 when nothing was ever published there).
     func head(of channel: ChannelName) async throws -> Int64
 
+    /// The heads of `channels` (0 for a channel nothing was ever published to), in one read where the
+    /// backend can.
+    func heads(of channels: [ChannelName]) async throws -> [ChannelName: Int64]
+
     /// Removes events beyond each namespace's retention and idempotency keys older than the window;
     /// returns how many events were removed.
     func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int
@@ -78,6 +82,13 @@ public struct AppendReceipt: Hashable, Sendable {
 }
 
 extension EventLog {
+    /// The heads of `channels`, one read each.
+    public func heads(of channels: [ChannelName]) async throws -> [ChannelName: Int64] {
+        var heads: [ChannelName: Int64] = [:]
+        for channel in channels { heads[channel] = try await head(of: channel) }
+        return heads
+    }
+
     /// Reads up to `limit` events with no byte bound (see `read(channel:after:limit:maximumBytes:)`).
     public func read(channel: ChannelName, after: Int64, limit: Int) async throws -> HistoryPage {
         try await read(channel: channel, after: after, limit: limit, maximumBytes: .max)

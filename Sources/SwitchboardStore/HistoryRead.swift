@@ -1,4 +1,4 @@
-public import SwitchboardCore
+import SwitchboardCore
 
 /// The backend-independent part of `EventLog.read`: where a read starts given the channel's row,
 /// and the page it makes of the events found. Each backend reads the row, then the events after

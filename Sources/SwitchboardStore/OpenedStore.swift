@@ -10,16 +10,20 @@ public struct StoreEnvironment: Sendable {
     public let random: RandomBitsGenerator
     /// Receives every committed event, in commit order.
     public let onCommit: @Sendable ([Event]) -> Void
+    /// Receives what the other nodes sharing the store say they committed (a shared store only).
+    public let onDoorbell: @Sendable (DoorbellNews) -> Void
 
     /// Makes an environment.
     public init(
         now: @escaping @Sendable () -> Timestamp,
         random: RandomBitsGenerator,
-        onCommit: @escaping @Sendable ([Event]) -> Void
+        onCommit: @escaping @Sendable ([Event]) -> Void,
+        onDoorbell: @escaping @Sendable (DoorbellNews) -> Void = { _ in }
     ) {
         self.now = now
         self.random = random
         self.onCommit = onCommit
+        self.onDoorbell = onDoorbell
     }
 }
 
@@ -37,6 +41,9 @@ public struct OpenedStore: Sendable {
     public let services: [any Service]
     /// Closes the backend's connections; called after the services stopped.
     public let close: @Sendable () async -> Void
+    /// Whether other nodes may append to the same log: this node then also follows the log for their
+    /// events (`onDoorbell` hints, and polls).
+    public let isShared: Bool
 
     /// Makes an opened store.
     public init(
@@ -44,8 +51,10 @@ public struct OpenedStore: Sendable {
         deliveries: any DeliveryQueue,
         adminStore: any AdminStore,
         services: [any Service],
+        isShared: Bool = false,
         close: @escaping @Sendable () async -> Void
     ) {
+        self.isShared = isShared
         self.log = log
         self.deliveries = deliveries
         self.adminStore = adminStore

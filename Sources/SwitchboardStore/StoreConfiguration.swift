@@ -25,6 +25,9 @@ public struct StoreConfiguration: Hashable, Sendable {
     /// Most bytes of appends waiting for the writer (their `data` plus a fixed amount per event); past
     /// it an append is refused with `unavailable` and `Retry-After` before anything of it is stored.
     public var maximumQueuedAppendBytes: Int
+    /// How often a node sharing the database reads the heads of the channels its readers follow, in
+    /// milliseconds: the longest an event of another node waits when its doorbell is lost.
+    public var clusterPollMilliseconds: Int
 
     /// Makes a configuration.
     public init(
@@ -34,8 +37,10 @@ public struct StoreConfiguration: Hashable, Sendable {
         inboundDeduplicationSeconds: Int = 604_800,
         maximumGroupEvents: Int = 4096,
         maximumQueuedAppendBytes: Int = 64 << 20,
-        database: PostgresAddress? = nil
+        database: PostgresAddress? = nil,
+        clusterPollMilliseconds: Int = 500
     ) {
+        self.clusterPollMilliseconds = clusterPollMilliseconds
         self.database = database
         self.maximumQueuedAppendBytes = maximumQueuedAppendBytes
         self.dataDirectory = dataDirectory

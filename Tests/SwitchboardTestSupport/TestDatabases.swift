@@ -39,6 +39,39 @@ public enum TestDatabases {
         }
     }
 
+    /// Ends the doorbell listeners' connections to `database` (as an operator's `pg_terminate_backend`
+    /// would); returns how many were ended.
+    public static func terminateDoorbellListeners(of database: PostgresAddress) async throws -> Int {
+        var ended = 0
+        try await administer(database) { connection, logger in
+            let rows = try await connection.query(
+                """
+                SELECT (count(*) FILTER (WHERE pg_terminate_backend(pid)))::int FROM pg_stat_activity
+                WHERE application_name = 'switchboard-doorbell' AND datname = \(database.database)
+                """,
+                logger: logger
+            )
+            for try await count in rows.decode(Int.self) { ended = count }
+        }
+        return ended
+    }
+
+    /// How many doorbell listeners are connected to `database`.
+    public static func doorbellListeners(of database: PostgresAddress) async throws -> Int {
+        var listening = 0
+        try await administer(database) { connection, logger in
+            let rows = try await connection.query(
+                """
+                SELECT count(*)::int FROM pg_stat_activity
+                WHERE application_name = 'switchboard-doorbell' AND datname = \(database.database)
+                """,
+                logger: logger
+            )
+            for try await count in rows.decode(Int.self) { listening = count }
+        }
+        return listening
+    }
+
     /// Runs `body` on a connection of its own to the server's own database.
     private static func administer(
         _ server: PostgresAddress,

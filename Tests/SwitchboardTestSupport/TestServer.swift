@@ -31,7 +31,7 @@ public final class TestServer: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     /// The bound port.
     public var port: Int { running.withLockedValue { $0?.port ?? 0 } }
-    /// The admin API key created on first start.
+    /// The admin API key created on first start (empty for a node that joined a database with keys).
     public var adminKey: String { running.withLockedValue { $0?.adminKey ?? "" } }
     /// The engine's settings.
     public var engineConfiguration: EngineConfiguration { configuration.engine }
@@ -92,7 +92,8 @@ public final class TestServer: Sendable {
             try await task.value
             throw TestServerError("the server stopped before it was ready")
         }
-        let key = try newKey ?? String(contentsOfFile: dataDirectory + "/admin.key", encoding: .utf8)
+        // A node joining a database that has keys already makes none (its first node did).
+        let key = newKey ?? (try? String(contentsOfFile: dataDirectory + "/admin.key", encoding: .utf8)) ?? ""
         boundPort.withLockedValue { $0 = port }
         running.withLockedValue {
             $0 = Running(

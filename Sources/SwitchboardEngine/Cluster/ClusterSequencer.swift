@@ -1,5 +1,5 @@
 public import SwitchboardCore
-public import SwitchboardStore
+import SwitchboardStore
 
 /// The order in which a node hands each channel's events to its Hub when several nodes append to
 /// the same channels: a pure state machine, fed with what this node commits, with what the doorbell

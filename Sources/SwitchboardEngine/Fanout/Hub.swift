@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 import Prometheus
 public import SwitchboardCore
 
@@ -26,6 +26,7 @@ public final class Hub: Sendable {
         var waiters: [ChannelName: [ChannelWaiter]] = [:]
         var subscriptionCount = 0
         var flushers: [ObjectIdentifier: LoopFlusher] = [:]
+        var interest: (any ChannelInterest)?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -39,36 +40,53 @@ public final class Hub: Sendable {
         self.metrics = metrics
     }
 
+    /// Tells `interest` of every reader that registers or leaves from now on (set once, before any
+    /// reader registers).
+    public func setInterest(_ interest: any ChannelInterest) {
+        state.withLockedValue { $0.interest = interest }
+    }
+
+    /// Returns once the events of `channel` committed from now on reach the Hub: at once on a node
+    /// alone; on a node sharing its store, once the channel is followed. Readers await it after
+    /// registering (`subscribe`, `makeWaiter`) and before reading the log.
+    public func ready(for channel: ChannelName) async {
+        await state.withLockedValue({ $0.interest })?.anchored(channel)
+    }
+
     /// Adds `subscriber` to `channel`'s live deliveries (no effect when already there).
     public func subscribe(_ subscriber: any HubSubscriber, to channel: ChannelName) {
         let loopKey = ObjectIdentifier(subscriber.eventLoop)
-        let added = state.withLockedValue { state -> Bool in
+        let (added, interest) = state.withLockedValue { state -> (Bool, (any ChannelInterest)?) in
             var entry = state.channels[channel] ?? ChannelEntry()
             var loop = entry.loops[loopKey] ?? LoopSubscribers(loop: subscriber.eventLoop)
-            guard !loop.subscribers.contains(where: { $0 === subscriber }) else { return false }
+            guard !loop.subscribers.contains(where: { $0 === subscriber }) else { return (false, nil) }
             loop.subscribers.append(subscriber)
             entry.loops[loopKey] = loop
             state.channels[channel] = entry
             state.subscriptionCount += 1
-            return true
+            return (true, state.interest)
         }
-        if added { metrics.subscriptions.increment() }
+        guard added else { return }
+        metrics.subscriptions.increment()
+        interest?.retain(channel)
     }
 
     /// Removes `subscriber` from `channel`.
     public func unsubscribe(_ subscriber: any HubSubscriber, from channel: ChannelName) {
         let loopKey = ObjectIdentifier(subscriber.eventLoop)
-        let removed = state.withLockedValue { state -> Bool in
+        let (removed, interest) = state.withLockedValue { state -> (Bool, (any ChannelInterest)?) in
             guard var entry = state.channels[channel], var loop = entry.loops[loopKey],
                 let index = loop.subscribers.firstIndex(where: { $0 === subscriber })
-            else { return false }
+            else { return (false, nil) }
             loop.subscribers.remove(at: index)
             entry.loops[loopKey] = loop.subscribers.isEmpty ? nil : loop
             state.channels[channel] = entry.isEmpty ? nil : entry
             state.subscriptionCount -= 1
-            return true
+            return (true, state.interest)
         }
-        if removed { metrics.subscriptions.decrement() }
+        guard removed else { return }
+        metrics.subscriptions.decrement()
+        interest?.release(channel)
     }
 
     /// How many subscriptions are live.
@@ -80,16 +98,22 @@ public final class Hub: Sendable {
     /// so that an event committed in between is not missed.
     public func makeWaiter(for channel: ChannelName) -> ChannelWaiter {
         let waiter = ChannelWaiter()
-        state.withLockedValue { $0.waiters[channel, default: []].append(waiter) }
+        let interest = state.withLockedValue { state in
+            state.waiters[channel, default: []].append(waiter)
+            return state.interest
+        }
+        interest?.retain(channel)
         return waiter
     }
 
-    /// Forgets a waiter that is no longer needed.
+    /// Forgets a waiter that is no longer needed; call it once for every `makeWaiter`, rung or not.
     public func removeWaiter(_ waiter: ChannelWaiter, for channel: ChannelName) {
-        state.withLockedValue { state in
+        let interest = state.withLockedValue { state in
             state.waiters[channel]?.removeAll { $0 === waiter }
             if state.waiters[channel]?.isEmpty == true { state.waiters[channel] = nil }
+            return state.interest
         }
+        interest?.release(channel)
     }
 
     /// Delivers committed events (in commit order) to the subscribers of their channels.

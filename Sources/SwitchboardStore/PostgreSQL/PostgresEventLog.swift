@@ -48,6 +48,18 @@ public final class PostgresEventLog: EventLog {
         return 0
     }
 
+    /// The heads of `channels`, in one statement.
+    public func heads(of channels: [ChannelName]) async throws -> [ChannelName: Int64] {
+        var heads = Dictionary(channels.map { ($0, Int64(0)) }, uniquingKeysWith: { first, _ in first })
+        guard !channels.isEmpty else { return heads }
+        let names = channels.map(\.rawValue)
+        let rows = try await storage.query("SELECT name, head FROM channels WHERE name = ANY(\(names))")
+        for try await (name, head) in rows.decode((String, Int64).self) {
+            if let channel = try? ChannelName(name) { heads[channel] = head }
+        }
+        return heads
+    }
+
     /// Reads a page of `channel` after `after`; see `EventLog.read`. Two statements, each on its own
     /// snapshot, as on SQLite: `HistoryRead` makes a consistent page of what they saw.
     public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {

@@ -11,21 +11,32 @@ extension PostgresStorage {
         logger: Logger
     ) async throws -> OpenedStore {
         let storage = try await PostgresStorage.open(address: address, logger: logger)
+        var generator = environment.random
+        let node = "node_" + RandomToken.base62(count: 16, using: &generator)
+        let doorbell = PostgresDoorbell(
+            storage: storage,
+            node: node,
+            random: environment.random,
+            logger: logger,
+            onNews: environment.onDoorbell
+        )
         let log = PostgresEventLog(
             storage: storage,
             configuration: configuration,
             now: environment.now,
             random: environment.random,
-            onCommit: environment.onCommit
+            onCommit: { events in
+                environment.onCommit(events)
+                doorbell.ring(events)
+            }
         )
-        var generator = environment.random
-        let node = "node_" + RandomToken.base62(count: 16, using: &generator)
         logger.info("opened PostgreSQL store", metadata: ["sb.database": "\(address)", "sb.node": "\(node)"])
         return OpenedStore(
             log: log,
             deliveries: PostgresDeliveryQueue(storage: storage, node: node),
             adminStore: PostgresAdminStore(storage: storage),
-            services: [log.writer],
+            services: [log.writer, doorbell],
+            isShared: true,
             close: { await storage.close() }
         )
     }

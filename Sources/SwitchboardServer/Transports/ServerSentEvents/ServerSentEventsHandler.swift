@@ -263,7 +263,11 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         let log = engine.log
         let loop = eventLoop
         let liveStarts = channels.filter { cursor.offset(for: $0) == nil }
+        let hub = engine.hub
+        let channels = channels
         Task {
+            // Registered: once the hub is fed each channel's new events, the log has the rest.
+            for channel in channels { await hub.ready(for: channel) }
             var heads: [(ChannelName, Int64)] = []
             var failed = false
             do {
@@ -271,7 +275,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
             } catch {
                 failed = true
             }
-            loop.execute { self.beginStreaming(heads: heads, failed: failed) }
+            let read = (heads: heads, failed: failed)
+            loop.execute { self.beginStreaming(heads: read.heads, failed: read.failed) }
         }
     }
 

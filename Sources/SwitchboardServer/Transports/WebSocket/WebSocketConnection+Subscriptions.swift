@@ -69,7 +69,10 @@ extension WebSocketConnection {
         let generation = subscription.generation
         let limits = engine.configuration.limits
         let mailboxBytes = subscription.policy.mailboxBytes
+        let hub = engine.hub
         Task {
+            // Registered: once the hub is fed the channel's new events, the log has the rest.
+            await hub.ready(for: channel)
             let result: Result<(head: Int64, page: HistoryPage?), any Error>
             do {
                 if let pending, pending.since == nil {

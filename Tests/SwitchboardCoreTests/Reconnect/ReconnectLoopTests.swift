@@ -1,6 +1,5 @@
+import SwitchboardCore
 import Testing
-
-@testable import SwitchboardClient
 
 /// The reconnect loop's decisions, without sockets or sleeps.
 @Suite("Reconnect loop")
@@ -19,8 +18,8 @@ struct ReconnectLoopTests {
         ])
         #expect(
             result.actions == [
-                .connect(.connecting), .wait(attempt: 0), .connect(.reconnecting), .wait(attempt: 1),
-                .connect(.reconnecting),
+                .connect(isReconnect: false), .wait(attempt: 0), .connect(isReconnect: true), .wait(attempt: 1),
+                .connect(isReconnect: true),
             ]
         )
         #expect(result.state == .connecting(attempt: 2))
@@ -38,7 +37,7 @@ struct ReconnectLoopTests {
     func fatalEnds() {
         #expect(
             run([.start, .connectionEnded(isFatal: true), .backoffElapsed]).actions == [
-                .connect(.connecting), .close, .none,
+                .connect(isReconnect: false), .close, .none,
             ]
         )
         #expect(run([.start, .opened, .connectionEnded(isFatal: true)]).state == .closed)
@@ -46,7 +45,7 @@ struct ReconnectLoopTests {
 
     @Test("Cancellation ends the loop from any state, once")
     func cancellation() {
-        #expect(run([.start, .cancelled, .cancelled]).actions == [.connect(.connecting), .close, .none])
+        #expect(run([.start, .cancelled, .cancelled]).actions == [.connect(isReconnect: false), .close, .none])
         #expect(run([.start, .connectionEnded(isFatal: false), .cancelled]).actions.last == .close)
         #expect(run([.cancelled]).actions == [.close])
     }

@@ -1,9 +1,11 @@
-/// The client's reconnect loop as a pure state machine: the loop feeds it what happened to each
-/// connection and executes the action it returns. A connection that opened resets the backoff; one
+/// A reconnect loop as a pure state machine (the client's connection to a server, a node's listening
+/// connection to its database): the loop feeds it what happened to each connection and executes the
+/// action it returns. A connection that opened resets the backoff; one
 /// that failed before opening waits longer each time; a fatal refusal (bad credentials, a forbidden
 /// channel) and cancellation end the loop, since reconnecting cannot help.
-struct ReconnectLoop: Equatable {
-    enum State: Equatable {
+public struct ReconnectLoop: Sendable, Equatable {
+    /// Where the loop is.
+    public enum State: Sendable, Equatable {
         /// Not started.
         case idle
         /// Connection attempt `attempt` (0: the first since the last open connection) is under way.
@@ -16,7 +18,8 @@ struct ReconnectLoop: Equatable {
         case closed
     }
 
-    enum Event: Equatable {
+    /// What happened.
+    public enum Event: Sendable, Equatable {
         /// Start following.
         case start
         /// The server welcomed the connection.
@@ -29,19 +32,25 @@ struct ReconnectLoop: Equatable {
         case cancelled
     }
 
-    enum Action: Equatable {
+    /// What the loop does next.
+    public enum Action: Sendable, Equatable {
         case none
-        /// Report `state` and connect.
-        case connect(ConnectionState)
+        /// Connect; `isReconnect` after a connection was lost or could not be made.
+        case connect(isReconnect: Bool)
         /// Wait the backoff of `attempt` (see `ReconnectPolicy.delay(attempt:using:)`).
         case wait(attempt: Int)
         /// Report `closed` and end the loop.
         case close
     }
 
-    private(set) var state = State.idle
+    /// The current state.
+    public private(set) var state = State.idle
 
-    mutating func event(_ event: Event) -> Action {
+    /// Makes a loop that has not started.
+    public init() {}
+
+    /// Takes what happened; returns what to do.
+    public mutating func event(_ event: Event) -> Action {
         switch (state, event) {
         case (.closed, _):
             return .none
@@ -50,7 +59,7 @@ struct ReconnectLoop: Equatable {
             return .close
         case (.idle, .start):
             state = .connecting(attempt: 0)
-            return .connect(.connecting)
+            return .connect(isReconnect: false)
         case (.connecting, .opened):
             state = .open
             return .none
@@ -66,7 +75,7 @@ struct ReconnectLoop: Equatable {
             return .wait(attempt: 0)
         case (.waiting(let attempt), .backoffElapsed):
             state = .connecting(attempt: attempt + 1)
-            return .connect(.reconnecting)
+            return .connect(isReconnect: true)
         case (.idle, _), (.connecting, _), (.open, _), (.waiting, _):
             return .none
         }
