@@ -258,11 +258,17 @@ public struct StoreFixture: Sendable {
             random: .system,
             onCommit: onCommit
         )
+        let databaseClock = DatabaseClock(now: { clock.now })
+        try await databaseClock.measure(on: storage)
         let fixture = StoreFixture(
             backend: .postgres,
             log: log,
             adminStore: PostgresAdminStore(storage: storage),
-            deliveries: PostgresDeliveryQueue(storage: storage, node: "node_" + UUID().uuidString),
+            deliveries: PostgresDeliveryQueue(
+                storage: storage,
+                node: "node_" + UUID().uuidString,
+                clock: databaseClock
+            ),
             commits: commits,
             clock: clock,
             handle: .postgres(storage, log)

@@ -5,20 +5,24 @@ public import SwitchboardCore
 ///
 /// A claim locks its candidates with `FOR UPDATE SKIP LOCKED` (two nodes claiming at once get
 /// different deliveries, and neither waits for the other) and leases the admitted ones to this node
-/// until `now + lease`. Only the lease holder records a result: a node whose lease ran out and was
-/// taken over by another has its late result dropped, so each attempt number is written once. A dead
-/// node's leases simply run out. Times are the callers' `now`, which on several nodes is the database's
-/// clock as each node measures it, so the nodes agree on when a lease ends.
+/// for `lease`. Only the lease holder records a result: a node whose lease ran out and was taken over
+/// by another has its late result dropped, so each attempt number is written once. A dead node's
+/// leases simply run out. Lease times are the database's (`DatabaseClock`), so nodes whose clocks
+/// disagree agree on when a lease ends; due times are the callers' `now`, where a skew only shifts a
+/// retry.
 public final class PostgresDeliveryQueue: DeliveryQueue {
     private let storage: PostgresStorage
     /// This node, as the holder of its leases.
     private let node: String
     private let recorder: AttemptBatcher
+    private let clock: DatabaseClock
 
-    /// Uses `storage`; `node` names this node's leases (unique per running process).
-    public init(storage: PostgresStorage, node: String) {
+    /// Uses `storage`; `node` names this node's leases (unique per running process); `clock` turns the
+    /// callers' times into the database's.
+    public init(storage: PostgresStorage, node: String, clock: DatabaseClock) {
         self.storage = storage
         self.node = node
+        self.clock = clock
         self.recorder = AttemptBatcher { batch in
             try await PostgresAttemptWriter.write(batch, node: node, storage: storage)
         }
@@ -41,7 +45,9 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
     ) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let ms = now.millisecondsSinceEpoch
-        let until = ms + lease.wholeMilliseconds
+        // Leases are in the database's time, which every node reads alike.
+        let databaseMs = clock.databaseMilliseconds(at: now)
+        let until = databaseMs + lease.wholeMilliseconds
         let logger = storage.logger
         let node = node
         return try await storage.transaction { connection in
@@ -54,7 +60,7 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
                 FROM deliveries d
                 JOIN endpoints e ON e.id = d.endpoint_id
                 LEFT JOIN events ev ON ev.channel = d.channel AND ev."offset" = d."offset" AND ev.id = d.event_id
-                WHERE d.next_attempt_ms <= \(ms) AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= \(ms))
+                WHERE d.next_attempt_ms <= \(ms) AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= \(databaseMs))
                   AND e.enabled AND NOT (d.endpoint_id = ANY(\(skipping.sorted())::text[]))
                   AND (NOT e.ordered OR d."offset" = (
                         SELECT MIN(d2."offset") FROM deliveries d2
@@ -114,14 +120,17 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
 
     /// When the next live delivery not in flight is due.
     public func nextDue(now: Timestamp) async throws -> Timestamp? {
-        let ms = now.millisecondsSinceEpoch
-        // A leased delivery is in flight until its lease ends: then it is due again, unless recorded.
+        let databaseMs = clock.databaseMilliseconds(at: now)
+        let offset = databaseMs - now.millisecondsSinceEpoch
+        // A leased delivery is in flight until its lease ends (in the database's time): then it is due
+        // again, unless recorded.
         let rows = try await storage.query(
             """
-            SELECT MIN(CASE WHEN lease_until_ms > \(ms) THEN GREATEST(next_attempt_ms, lease_until_ms)
+            SELECT MIN(CASE WHEN lease_until_ms > \(databaseMs)
+                            THEN GREATEST(next_attempt_ms, lease_until_ms - \(offset))
                             ELSE next_attempt_ms END)
             FROM deliveries WHERE next_attempt_ms IS NOT NULL AND (lease_holder IS DISTINCT FROM \(node)
-                                                                   OR lease_until_ms <= \(ms))
+                                                                   OR lease_until_ms <= \(databaseMs))
             """
         )
         for try await due in rows.decode(Int64?.self) {

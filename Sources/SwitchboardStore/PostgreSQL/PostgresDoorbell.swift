@@ -47,6 +47,7 @@ public final class PostgresDoorbell: Service, Sendable {
     /// This node's name in its messages (its own are not reported back to it).
     public let node: String
     private let storage: PostgresStorage
+    private let clock: DatabaseClock
     private let settings: Settings
     private let onNews: @Sendable (DoorbellNews) -> Void
     private let random: RandomBitsGenerator
@@ -59,6 +60,7 @@ public final class PostgresDoorbell: Service, Sendable {
     public init(
         storage: PostgresStorage,
         node: String,
+        clock: DatabaseClock,
         settings: Settings = Settings(),
         random: RandomBitsGenerator,
         logger: Logger,
@@ -66,6 +68,7 @@ public final class PostgresDoorbell: Service, Sendable {
     ) {
         self.storage = storage
         self.node = node
+        self.clock = clock
         self.settings = settings
         self.random = random
         self.logger = logger
@@ -160,6 +163,8 @@ public final class PostgresDoorbell: Service, Sendable {
                 group.addTask {
                     try await connection.listen(on: Self.channel) { notifications in
                         onListening()
+                        // Back after a break: the database's clock is read again for the leases.
+                        try? await self.clock.measure(on: self.storage)
                         // Listening now: whatever was committed before is found by polling.
                         self.onNews(.catchUp)
                         for try await notification in notifications {

@@ -13,9 +13,17 @@ extension PostgresStorage {
         let storage = try await PostgresStorage.open(address: address, logger: logger)
         var generator = environment.random
         let node = "node_" + RandomToken.base62(count: 16, using: &generator)
+        let clock = DatabaseClock(now: environment.now)
+        do {
+            try await clock.measure(on: storage)
+        } catch {
+            await storage.close()
+            throw StoreError("cannot read the database's clock at \(address): \(postgresErrorText(error))")
+        }
         let doorbell = PostgresDoorbell(
             storage: storage,
             node: node,
+            clock: clock,
             random: environment.random,
             logger: logger,
             onNews: environment.onDoorbell
@@ -33,7 +41,7 @@ extension PostgresStorage {
         logger.info("opened PostgreSQL store", metadata: ["sb.database": "\(address)", "sb.node": "\(node)"])
         return OpenedStore(
             log: log,
-            deliveries: PostgresDeliveryQueue(storage: storage, node: node),
+            deliveries: PostgresDeliveryQueue(storage: storage, node: node, clock: clock),
             adminStore: PostgresAdminStore(storage: storage),
             services: [log.writer, doorbell],
             isShared: true,

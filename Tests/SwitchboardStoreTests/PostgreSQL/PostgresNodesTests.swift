@@ -145,6 +145,28 @@ struct PostgresNodesTests {
         }
     }
 
+    @Test("Nodes whose clocks disagree by an hour agree on when a lease ends: the database's clock decides")
+    func leasesOnTheDatabaseClock() async throws {
+        let ahead = TestClock()
+        let behind = TestClock(start: Timestamp(millisecondsSinceEpoch: ahead.now.millisecondsSinceEpoch - 3_600_000))
+        try await StoreLocation.withTemporary(.postgres) { location in
+            try await StoreFixture.open(at: location, clock: behind) { slow in
+                try await StoreFixture.open(at: location, clock: ahead) { fast in
+                    try await slow.adminStore.insertEndpoint(try Endpoint.test("ep_c", at: slow.clock.now))
+                    _ = try await slow.log.append([try .test("orders")])
+                    // The node an hour behind leases for 30 s: by its own clock the lease ended long
+                    // ago for the node an hour ahead, which must still not take the delivery.
+                    let taken = try await claimAll(slow)
+                    try #require(taken.count == 1)
+                    #expect(try await claimAll(fast).isEmpty)
+                    // Each node still sees the lease end 30 s after it began by its own clock.
+                    fast.clock.advance(seconds: 31)
+                    #expect(try await claimAll(fast).map(\.id) == taken.map(\.id))
+                }
+            }
+        }
+    }
+
     @Test("An ordered endpoint stays ordered across nodes: the next offset waits for the one in flight elsewhere")
     func orderedAcrossNodes() async throws {
         try await twoNodes { first, second in
