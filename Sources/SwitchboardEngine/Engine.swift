@@ -67,8 +67,6 @@ public final class Engine: Sendable {
                 onDoorbell: { news in
                     follower.withLockedValue { $0 }?.heard(news)
                     if news == .catchUp { ambient.report(.clusterCatchUp) }
-                    // Another node's commits may have made deliveries this node can take.
-                    worker.withLockedValue { $0 }?.eventsCommitted()
                 }
             )
         )
@@ -126,6 +124,7 @@ public final class Engine: Sendable {
                     logger.warning("publishing a $system event failed", metadata: ["sb.error": "\(error)"])
                 }
             },
+            storeIsShared: store.isShared,
             logger: logger
         )
         worker.withLockedValue { $0 = deliveryWorker }

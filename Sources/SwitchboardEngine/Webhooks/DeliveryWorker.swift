@@ -34,6 +34,10 @@ public final class DeliveryWorker: Service, Sendable {
     private let publish: @Sendable ([EventDraft]) async -> Void
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
+    /// Other nodes share the store: endpoints may be created or changed there, so the worker claims
+    /// on every round (the claim finds an unknown or changed endpoint and reloads) instead of waiting
+    /// for an endpoint it knows of.
+    private let storeIsShared: Bool
     /// Free slots that make a claim worth its queries.
     private var lowWater: Int { max(1, min(32, settings.concurrency / 4)) }
 
@@ -47,8 +51,10 @@ public final class DeliveryWorker: Service, Sendable {
         ambient: Ambient,
         relays: WebhookRelays,
         publish: @escaping @Sendable ([EventDraft]) async -> Void,
+        storeIsShared: Bool = false,
         logger: Logger
     ) {
+        self.storeIsShared = storeIsShared
         self.queue = queue
         self.adminStore = adminStore
         self.settings = settings
@@ -85,7 +91,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// Events committed: they may have made deliveries, unless no endpoint is enabled. This runs on
     /// every commit, so without endpoints it costs one lock and no query.
     public func eventsCommitted() {
-        guard state.withLockedValue({ $0.hasEnabledEndpoints || $0.needsReload }) else { return }
+        guard storeIsShared || state.withLockedValue({ $0.hasEnabledEndpoints || $0.needsReload }) else { return }
         wake()
     }
 
@@ -129,7 +135,10 @@ public final class DeliveryWorker: Service, Sendable {
     ) {
         let clock = ambient.monotonicClock()
         let (free, blocked, hasEndpoints) = state.withLockedValue { state in
-            (state.capacity.free, state.capacity.blocked(state.endpoints, at: clock), state.hasEnabledEndpoints)
+            (
+                state.capacity.free, state.capacity.blocked(state.endpoints, at: clock),
+                state.hasEnabledEndpoints || storeIsShared
+            )
         }
         guard free > 0, hasEndpoints else { return (false, free, blocked.nextToken) }
         // While most slots are busy, wait for more to free up: one claim then fills many, instead of a
@@ -186,7 +195,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func nextWait(rateWait: Duration?) async -> Duration {
         var wait = settings.pollInterval
         // With no enabled endpoint nothing is claimable: wait for a change, not for a due time.
-        guard state.withLockedValue({ $0.hasEnabledEndpoints }) else { return wait }
+        guard storeIsShared || state.withLockedValue({ $0.hasEnabledEndpoints }) else { return wait }
         if let rateWait { wait = min(wait, max(rateWait, .milliseconds(1))) }
         if let due = try? await queue.nextDue(now: now()) {
             let until = Duration.milliseconds(due.millisecondsSinceEpoch - now().millisecondsSinceEpoch)

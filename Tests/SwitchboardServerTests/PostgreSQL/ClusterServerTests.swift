@@ -14,11 +14,15 @@ import Testing
 )
 struct ClusterServerTests {
     /// Two nodes on one fresh database; the second uses the first's admin key (it makes none).
-    private func withNodes(_ body: (TestServer, TestServer, PostgresAddress) async throws -> Void) async throws {
+    private func withNodes(
+        configure more: @escaping (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer, TestServer, PostgresAddress) async throws -> Void
+    ) async throws {
         try await TestDatabases.withTemporary { database in
             let configure: (inout ServerConfiguration) -> Void = { configuration in
                 configuration.engine.store.database = database
                 configuration.engine.store.clusterPollMilliseconds = 200
+                more(&configuration)
             }
             try await TestServer.with(configure: configure) { first in
                 try await TestServer.with(configure: configure) { second in
@@ -123,6 +127,29 @@ struct ClusterServerTests {
             for index in 30..<40 { try await http.publish("orders", data: #"{"n":\#(index)}"#) }
             #expect(try await offsets(10, from: onSecond) == Array(31...40))
             await onSecond.drop()
+        }
+    }
+
+    @Test("An endpoint created on one node gets, signed and once, an event published on the other")
+    func webhookAcrossNodes() async throws {
+        let receiver = try await TestWebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withNodes(configure: WebhookTest.configure()) { first, second, _ in
+            let key = first.adminKey
+            let endpoint = try await WebhookTest.createEndpoint(
+                TestHTTP(baseURL: first.baseURL, key: key),
+                body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
+            )
+            let secret = try #require(endpoint["secret"]?.stringValue)
+            let receipt = try await TestHTTP(baseURL: second.baseURL, key: key).publish("orders")
+            let request = try await receiver.next()
+            #expect(request.headers["webhook-id"] == receipt["id"]?.stringValue)
+            #expect(try request.isSigned(with: secret))
+            let id = try #require(endpoint["id"]?.stringValue)
+            let delivery = try await WebhookTest.delivery(TestHTTP(baseURL: second.baseURL, key: key), endpoint: id) {
+                $0["status"]?.stringValue == "succeeded"
+            }
+            #expect(delivery["attempts"]?.arrayValue?.count == 1)
         }
     }
 }
