@@ -49,6 +49,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 from websockets.asyncio.client import connect as ws_connect
@@ -195,8 +196,11 @@ class HttpConnection:
     """One HTTP/1.1 keep-alive connection, plain asyncio streams. Any failure drops the connection (the
     next request opens a new one) and raises."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self, port: int | Callable[[], int]) -> None:
+        # A port, or a chooser (a load balancer): each new connection asks it again, so a client whose
+        # node died reaches another.
+        self.choose_port = port if callable(port) else (lambda: port)
+        self.port = self.choose_port()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -205,6 +209,7 @@ class HttpConnection:
         try:
             async with asyncio.timeout(timeout):
                 if self.writer is None:
+                    self.port = self.choose_port()
                     sock = await connect_socket(self.port)
                     self.reader, self.writer = await asyncio.open_connection(sock=sock)
                 payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
@@ -266,8 +271,10 @@ async def http_json(port: int, path: str) -> dict:
 class ServerProcess:
     """The switchboard binary on a fixed loopback port and data dir, so that it restarts in place."""
 
-    def __init__(self, binary: Path, workdir: Path, config: dict) -> None:
+    def __init__(self, binary: Path, workdir: Path, config: dict, name: str = "server") -> None:
         self.binary = binary
+        self.name = name
+        workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir = workdir / "data"
         self.log_path = workdir / "server.log"
         self.config_path = workdir / "config.json"
@@ -349,9 +356,12 @@ class ServerProcess:
 
 
 class Run:
-    def __init__(self, args: argparse.Namespace, server: ServerProcess, report: Report) -> None:
+    def __init__(self, args: argparse.Namespace, nodes: list[ServerProcess], report: Report) -> None:
         self.args = args
-        self.server = server
+        self.nodes = nodes
+        # The node whose memory is measured, and which is never killed.
+        self.server = nodes[0]
+        self.balancer = random.Random(args.seed ^ 0x5EED)
         self.report = report
         self.ledger = Ledger(report)
         self.rng = random.Random(args.seed)
@@ -363,10 +373,20 @@ class Run:
         self.targets: dict[str, int] = {}
         # SIGKILLs so far: a connection that ends while this is unchanged was ended by the live server.
         self.kills = 0
+        # When PostgreSQL was last restarted (--restart-database): for a while after, `unavailable` is a
+        # correct answer to a read, not a violation.
+        self.database_restarted_at: float | None = None
+
+    def database_restarting(self) -> bool:
+        return self.database_restarted_at is not None and time.monotonic() - self.database_restarted_at < 30
 
     @property
     def port(self) -> int:
-        return self.server.port
+        """A node, as a load balancer without sticky sessions picks it: any of them, each time."""
+        return self.balancer.choice(self.nodes).port
+
+    def choose_port(self) -> int:
+        return self.port
 
     async def backoff(self, rng: random.Random) -> None:
         await asyncio.sleep(rng.uniform(0.1, 1.0))
@@ -462,9 +482,10 @@ class WebSocketSubscriber(Subscriber):
 
     async def session(self) -> None:
         run = self.run
-        sock = await connect_socket(run.port, SLOW_RCVBUF if self.slow else None)
+        port = run.port
+        sock = await connect_socket(port, SLOW_RCVBUF if self.slow else None)
         ws = await ws_connect(
-            f"ws://{HOST}:{run.port}/v1/ws", sock=sock, open_timeout=CONNECT_TIMEOUT, close_timeout=3,
+            f"ws://{HOST}:{port}/v1/ws", sock=sock, open_timeout=CONNECT_TIMEOUT, close_timeout=3,
             ping_interval=None,  # the server's heartbeat is what is tested; no client-side timeouts
             max_queue=4 if self.slow else 64,  # a small queue: a paused reader stops reading the socket
             compression="deflate" if self.rng.random() < 0.5 else None, proxy=None,
@@ -560,6 +581,10 @@ class WebSocketSubscriber(Subscriber):
                 report.violation("head-behind", f"client={self.name} channel={channel}: head {head} is behind "
                                                 f"offset {self.last[channel]} already delivered")
         elif op == "error":
+            if msg.get("code") == "unavailable" and self.run.database_restarting():
+                # The store was down when this subscribe read it: subscribe again on a new connection.
+                report.count("unavailable while the database restarted")
+                raise ServerGone(f"unavailable: {msg}")
             report.violation("ws-error", f"client={self.name}: {msg}")
 
 
@@ -626,7 +651,8 @@ class SSESubscriber(Subscriber):
 
     async def session(self) -> None:
         run = self.run
-        sock = await connect_socket(run.port, SLOW_RCVBUF if self.slow else None)
+        port = run.port
+        sock = await connect_socket(port, SLOW_RCVBUF if self.slow else None)
         reader, writer = await asyncio.open_connection(sock=sock, limit=16 * 1024 if self.slow else 64 * 1024)
         ended_by_client = False
         paused = False
@@ -634,7 +660,7 @@ class SSESubscriber(Subscriber):
         try:
             cursor = ",".join(f"{c}@{self.last[c]}" for c in self.channels)
             query = "&".join(f"channel={quote(c, safe='')}" for c in self.channels)
-            headers = [f"Host: {HOST}:{run.port}", "Accept: text/event-stream"]
+            headers = [f"Host: {HOST}:{port}", "Accept: text/event-stream"]
             # Resume either way the protocol allows: the cursor parameter, or Last-Event-ID.
             if self.rng.random() < 0.5:
                 query += f"&cursor={quote(cursor, safe='')}"
@@ -708,6 +734,9 @@ class SSESubscriber(Subscriber):
                 report.violation("truncated", f"client={self.name} channel={channel}: stream resumed at "
                                               f"{self.last[channel]} announced {body} (retention is off)")
                 self.resync.add(channel)
+            elif body.get("code") == "unavailable" and self.run.database_restarting():
+                # The stream ends; the client resumes from its cursor, as EventSource does.
+                report.count("unavailable while the database restarted")
             else:
                 report.violation("sse-control", f"client={self.name}: control message {body}")
             return
@@ -738,7 +767,7 @@ class LongPollSubscriber(Subscriber):
 
     async def poll(self, channel: str) -> None:
         run = self.run
-        conn = HttpConnection(run.port)
+        conn = HttpConnection(run.choose_port)
         vanish_at = time.monotonic() + self.lifetime()
         while not (run.draining.is_set() and self.last[channel] >= run.targets.get(channel, 0)):
             wait = self.rng.choice([0, 1, 5, 10])
@@ -817,7 +846,7 @@ class HttpPublisher:
 
     async def run_forever(self) -> None:
         run = self.run
-        conn = HttpConnection(run.port)
+        conn = HttpConnection(run.choose_port)
         seq = 0
         await asyncio.sleep(self.rng.uniform(0, run.args.ramp))
         while not run.stop_publishing.is_set():
@@ -865,7 +894,7 @@ class FirehosePublisher:
 
     async def run_forever(self) -> None:
         run = self.run
-        conn = HttpConnection(run.port)
+        conn = HttpConnection(run.choose_port)
         seq = 0
         next_at = time.monotonic()
         while not run.stop_publishing.is_set():
@@ -916,8 +945,9 @@ class WebSocketPublisher:
         await asyncio.sleep(self.rng.uniform(0, run.args.ramp))
         while not run.stop_publishing.is_set():
             try:
-                sock = await connect_socket(run.port)
-                async with ws_connect(f"ws://{HOST}:{run.port}/v1/ws", sock=sock, open_timeout=CONNECT_TIMEOUT,
+                port = run.port
+                sock = await connect_socket(port)
+                async with ws_connect(f"ws://{HOST}:{port}/v1/ws", sock=sock, open_timeout=CONNECT_TIMEOUT,
                                       close_timeout=3, ping_interval=None, proxy=None) as ws:
                     vanish_at = time.monotonic() + self.rng.uniform(10, 60)
                     while not run.stop_publishing.is_set():
@@ -1024,6 +1054,26 @@ def plan(run: Run) -> tuple[list, list]:
     return publishers, subscribers
 
 
+def postgres_bin(tool: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise RuntimeError(f"no PostgreSQL {tool} (scripts/postgres.sh installs it)")
+    return str(found[-1])
+
+
+def create_database(server_url: str) -> str:
+    """Creates a fresh database on the server at `server_url` and returns its URL."""
+    base, _, query = server_url.partition("?")
+    name = "chaos_" + uuid.uuid4().hex[:12]
+    subprocess.run([postgres_bin("psql"), base.split("?")[0], "-q", "-c", f"CREATE DATABASE {name}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "?sslmode=disable")
+
+
+def restart_database(directory: str) -> None:
+    subprocess.run(["bash", str(REPO_ROOT / "scripts/postgres.sh"), "restart", directory], check=True)
+
+
 async def sleep_until(t: float) -> None:
     await asyncio.sleep(max(0.0, t - time.monotonic()))
 
@@ -1040,12 +1090,20 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
             "mailbox_bytes": 64 * 1024, "mailbox_events": 2000,
         }},
     }
-    server = ServerProcess(args.binary, workdir, config)
-    servers.append(server)
-    run = Run(args, server, report)
-    await server.start()
+    if args.database:
+        # Several nodes on one fresh PostgreSQL database, each with its own data dir and port.
+        config["store"] = {"database_url": create_database(args.database), "cluster_poll_ms": 500}
+        nodes = [ServerProcess(args.binary, workdir / f"node-{i}", config, f"node {i}") for i in range(args.nodes)]
+    else:
+        nodes = [ServerProcess(args.binary, workdir, config)]
+    servers.extend(nodes)
+    run = Run(args, nodes, report)
+    server = run.server
+    for node in nodes:
+        await node.start()
     t0 = time.monotonic()
-    log(f"server pid {server.proc.pid} on {HOST}:{server.port}; data in {workdir}; seed {args.seed}")
+    for node in nodes:
+        log(f"{node.name} pid {node.proc.pid} on {HOST}:{node.port}; data in {node.data_dir}; seed {args.seed}")
 
     publishers, subscribers = plan(run)
     kinds = collections.Counter(s.kind + (" slow" if s.slow else "") for s in subscribers)
@@ -1056,16 +1114,20 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
 
     # Watch for the server dying on its own (not by our SIGKILL): a crash is a violation; restart it so
     # that the run can finish and report everything else.
-    planned_kill = asyncio.Event()
+    class PlannedKill:
+        victim: ServerProcess | None = None
+
+    planned_kill = PlannedKill()
 
     async def watch() -> None:
         while True:
             await asyncio.sleep(0.5)
-            if server.proc.poll() is not None and not planned_kill.is_set():
-                report.violation("crash", f"server exited with {server.proc.returncode} at "
-                                          f"{time.monotonic() - t0:.0f}s\n{server.log_tail()}")
-                report.count("unexpected server exits")
-                await server.start()
+            for node in nodes:
+                if node.proc.poll() is not None and node is not planned_kill.victim:
+                    report.violation("crash", f"{node.name} exited with {node.proc.returncode} at "
+                                              f"{time.monotonic() - t0:.0f}s\n{node.log_tail()}")
+                    report.count("unexpected server exits")
+                    await node.start()
 
     watcher = asyncio.create_task(watch())
 
@@ -1081,17 +1143,26 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
         await sleep_until(t0 + warmup + (args.duration - warmup) * (i + 1) / (args.restarts + 1)
                           + run.rng.uniform(-2, 2))
         rss_before_kills.append(server.rss_kib())
-        planned_kill.set()
+        # One node alone is killed and restarted; of several, any but the measured first one (its
+        # clients reconnect to the others meanwhile).
+        victim = nodes[0] if len(nodes) == 1 else nodes[1 + i % (len(nodes) - 1)]
+        planned_kill.victim = victim
         run.kills += 1
-        server.kill()
+        victim.kill()
         report.count("server restarts (SIGKILL)")
-        down = run.rng.uniform(0.5, 3.0)
-        log(f"SIGKILL {i + 1}/{args.restarts} (RSS was {rss_before_kills[-1] / 1024:.1f} MiB); "
-            f"down for {down:.1f}s")
+        down = run.rng.uniform(0.5, 3.0) if len(nodes) == 1 else run.rng.uniform(3.0, 8.0)
+        log(f"SIGKILL {i + 1}/{args.restarts} of {victim.name} (RSS of {server.name} was "
+            f"{rss_before_kills[-1] / 1024:.1f} MiB); down for {down:.1f}s")
         await asyncio.sleep(down)
-        await server.start()
-        planned_kill.clear()
-        log(f"restarted: pid {server.proc.pid}")
+        if args.restart_database and i == 0:
+            log("restarting PostgreSQL itself")
+            run.database_restarted_at = time.monotonic()
+            restart_database(args.restart_database)
+            run.database_restarted_at = time.monotonic()
+            report.count("database restarts")
+        await victim.start()
+        planned_kill.victim = None
+        log(f"restarted {victim.name}: pid {victim.proc.pid}")
 
     await sleep_until(t0 + args.duration)
     log("stopping the publishers")
@@ -1150,17 +1221,19 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
 
     # Every client is gone: the server must see it. Its gauges go back to zero (a vanished peer can take
     # up to two heartbeat intervals, 50 s, to be noticed).
-    deadline = time.monotonic() + 90
-    gauges = {}
-    while time.monotonic() < deadline:
-        gauges = await metrics(server.port)
-        open_now = {k: v for k, v in gauges.items() if not k.startswith("switchboard_slow")}
-        if open_now and all(v == 0 for v in open_now.values()):
-            break
-        await asyncio.sleep(1)
-    else:
-        report.violation("connections-leak", f"connection gauges after every client left: {gauges}")
-    slow_closed = gauges.get("switchboard_slow_consumers_closed_total", 0)
+    slow_closed = 0.0
+    for node in nodes:
+        deadline = time.monotonic() + 90
+        gauges = {}
+        while time.monotonic() < deadline:
+            gauges = await metrics(node.port)
+            open_now = {k: v for k, v in gauges.items() if not k.startswith("switchboard_slow")}
+            if open_now and all(v == 0 for v in open_now.values()):
+                break
+            await asyncio.sleep(1)
+        else:
+            report.violation("connections-leak", f"{node.name}: connection gauges after every client left: {gauges}")
+        slow_closed += gauges.get("switchboard_slow_consumers_closed_total", 0)
 
     # Memory after a short settle; poll a while (the allocator trims lazily) before calling it a failure.
     rss_limit = rss_baseline + max(int(rss_baseline * RSS_MARGIN_FRACTION), RSS_MARGIN_MIN_KIB)
@@ -1175,9 +1248,10 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
                                    f"{rss_limit / 1024:.1f} MiB (baseline {rss_baseline / 1024:.1f} MiB)")
 
     watcher.cancel()
-    rc = await server.terminate()
-    if rc != 0:
-        report.violation("shutdown", f"server exit status {rc} after SIGTERM\n{server.log_tail()}")
+    for node in nodes:
+        rc = await node.terminate()
+        if rc != 0:
+            report.violation("shutdown", f"{node.name} exit status {rc} after SIGTERM\n{node.log_tail()}")
 
     # -- the report ---------------------------------------------------------------------------------
     counts = report.counts
@@ -1198,7 +1272,7 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
             print(f"  [{kind}] {message}")
         if len(report.violations) > 200:
             print(f"  ... and {len(report.violations) - 200} more")
-    print(f"\nchaos: {'FAIL' if report.violations else 'ok'}: clients {len(publishers) + len(subscribers)} "
+    print(f"\nchaos: {'FAIL' if report.violations else 'ok'}: nodes {len(nodes)}, clients {len(publishers) + len(subscribers)} "
           f"({len(publishers)} publishers, {len(subscribers)} subscribers), "
           f"publishes acknowledged {counts['publishes acknowledged']}, events checked {counts['events checked']}, "
           f"reconnects {counts['reconnects']}, restarts {counts['server restarts (SIGKILL)']}, "
@@ -1222,6 +1296,12 @@ def main() -> int:
                         "event (random, so incompressible; default 6000: with the rate, about 300 KB/s per reader)")
     parser.add_argument("--restarts", type=int, default=2, help="SIGKILLs and restarts of the server (default 2)")
     parser.add_argument("--ramp", type=float, default=5, help="seconds over which clients connect at the start")
+    parser.add_argument("--database", default=None, help="a PostgreSQL server's URL: run --nodes nodes on a "
+                        "fresh database there instead of one node on SQLite; the clients pick any node for "
+                        "every connection, as a load balancer without sticky sessions would")
+    parser.add_argument("--nodes", type=int, default=3, help="nodes with --database (default 3)")
+    parser.add_argument("--restart-database", default=None, metavar="DIR", help="with --database: restart "
+                        "the PostgreSQL cluster that scripts/postgres.sh started in DIR during the first kill")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random choices (default: random)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and server log")
     args = parser.parse_args()

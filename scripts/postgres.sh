@@ -4,6 +4,7 @@
 #
 #   scripts/postgres.sh start DIR   installs PostgreSQL from Debian's packages when it is missing,
 #                                   creates and starts a cluster in DIR, prints its URL
+#   scripts/postgres.sh restart DIR restarts it (fast shutdown: every connection is cut)
 #   scripts/postgres.sh stop DIR    stops it (DIR can then be deleted)
 #
 # As root the cluster belongs to the `postgres` user of Debian's package, so DIR's parent folders must
@@ -12,8 +13,8 @@
 # The cluster runs with fsync off: it holds test data only, and the tests check what the server
 # asks of PostgreSQL (synchronous_commit), not the disk.
 set -euo pipefail
-command="${1:?usage: scripts/postgres.sh start|stop DIR}"
-dir="${2:?usage: scripts/postgres.sh start|stop DIR}"
+command="${1:?usage: scripts/postgres.sh start|restart|stop DIR}"
+dir="${2:?usage: scripts/postgres.sh start|restart|stop DIR}"
 
 find_bin() {
     ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
@@ -51,12 +52,16 @@ start)
     run_as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U switchboard switchboard
     echo "postgres://switchboard@127.0.0.1:$port/switchboard"
     ;;
+restart)
+    bin="$(find_bin)"
+    run_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w restart >/dev/null
+    ;;
 stop)
     bin="$(find_bin)"
     [ -d "$dir/data" ] && run_as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     ;;
 *)
-    echo "unknown command: $command (start or stop)" >&2
+    echo "unknown command: $command (start, restart or stop)" >&2
     exit 2
     ;;
 esac

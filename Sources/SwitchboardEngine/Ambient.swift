@@ -89,6 +89,8 @@ public enum DeadlineKind: Hashable, Sendable {
     case close
     /// A long-poll waits for an event.
     case longPoll
+    /// A subscription waits before reading the log again after a failed read.
+    case catchUpRetry
 }
 
 /// Background work the engine finished, whose result a client can now read.

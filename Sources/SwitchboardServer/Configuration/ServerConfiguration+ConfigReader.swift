@@ -12,7 +12,7 @@ extension ServerConfiguration {
     /// Every key read, as written in the documentation (namespace keys after `namespace.<name>.`).
     public static let keys = [
         "http.host", "http.port", "data.dir", "dev", "store.durability", "store.idempotency_window_seconds",
-        "store.cluster_poll_ms",
+        "store.database_url", "store.cluster_poll_ms",
         "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "metrics.require_key",
         "limits.max_data_bytes",
         "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",

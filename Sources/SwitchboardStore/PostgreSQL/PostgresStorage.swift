@@ -17,11 +17,14 @@ public final class PostgresStorage: Sendable {
     /// before the services start; `close()` cancels it and waits for it, so it never outlives the storage.
     private let running: Task<Void, Never>
 
-    private init(client: PostgresClient, address: PostgresAddress, logger: Logger) {
+    private init(client: PostgresClient, address: PostgresAddress, logger: Logger, started: @escaping @Sendable () -> Void) {
         self.client = client
         self.address = address
         self.logger = logger
-        self.running = Task { await client.run() }
+        self.running = Task {
+            started()
+            await client.run()
+        }
     }
 
     /// Connects to the database at `address` and migrates it; throws when it cannot be reached.
@@ -42,11 +45,15 @@ public final class PostgresStorage: Sendable {
         configuration.options.additionalStartupParameters = [
             ("synchronous_commit", "on"), ("application_name", "switchboard"),
         ]
+        // The pool serves leases only once its `run()` was entered: wait for that before the first query.
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
         let storage = PostgresStorage(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger),
             address: address,
-            logger: logger
+            logger: logger,
+            started: { start.finish() }
         )
+        for await _ in started {}
         do {
             try await storage.migrate()
         } catch {

@@ -42,10 +42,15 @@ struct ServerConfigurationTests {
             "SWITCHBOARD_NAMESPACE_CHAT_CLIENT_PUBLISH": "yes",
             "SWITCHBOARD_NAMESPACE_DEFAULT_RETENTION_COUNT": "50",
             "SWITCHBOARD_NAMESPACE_ORDERS_RETENTION_COUNT": "0",
+            "SWITCHBOARD_STORE_DATABASE_URL": "postgres://sb:secret@db.internal:6432/events?sslmode=require",
+            "SWITCHBOARD_STORE_CLUSTER_POLL_MS": "250",
         ])
         #expect(configuration.port == 9000)
         #expect(configuration.engine.isDevelopmentMode)
         #expect(configuration.engine.store.durability == .normal)
+        #expect(configuration.engine.store.database?.host == "db.internal")
+        #expect(configuration.engine.store.database?.port == 6432)
+        #expect(configuration.engine.store.clusterPollMilliseconds == 250)
         let chat = configuration.engine.namespaces.policy(for: try ChannelName("chat:1"))
         #expect(chat.isPublic && chat.allowsClientPublish)
         #expect(chat.retentionCount == 50)

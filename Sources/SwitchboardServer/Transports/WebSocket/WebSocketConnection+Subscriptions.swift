@@ -107,7 +107,14 @@ extension WebSocketConnection {
         }
         guard case .success(let (head, page)) = result else {
             subscription.catchUp.readFailed()
+            subscription.failedReads += 1
             subscriptions[channel] = subscription
+            if subscription.pendingReply == nil, subscription.failedReads < WebSocketSubscription.maximumFailedReads {
+                // An established subscription outlives a blip of the store (a restart, a fail-over):
+                // it reads again after a backoff, and the client sees only a later event.
+                retryCatchUp(channel, generation: generation, after: subscription.failedReads)
+                return
+            }
             endSubscription(channel)
             sendError(
                 SwitchboardError(.unavailable, "the event log is unavailable"),
@@ -115,6 +122,7 @@ extension WebSocketConnection {
             )
             return
         }
+        subscription.failedReads = 0
         var readsMore = false
         var events: [Event] = []
         if let page {
@@ -152,6 +160,16 @@ extension WebSocketConnection {
             continueCatchUp(channel)
         } else {
             awaitingWritability.wait(channel)
+        }
+    }
+
+    /// Reads `channel`'s log again once the backoff after `failures` failed reads has passed, unless the
+    /// subscription ended meanwhile.
+    private func retryCatchUp(_ channel: ChannelName, generation: Int, after failures: Int) {
+        let delay = WebSocketSubscription.retryDelay(afterFailures: failures)
+        _ = engine.ambient.deadline(.catchUpRetry, in: delay, on: eventLoop) {
+            guard self.subscriptions[channel]?.generation == generation, !self.isClosing else { return }
+            self.continueCatchUp(channel)
         }
     }
 
