@@ -968,6 +968,10 @@ class WebSocketPublisher:
                                     break
                         if reply.get("op") == "published" and isinstance(reply.get("offset"), int):
                             run.ledger.ack(self.name, channel, reply["offset"], reply["id"], tag, "websocket")
+                        elif reply.get("code") == "unavailable" and run.database_restarting():
+                            # Not stored (the store was down): an unacknowledged publish, as one that
+                            # got no answer; these events carry no key, so it is not sent again.
+                            run.report.count("ws publishes refused while the database restarted")
                         else:
                             run.report.violation("publish", f"client={self.name} channel={channel}: reply {reply}")
             except NETWORK_ERRORS:

@@ -64,6 +64,23 @@ log "chaos test"
 SWITCHBOARD_BIN=.build/debug/switchboard python3 bench/chaos.py --duration 120
 chaos_status=$?
 
+log "chaos test, three nodes on PostgreSQL"
+# The same clients against three nodes sharing one database: nodes SIGKILLed in turn, and PostgreSQL
+# itself restarted when this script started it (see docs/testing.md).
+if [ -n "${POSTGRES_TEST_URL:-}" ]; then
+    restart_args=()
+    [ -n "$postgres_dir" ] && restart_args=(--restart-database "$postgres_dir/cluster")
+    SWITCHBOARD_BIN=.build/debug/switchboard python3 bench/chaos.py --duration 90 \
+        --database "$POSTGRES_TEST_URL" "${restart_args[@]}"
+    cluster_chaos_status=$?
+elif [ -n "${CI:-}" ]; then
+    echo "no PostgreSQL: under CI this fails"
+    cluster_chaos_status=1
+else
+    echo "no PostgreSQL: left out"
+    cluster_chaos_status=0
+fi
+
 log "fuzzing"
 # Every libFuzzer target of Fuzz/ for 15 s from its seed corpus (see docs/testing.md, "Fuzzing"); the
 # script builds the fuzz package itself, in Fuzz/.build.
@@ -72,8 +89,8 @@ fuzz_status=$?
 
 log "summary"
 echo "swift tests: exit $swift_status; interop tests: exit $interop_status; chaos test: exit $chaos_status;" \
-    "fuzzing: exit $fuzz_status"
+    "three-node chaos test: exit $cluster_chaos_status; fuzzing: exit $fuzz_status"
 if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ] || [ "$chaos_status" -ne 0 ] \
-    || [ "$fuzz_status" -ne 0 ]; then
+    || [ "$cluster_chaos_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ]; then
     exit 1
 fi

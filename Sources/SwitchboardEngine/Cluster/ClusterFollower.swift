@@ -28,7 +28,10 @@ public final class ClusterFollower: ChannelInterest, Service {
         /// may arrive in either order, so it may dip below zero for a moment).
         var readers: [ChannelName: Int] = [:]
         var anchoring: [ChannelName: Anchoring] = [:]
+        /// A poll was asked for while none was awaited: the next wait ends at once.
         var pollRequested = false
+        /// The poll loop, waiting for its interval or a request.
+        var pollWaiter: CheckedContinuation<Void, Never>?
     }
 
     private enum Work: Sendable {
@@ -45,8 +48,6 @@ public final class ClusterFollower: ChannelInterest, Service {
     private let state: NIOLockedValueBox<State>
     private let work: AsyncStream<Work>
     private let submit: AsyncStream<Work>.Continuation
-    private let pollBell: AsyncStream<Void>
-    private let ringPoll: AsyncStream<Void>.Continuation
 
     /// Follows `log` for `hub`'s channels; `maximumHeld` bounds the local events held per channel while
     /// a gap before them is read.
@@ -66,7 +67,6 @@ public final class ClusterFollower: ChannelInterest, Service {
         self.logger = logger
         self.state = NIOLockedValueBox(State(sequencer: ClusterSequencer(maximumHeld: maximumHeld)))
         (work, submit) = AsyncStream.makeStream(of: Work.self)
-        (pollBell, ringPoll) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: What the Hub says
@@ -126,7 +126,7 @@ public final class ClusterFollower: ChannelInterest, Service {
     public func heard(_ news: DoorbellNews) {
         switch news {
         case .catchUp:
-            ringPoll.yield()
+            requestPoll()
         case .heads(let heads):
             let reads = state.withLockedValue { state -> [Work] in
                 heads.flatMap { channel, head in perform(state.sequencer.heard(channel, head: head)) }
@@ -155,13 +155,45 @@ public final class ClusterFollower: ChannelInterest, Service {
             // The poll interval, or sooner when the doorbell asks for a catch-up.
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(for: self.pollInterval) }
-                group.addTask {
-                    var bell = self.pollBell.makeAsyncIterator()
-                    _ = await bell.next()
-                }
+                group.addTask { await self.pollRequested() }
                 _ = await group.next()
                 group.cancelAll()
             }
+        }
+    }
+
+    /// Ends the poll loop's current wait (or the next one, when it is polling now).
+    private func requestPoll() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.pollWaiter else {
+                state.pollRequested = true
+                return nil
+            }
+            state.pollWaiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when a poll is requested, or the task is cancelled.
+    private func pollRequested() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLockedValue { state -> Bool in
+                    if state.pollRequested || Task.isCancelled {
+                        state.pollRequested = false
+                        return true
+                    }
+                    state.pollWaiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLockedValue { state in
+                defer { state.pollWaiter = nil }
+                return state.pollWaiter
+            }?.resume()
         }
     }
 

@@ -17,7 +17,12 @@ public final class PostgresStorage: Sendable {
     /// before the services start; `close()` cancels it and waits for it, so it never outlives the storage.
     private let running: Task<Void, Never>
 
-    private init(client: PostgresClient, address: PostgresAddress, logger: Logger, started: @escaping @Sendable () -> Void) {
+    private init(
+        client: PostgresClient,
+        address: PostgresAddress,
+        logger: Logger,
+        started: @escaping @Sendable () -> Void
+    ) {
         self.client = client
         self.address = address
         self.logger = logger

@@ -65,7 +65,8 @@ struct ConfigurationKeyCheckTests {
             environmentRefusal([
                 "SWITCHBOARD_HTTP_PORT": "1", "SWITCHBOARD_NAMESPACE_CHAT_PUBLIC": "true",
                 "SWITCHBOARD_SOURCE_GITHUB_SECRETS": "x", "SWITCHBOARD_API_KEY": "sbk_x", "PATH": "/bin",
-                "SWITCHBOARD_STORE_DATABASE_URL": "postgres://db/switchboard", "SWITCHBOARD_STORE_CLUSTER_POLL_MS": "250",
+                "SWITCHBOARD_STORE_DATABASE_URL": "postgres://db/switchboard",
+                "SWITCHBOARD_STORE_CLUSTER_POLL_MS": "250",
             ]) == nil
         )
         let typo = try #require(environmentRefusal(["SWITCHBOARD_LIMITS_MAX_BATHC": "5"]))
