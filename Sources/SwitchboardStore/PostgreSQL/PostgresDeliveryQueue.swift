@@ -201,11 +201,21 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
         return 0
     }
 
-    /// Removes old finished deliveries, oldest first; attempts go with them.
+    /// Removes old finished deliveries, oldest first; attempts go with them. One node at a time: a node
+    /// that finds another one sweeping leaves it to that one (0 removed).
     public func trimFinished(before: Timestamp, limit: Int) async throws -> Int {
-        let rows = try await storage.query(
-            """
-            WITH gone AS (
+        let logger = storage.logger
+        return try await storage.transaction { connection in
+            let locked = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(\(AdvisoryLock.deliveryHistory.key))",
+                logger: logger
+            )
+            var isMine = false
+            for try await granted in locked.decode(Bool.self) { isMine = granted }
+            guard isMine else { return 0 }
+            let rows = try await connection.query(
+                """
+                WITH gone AS (
                 DELETE FROM deliveries WHERE id IN (
                     SELECT id FROM deliveries
                     WHERE next_attempt_ms IS NULL AND updated_ms < \(before.millisecondsSinceEpoch)
@@ -213,10 +223,12 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
                 RETURNING 1
             )
             SELECT count(*) FROM gone
-            """
-        )
-        for try await count in rows.decode(Int.self) { return count }
-        return 0
+            """,
+                logger: logger
+            )
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
     }
 
     /// Makes every waiting delivery of `endpoint` due now.

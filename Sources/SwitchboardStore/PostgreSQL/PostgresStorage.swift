@@ -121,6 +121,7 @@ public final class PostgresStorage: Sendable {
 enum AdvisoryLock: Int64 {
     case migrations = 0x5342_0001
     case retention = 0x5342_0002
+    case deliveryHistory = 0x5342_0003
 
     var key: Int64 { rawValue }
 }
