@@ -27,19 +27,26 @@ public struct ClusterSequencer: Sendable, Equatable {
         var delivered: Int64
         /// Local events past a gap, in offset order.
         var held: [Event] = []
+        /// The bytes of `data` of the held events.
+        var heldBytes = 0
         /// The highest offset known to be committed.
         var knownHead: Int64
         /// A log read is in flight.
         var isReading = false
+        /// The highest head reported while the read in flight was made (it may be past what it sees).
+        var heardWhileReading: Int64 = 0
     }
 
     private var channels: [ChannelName: Follow] = [:]
     /// Most local events held per channel while a gap before them is read from the log.
     public let maximumHeld: Int
+    /// Most bytes of `data` held per channel.
+    public let maximumHeldBytes: Int
 
     /// Makes a sequencer following no channel.
-    public init(maximumHeld: Int = 1000) {
+    public init(maximumHeld: Int = 1000, maximumHeldBytes: Int = 1 << 20) {
         self.maximumHeld = max(1, maximumHeld)
+        self.maximumHeldBytes = max(1, maximumHeldBytes)
     }
 
     /// The channels followed.
@@ -72,6 +79,7 @@ public struct ClusterSequencer: Sendable, Equatable {
     public mutating func heard(_ channel: ChannelName, head: Int64) -> [Action] {
         guard var follow = channels[channel] else { return [] }
         follow.knownHead = max(follow.knownHead, head)
+        if follow.isReading { follow.heardWhileReading = max(follow.heardWhileReading, head) }
         channels[channel] = follow
         return readIfBehind(channel)
     }
@@ -84,7 +92,15 @@ public struct ClusterSequencer: Sendable, Equatable {
             // Retention removed what came before: the subscribers are told by their own catch-up.
             follow.delivered = first.offset - 1
         }
-        if !page.reachesHead { follow.knownHead = max(follow.knownHead, page.next + 1) }
+        if page.reachesHead {
+            // The log's head as the read saw it: a head reported before the read that is past it was
+            // wrong (a restored database, a forged notification) and would make it read forever. Heads
+            // reported during the read, and local commits held, may be newer than what it saw.
+            let seen = max(follow.delivered, page.events.last?.offset ?? 0)
+            follow.knownHead = max(seen, follow.heardWhileReading, follow.held.last?.offset ?? 0)
+        } else {
+            follow.knownHead = max(follow.knownHead, page.next + 1)
+        }
         channels[channel] = follow
         return accept(page.events, of: channel)
     }
@@ -107,18 +123,21 @@ public struct ClusterSequencer: Sendable, Equatable {
                 follow.delivered = event.offset
             } else if !follow.held.contains(where: { $0.offset == event.offset }) {
                 follow.held.append(event)
+                follow.heldBytes += event.data.utf8.count
             }
         }
         follow.held.sort { $0.offset < $1.offset }
-        follow.held.removeAll { $0.offset <= follow.delivered }
-        while let next = follow.held.first, next.offset == follow.delivered + 1 {
+        while let next = follow.held.first, next.offset <= follow.delivered + 1 {
+            follow.held.removeFirst()
+            follow.heldBytes -= next.data.utf8.count
+            guard next.offset == follow.delivered + 1 else { continue }
             ready.append(next)
             follow.delivered = next.offset
-            follow.held.removeFirst()
         }
-        if follow.held.count > maximumHeld {
+        if follow.held.count > maximumHeld || follow.heldBytes > maximumHeldBytes {
             // Too far behind to hold: the log has every one of them.
             follow.held.removeAll()
+            follow.heldBytes = 0
         }
         channels[channel] = follow
         var actions: [Action] = ready.isEmpty ? [] : [.deliver(ready)]
@@ -129,6 +148,7 @@ public struct ClusterSequencer: Sendable, Equatable {
     private mutating func readIfBehind(_ channel: ChannelName) -> [Action] {
         guard var follow = channels[channel], !follow.isReading, follow.knownHead > follow.delivered else { return [] }
         follow.isReading = true
+        follow.heardWhileReading = 0
         channels[channel] = follow
         return [.readLog(channel, after: follow.delivered)]
     }

@@ -215,15 +215,15 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
             guard isMine else { return 0 }
             let rows = try await connection.query(
                 """
-                WITH gone AS (
-                DELETE FROM deliveries WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE next_attempt_ms IS NULL AND updated_ms < \(before.millisecondsSinceEpoch)
-                    ORDER BY id LIMIT \(max(0, limit)))
-                RETURNING 1
-            )
-            SELECT count(*) FROM gone
-            """,
+                    WITH gone AS (
+                    DELETE FROM deliveries WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE next_attempt_ms IS NULL AND updated_ms < \(before.millisecondsSinceEpoch)
+                        ORDER BY id LIMIT \(max(0, limit)))
+                    RETURNING 1
+                )
+                SELECT count(*) FROM gone
+                """,
                 logger: logger
             )
             for try await count in rows.decode(Int.self) { return count }

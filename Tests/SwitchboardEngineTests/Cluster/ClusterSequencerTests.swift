@@ -112,6 +112,36 @@ struct ClusterSequencerTests {
         #expect(delivered(sequencer.logRead(orders, page: page(1...5))) == [1, 2, 3, 4, 5])
     }
 
+    @Test("Held events are bounded in bytes too")
+    func heldBytesAreBounded() {
+        var sequencer = ClusterSequencer(maximumHeld: 100, maximumHeldBytes: 10)
+        sequencer.follow(orders, head: 0)
+        let big = Event(
+            id: EventID(stored: "evt_big"),
+            channel: orders,
+            offset: 3,
+            type: try! EventType("t"),
+            time: Timestamp(millisecondsSinceEpoch: 0),
+            data: #"{"pad":"0123456789"}"#
+        )
+        #expect(reads(sequencer.committedHere([big])) == [0])
+        // Dropped at once (past 10 bytes): the page supplies it.
+        #expect(delivered(sequencer.logRead(orders, page: page(1...2))) == [1, 2])
+        #expect(delivered(sequencer.logRead(orders, page: page(3...3))) == [3])
+    }
+
+    @Test("A head reported before a read, beyond the head the read saw, does not make it read forever")
+    func wrongHeadIsForgotten() {
+        var sequencer = ClusterSequencer()
+        sequencer.follow(orders, head: 0)
+        #expect(reads(sequencer.heard(orders, head: 9)) == [0])
+        let actions = sequencer.logRead(orders, page: page(1...2))
+        #expect(delivered(actions) == [1, 2])
+        #expect(reads(actions).isEmpty)
+        // A real head later still reads.
+        #expect(reads(sequencer.heard(orders, head: 3)) == [2])
+    }
+
     @Test("Channels nobody here follows are ignored; each followed channel keeps its own order")
     func onlyFollowedChannels() {
         var sequencer = ClusterSequencer()
