@@ -206,13 +206,7 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
     public func trimFinished(before: Timestamp, limit: Int) async throws -> Int {
         let logger = storage.logger
         return try await storage.transaction { connection in
-            let locked = try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(\(AdvisoryLock.deliveryHistory.key))",
-                logger: logger
-            )
-            var isMine = false
-            for try await granted in locked.decode(Bool.self) { isMine = granted }
-            guard isMine else { return 0 }
+            guard try await AdvisoryLock.deliveryHistory.tryTake(on: connection, logger: logger) else { return 0 }
             let rows = try await connection.query(
                 """
                     WITH gone AS (

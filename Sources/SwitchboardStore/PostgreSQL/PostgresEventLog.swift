@@ -104,13 +104,7 @@ public final class PostgresEventLog: EventLog {
         let windows = idempotencyWindows
         let logger = storage.logger
         return try await storage.transaction { connection in
-            let locked = try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(\(AdvisoryLock.retention.key))",
-                logger: logger
-            )
-            var isMine = false
-            for try await granted in locked.decode(Bool.self) { isMine = granted }
-            guard isMine else { return 0 }
+            guard try await AdvisoryLock.retention.tryTake(on: connection, logger: logger) else { return 0 }
             var channels: [(String, Int64)] = []
             for try await row in try await connection.query("SELECT name, head FROM channels", logger: logger)
                 .decode((String, Int64).self)

@@ -119,6 +119,15 @@ public final class PostgresStorage: Sendable {
 
 /// The advisory locks that make one node at a time do a piece of work.
 enum AdvisoryLock: Int64 {
+    /// Takes the lock for the rest of `connection`'s transaction, if no other node holds it; whether
+    /// it was taken.
+    func tryTake(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("SELECT pg_try_advisory_xact_lock(\(key))", logger: logger)
+        var granted = false
+        for try await value in rows.decode(Bool.self) { granted = value }
+        return granted
+    }
+
     case migrations = 0x5342_0001
     case retention = 0x5342_0002
     case deliveryHistory = 0x5342_0003
