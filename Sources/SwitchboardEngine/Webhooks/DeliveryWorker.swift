@@ -16,8 +16,6 @@ public final class DeliveryWorker: Service, Sendable {
         /// Some endpoint is enabled (kept with `endpoints`), so commits may have made deliveries.
         var hasEnabledEndpoints = false
         var needsReload = true
-        var rang = false
-        var waiter: CheckedContinuation<Void, Never>?
         var isStopping = false
     }
 
@@ -34,6 +32,8 @@ public final class DeliveryWorker: Service, Sendable {
     private let publish: @Sendable ([EventDraft]) async -> Void
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
+    /// Rung by commits, endpoint changes, finished attempts and shutdown.
+    private let bell = WakeSignal()
     /// Other nodes share the store: endpoints may be created or changed there, so the worker claims
     /// on every round (the claim finds an unknown or changed endpoint and reloads) instead of waiting
     /// for an endpoint it knows of.
@@ -80,12 +80,7 @@ public final class DeliveryWorker: Service, Sendable {
 
     /// Something may be due: events committed, or a delivery was retried or replayed.
     public func wake() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            state.rang = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        bell.ring()
     }
 
     /// Events committed: they may have made deliveries, unless no endpoint is enabled. This runs on
@@ -106,7 +101,7 @@ public final class DeliveryWorker: Service, Sendable {
         do {
             try await queue.releaseLeases()
         } catch {
-            logger.warning("could not release delivery leases", metadata: ["sb.error": "\(error)"])
+            logger.warning("could not release delivery leases", metadata: ["sb.error": "\(StoreError.logText(error))"])
         }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -165,7 +160,7 @@ public final class DeliveryWorker: Service, Sendable {
                 }
             }
         } catch {
-            logger.warning("claiming deliveries failed", metadata: ["sb.error": "\(error)"])
+            logger.warning("claiming deliveries failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
             claimed = []
         }
         var endpointsByDelivery = admitted.withLockedValue { $0 }
@@ -205,26 +200,8 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     private func waitForBell(upTo duration: Duration) async {
-        guard duration > .zero else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await Task.sleep(for: duration)
-                if !Task.isCancelled { self.wake() }
-            }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLockedValue { state -> Bool in
-                    if state.rang || state.isStopping {
-                        state.rang = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-            state.withLockedValue { $0.rang = false }
-            group.cancelAll()
-        }
+        guard !state.withLockedValue({ $0.isStopping }) else { return }
+        await bell.wait(upTo: duration)
     }
 
     private func reloadEndpointsIfNeeded() async {
@@ -237,7 +214,7 @@ public final class DeliveryWorker: Service, Sendable {
                 state.needsReload = false
             }
         } catch {
-            logger.warning("loading webhook endpoints failed", metadata: ["sb.error": "\(error)"])
+            logger.warning("loading webhook endpoints failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
         }
     }
 
@@ -307,7 +284,7 @@ public final class DeliveryWorker: Service, Sendable {
             // The lease runs out and the delivery is attempted again: at least once, never lost.
             logger.error(
                 "recording a webhook attempt failed",
-                metadata: ["sb.delivery": "\(delivery.id)", "sb.error": "\(error)"]
+                metadata: ["sb.delivery": "\(delivery.id)", "sb.error": "\(StoreError.logText(error))"]
             )
             return
         }
