@@ -9,3 +9,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.description = description
     }
 }
+
+extension StoreError {
+    /// What a store call's error says, for logs: for a database error its code and message, never the
+    /// statement or its values (which hold event data and keys).
+    public static func logText(_ error: any Error) -> String {
+        postgresErrorText(error)
+    }
+}

@@ -45,7 +45,7 @@ public struct RetentionSweeper: Service {
                 let removed = try await log.trim(policies: policies, now: now())
                 if removed > 0 { logger.debug("retention trimmed events", metadata: ["sb.removed": "\(removed)"]) }
             } catch {
-                logger.warning("retention sweep failed", metadata: ["sb.error": "\(error)"])
+                logger.warning("retention sweep failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
             }
             do {
                 let cutoff = Timestamp(
@@ -54,7 +54,7 @@ public struct RetentionSweeper: Service {
                 let removed = try await deliveries.trimFinished(before: cutoff, limit: 10_000)
                 if removed > 0 { logger.debug("removed finished deliveries", metadata: ["sb.removed": "\(removed)"]) }
             } catch {
-                logger.warning("delivery history sweep failed", metadata: ["sb.error": "\(error)"])
+                logger.warning("delivery history sweep failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
             }
         }
     }
