@@ -17,7 +17,7 @@ public import SwitchboardStore
 /// Hub in offset order, once.
 public final class ClusterFollower: ChannelInterest, Service {
     private struct Anchoring {
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         /// Local events committed while the head is read: those after it are delivered once anchored.
         var local: [Event] = []
     }
@@ -28,10 +28,7 @@ public final class ClusterFollower: ChannelInterest, Service {
         /// may arrive in either order, so it may dip below zero for a moment).
         var readers: [ChannelName: Int] = [:]
         var anchoring: [ChannelName: Anchoring] = [:]
-        /// A poll was asked for while none was awaited: the next wait ends at once.
-        var pollRequested = false
-        /// The poll loop, waiting for its interval or a request.
-        var pollWaiter: CheckedContinuation<Void, Never>?
+        var nextWaiter = 0
     }
 
     private enum Work: Sendable {
@@ -47,6 +44,8 @@ public final class ClusterFollower: ChannelInterest, Service {
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
     private let work: AsyncStream<Work>
+    /// Ends the poll loop's wait early: the doorbell asked for a catch-up.
+    private let pollBell = WakeSignal()
     private let submit: AsyncStream<Work>.Continuation
 
     /// Follows `log` for `hub`'s channels; `maximumHeld` bounds the local events held per channel while
@@ -90,21 +89,29 @@ public final class ClusterFollower: ChannelInterest, Service {
             state.readers[channel] = count == 0 ? nil : count
             guard count == 0 else { return [] }
             state.sequencer.unfollow(channel)
-            return state.anchoring.removeValue(forKey: channel)?.waiters ?? []
+            return Array(state.anchoring.removeValue(forKey: channel)?.waiters.values ?? [:].values)
         }
         for waiter in waiters { waiter.resume() }
     }
 
     /// Returns once `channel` is anchored (or its anchoring read failed: the reader's own read then
-    /// reports the store's trouble).
+    /// reports the store's trouble), or the task is cancelled (a graceful shutdown ends a long-poll).
     public func anchored(_ channel: ChannelName) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let waits = state.withLockedValue { state -> Bool in
-                guard state.anchoring[channel] != nil else { return false }
-                state.anchoring[channel]?.waiters.append(continuation)
-                return true
+        let id = state.withLockedValue { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let waits = state.withLockedValue { state -> Bool in
+                    guard state.anchoring[channel] != nil, !Task.isCancelled else { return false }
+                    state.anchoring[channel]?.waiters[id] = continuation
+                    return true
+                }
+                if !waits { continuation.resume() }
             }
-            if !waits { continuation.resume() }
+        } onCancel: {
+            state.withLockedValue { $0.anchoring[channel]?.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -126,7 +133,7 @@ public final class ClusterFollower: ChannelInterest, Service {
     public func heard(_ news: DoorbellNews) {
         switch news {
         case .catchUp:
-            requestPoll()
+            pollBell.ring()
         case .heads(let heads):
             let reads = state.withLockedValue { state -> [Work] in
                 heads.flatMap { channel, head in perform(state.sequencer.heard(channel, head: head)) }
@@ -153,47 +160,7 @@ public final class ClusterFollower: ChannelInterest, Service {
         while !Task.isCancelled {
             await poll()
             // The poll interval, or sooner when the doorbell asks for a catch-up.
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: self.pollInterval) }
-                group.addTask { await self.pollRequested() }
-                _ = await group.next()
-                group.cancelAll()
-            }
-        }
-    }
-
-    /// Ends the poll loop's current wait (or the next one, when it is polling now).
-    private func requestPoll() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.pollWaiter else {
-                state.pollRequested = true
-                return nil
-            }
-            state.pollWaiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns when a poll is requested, or the task is cancelled.
-    private func pollRequested() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLockedValue { state -> Bool in
-                    if state.pollRequested || Task.isCancelled {
-                        state.pollRequested = false
-                        return true
-                    }
-                    state.pollWaiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLockedValue { state in
-                defer { state.pollWaiter = nil }
-                return state.pollWaiter
-            }?.resume()
+            await pollBell.wait(upTo: pollInterval)
         }
     }
 
@@ -205,7 +172,7 @@ public final class ClusterFollower: ChannelInterest, Service {
         do {
             heads = try await log.heads(of: channels)
         } catch {
-            logger.warning("polling the log's heads failed", metadata: ["sb.error": "\(error)"])
+            logger.warning("polling the log's heads failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
             return
         }
         for (channel, head) in heads { finishAnchoring(channel, at: head) }
@@ -219,10 +186,13 @@ public final class ClusterFollower: ChannelInterest, Service {
                 finishAnchoring(channel, at: try await log.head(of: channel))
             } catch {
                 // The next poll anchors it; meanwhile its readers go on and meet the store's trouble.
-                logger.warning("reading a channel's head failed", metadata: ["sb.error": "\(error)"])
+                logger.warning(
+                    "reading a channel's head failed",
+                    metadata: ["sb.error": "\(StoreError.logText(error))"]
+                )
                 let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-                    defer { state.anchoring[channel]?.waiters = [] }
-                    return state.anchoring[channel]?.waiters ?? []
+                    defer { state.anchoring[channel]?.waiters = [:] }
+                    return Array(state.anchoring[channel]?.waiters.values ?? [:].values)
                 }
                 for waiter in waiters { waiter.resume() }
             }
@@ -237,7 +207,10 @@ public final class ClusterFollower: ChannelInterest, Service {
                 )
                 reads = state.withLockedValue { state in perform(state.sequencer.logRead(channel, page: page)) }
             } catch {
-                logger.warning("reading another node's events failed", metadata: ["sb.error": "\(error)"])
+                logger.warning(
+                    "reading another node's events failed",
+                    metadata: ["sb.error": "\(StoreError.logText(error))"]
+                )
                 state.withLockedValue { $0.sequencer.readFailed(channel) }
                 reads = []
             }
@@ -250,7 +223,7 @@ public final class ClusterFollower: ChannelInterest, Service {
         let (waiters, reads) = state.withLockedValue { state -> ([CheckedContinuation<Void, Never>], [Work]) in
             guard let anchoring = state.anchoring.removeValue(forKey: channel) else { return ([], []) }
             state.sequencer.follow(channel, head: head)
-            return (anchoring.waiters, perform(state.sequencer.committedHere(anchoring.local)))
+            return (Array(anchoring.waiters.values), perform(state.sequencer.committedHere(anchoring.local)))
         }
         for waiter in waiters { waiter.resume() }
         for read in reads { submit.yield(read) }

@@ -18,7 +18,8 @@ struct LongPoll: Sendable {
         // Register before reading, so that an event committed between the read and the wait rings the bell.
         let waiter = engine.hub.makeWaiter(for: channel)
         defer { engine.hub.removeWaiter(waiter, for: channel) }
-        await engine.hub.ready(for: channel)
+        // Like the wait below, a graceful shutdown does not wait for this.
+        await cancelWhenGracefulShutdown { await engine.hub.ready(for: channel) }
         let page = try await readLog(channel, after, limit)
         guard page.events.isEmpty, !page.isTruncated else { return page }
         // A graceful shutdown ends the wait at once, as a wait that ran out: the client polls again and
