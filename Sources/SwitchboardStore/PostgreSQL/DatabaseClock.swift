@@ -22,11 +22,6 @@ public final class DatabaseClock: Sendable {
         time.millisecondsSinceEpoch + offset.withLockedValue { $0 }
     }
 
-    /// This node's time for a database time.
-    func nodeMilliseconds(atDatabase milliseconds: Int64) -> Int64 {
-        milliseconds - offset.withLockedValue { $0 }
-    }
-
     /// Measures the offset on `storage`.
     public func measure(on storage: PostgresStorage) async throws {
         let before = now().millisecondsSinceEpoch
