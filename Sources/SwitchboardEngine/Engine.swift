@@ -128,10 +128,28 @@ public final class Engine: Sendable {
             logger: logger
         )
         worker.withLockedValue { $0 = deliveryWorker }
-        let journal = PresenceJournal(metrics: metrics, logger: logger) { drafts throws(SwitchboardError) in
-            _ = try await publisher.publish(drafts)
+        let presenceService: any Service
+        if let sharedPresence = store.sharedPresence {
+            let (registry, cluster) = PresenceRegistry.shared(store: sharedPresence, hub: hub) { localMemberships in
+                ClusterPresence(
+                    store: sharedPresence,
+                    ttl: .milliseconds(configuration.store.nodeTTLMilliseconds),
+                    ambient: ambient,
+                    metrics: metrics,
+                    logger: logger,
+                    publish: { drafts in _ = try await publisher.publish(drafts) },
+                    localMemberships: localMemberships
+                )
+            }
+            self.presence = registry
+            presenceService = cluster
+        } else {
+            let journal = PresenceJournal(metrics: metrics, logger: logger) { drafts throws(SwitchboardError) in
+                _ = try await publisher.publish(drafts)
+            }
+            self.presence = PresenceRegistry(journal: journal)
+            presenceService = journal
         }
-        self.presence = PresenceRegistry(journal: journal)
         self.connections = ConnectionRegistry(
             maximumPerUser: configuration.limits.maximumConnectionsPerUser,
             maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
@@ -159,7 +177,7 @@ public final class Engine: Sendable {
                     logger: logger
                 ),
                 deliveryWorker,
-                journal,
+                presenceService,
             ]
     }
 

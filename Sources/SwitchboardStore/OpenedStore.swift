@@ -44,6 +44,8 @@ public struct OpenedStore: Sendable {
     /// Whether other nodes may append to the same log: this node then also follows the log for their
     /// events (`onDoorbell` hints, and polls).
     public let isShared: Bool
+    /// Presence shared with the other nodes (a shared store only); nil: presence is this process's.
+    public let sharedPresence: (any SharedPresenceStore)?
 
     /// Makes an opened store.
     public init(
@@ -52,9 +54,11 @@ public struct OpenedStore: Sendable {
         adminStore: any AdminStore,
         services: [any Service],
         isShared: Bool = false,
+        sharedPresence: (any SharedPresenceStore)? = nil,
         close: @escaping @Sendable () async -> Void
     ) {
         self.isShared = isShared
+        self.sharedPresence = sharedPresence
         self.log = log
         self.deliveries = deliveries
         self.adminStore = adminStore

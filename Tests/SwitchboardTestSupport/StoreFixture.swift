@@ -167,6 +167,8 @@ public struct StoreFixture: Sendable {
     public let commits: CommitRecorder
     /// The clock the log stamps events with.
     public let clock: TestClock
+    /// Presence shared between nodes (PostgreSQL only), under a node name of this fixture's own.
+    public let sharedPresence: (any SharedPresenceStore)?
     private let handle: Handle
 
     /// What the fixture holds on to, per backend, for fault injection and shutdown.
@@ -229,6 +231,7 @@ public struct StoreFixture: Sendable {
             deliveries: SQLiteDeliveryQueue(database: database),
             commits: commits,
             clock: clock,
+            sharedPresence: nil,
             handle: .sqlite(database)
         )
         let writer = database.writer
@@ -260,17 +263,15 @@ public struct StoreFixture: Sendable {
         )
         let databaseClock = DatabaseClock(now: { clock.now })
         try await databaseClock.measure(on: storage)
+        let node = "node_" + UUID().uuidString
         let fixture = StoreFixture(
             backend: .postgres,
             log: log,
             adminStore: PostgresAdminStore(storage: storage),
-            deliveries: PostgresDeliveryQueue(
-                storage: storage,
-                node: "node_" + UUID().uuidString,
-                clock: databaseClock
-            ),
+            deliveries: PostgresDeliveryQueue(storage: storage, node: node, clock: databaseClock),
             commits: commits,
             clock: clock,
+            sharedPresence: PostgresPresence(storage: storage, node: node, clock: databaseClock),
             handle: .postgres(storage, log)
         )
         let writer = log.writer

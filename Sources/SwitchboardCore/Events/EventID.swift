@@ -15,7 +15,10 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
         }
         // Inbound deliveries' and clients' keys derive from a provider's id or a user's key: a publisher
         // may not claim one ahead of them.
-        for (prefix, owner) in [(Self.inboundPrefix, "inbound webhooks"), (Self.clientPrefix, "client publishes")]
+        for (prefix, owner) in [
+            (Self.inboundPrefix, "inbound webhooks"), (Self.clientPrefix, "client publishes"),
+            (Self.presencePrefix, "presence events"),
+        ]
         where rawValue.hasPrefix(prefix) {
             throw SwitchboardError(.badRequest, "ids starting with \(prefix) are reserved for \(owner)")
         }
@@ -24,6 +27,10 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     /// The prefix of inbound webhook deliveries' ids, which publishers may not use.
     public static let inboundPrefix = "whin_"
+
+    /// The prefix of the ids of `presence.join` and `presence.leave` events on a store several nodes
+    /// share (one id per join and per leave, so that each is journaled once), which publishers may not use.
+    public static let presencePrefix = "evp_"
 
     /// The prefix of the ids of events a client published with an `id` of its own (see
     /// `EventDraft.scoped(to:)`), which publishers may not use.

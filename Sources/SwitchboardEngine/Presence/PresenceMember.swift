@@ -23,7 +23,12 @@ public struct PresenceMember: Hashable, Sendable {
 
     /// `{"op":"join"|"leave","channel":…,"member":{…}}`, the frame other members receive.
     func frame(_ op: String, channel: ChannelName) -> String {
-        "{\"op\":\"\(op)\",\"channel\":\(JSONWriter.quoted(channel.rawValue)),\"member\":\(json)}"
+        Self.frame(op, channel: channel, memberJSON: json)
+    }
+
+    /// The frame of `op` for a member already written as JSON (read back from the journal).
+    static func frame(_ op: String, channel: ChannelName, memberJSON: String) -> String {
+        "{\"op\":\"\(op)\",\"channel\":\(JSONWriter.quoted(channel.rawValue)),\"member\":\(memberJSON)}"
     }
 }
 

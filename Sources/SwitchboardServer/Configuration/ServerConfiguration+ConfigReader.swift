@@ -12,7 +12,7 @@ extension ServerConfiguration {
     /// Every key read, as written in the documentation (namespace keys after `namespace.<name>.`).
     public static let keys = [
         "http.host", "http.port", "data.dir", "dev", "store.durability", "store.idempotency_window_seconds",
-        "store.database_url", "store.cluster_poll_ms",
+        "store.database_url", "store.cluster_poll_ms", "store.node_ttl_ms",
         "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "metrics.require_key",
         "limits.max_data_bytes",
         "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",
@@ -145,7 +145,8 @@ extension ServerConfiguration {
                 86_400...(86_400 * 90)
             ),
             database: database,
-            clusterPollMilliseconds: try Self.ranged(reader, "store.cluster_poll_ms", default: 500, 10...60_000)
+            clusterPollMilliseconds: try Self.ranged(reader, "store.cluster_poll_ms", default: 500, 10...60_000),
+            nodeTTLMilliseconds: try Self.ranged(reader, "store.node_ttl_ms", default: 30_000, 300...600_000)
         )
         let limits = Limits(
             maximumDataBytes: try Self.ranged(reader, "limits.max_data_bytes", default: 65_536, 1...(4 * 1024 * 1024)),

@@ -161,6 +161,121 @@ enum PostgresMigrations {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Presence across nodes. A node's rows live while its heartbeat does (`expires_ms`, the
+                // database's time); `presence_users` holds one row per user present in a channel, locked
+                // by every join and leave of that user so that the first join and the last leave are each
+                // decided once; `presence_journal` is the outbox of `presence.join` / `presence.leave`
+                // events, written in the same transaction and published to the log by one node at a time.
+                """
+                CREATE TABLE presence_nodes (
+                    node TEXT PRIMARY KEY,
+                    expires_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE SEQUENCE presence_epochs",
+                """
+                CREATE TABLE presence_users (
+                    channel TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    member TEXT NOT NULL,
+                    PRIMARY KEY (channel, user_id)
+                )
+                """,
+                "CREATE INDEX presence_users_order ON presence_users (channel, epoch)",
+                """
+                CREATE TABLE presence_members (
+                    channel TEXT NOT NULL,
+                    client TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    node TEXT NOT NULL,
+                    member TEXT NOT NULL,
+                    joined BIGINT GENERATED ALWAYS AS IDENTITY,
+                    PRIMARY KEY (channel, client)
+                )
+                """,
+                "CREATE INDEX presence_members_user ON presence_members (channel, user_id)",
+                "CREATE INDEX presence_members_node ON presence_members (node)",
+                """
+                CREATE TABLE presence_journal (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    channel TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    member TEXT NOT NULL,
+                    event_id TEXT NOT NULL
+                )
+                """,
+                // A user's first connection in a channel makes its row (a new epoch) and journals the join;
+                // a later one only adds its connection. The row lock orders a join against a leave of the
+                // same user on another node: the loop retries when the row it waited for was deleted.
+                """
+                CREATE FUNCTION presence_join(p_channel TEXT, p_client TEXT, p_user TEXT, p_node TEXT, p_member TEXT)
+                RETURNS void LANGUAGE plpgsql AS $$
+                DECLARE
+                    v_epoch BIGINT;
+                BEGIN
+                    LOOP
+                        PERFORM 1 FROM presence_users WHERE channel = p_channel AND user_id = p_user FOR UPDATE;
+                        IF FOUND THEN
+                            v_epoch := NULL;
+                            EXIT;
+                        END IF;
+                        INSERT INTO presence_users (channel, user_id, epoch, member)
+                        VALUES (p_channel, p_user, nextval('presence_epochs'), p_member)
+                        ON CONFLICT DO NOTHING
+                        RETURNING epoch INTO v_epoch;
+                        EXIT WHEN v_epoch IS NOT NULL;
+                    END LOOP;
+                    INSERT INTO presence_members (channel, client, user_id, node, member)
+                    VALUES (p_channel, p_client, p_user, p_node, p_member)
+                    ON CONFLICT (channel, client) DO NOTHING;
+                    IF v_epoch IS NOT NULL THEN
+                        INSERT INTO presence_journal (channel, type, member, event_id)
+                        VALUES (p_channel, 'presence.join', p_member, 'evp_join_' || v_epoch);
+                    END IF;
+                END
+                $$
+                """,
+                // Removes a connection; when it was its user's last in the channel, the user's row goes and
+                // the leave is journaled, under the epoch of the join it ends.
+                """
+                CREATE FUNCTION presence_leave(p_channel TEXT, p_client TEXT)
+                RETURNS void LANGUAGE plpgsql AS $$
+                DECLARE
+                    v_user TEXT;
+                    v_member TEXT;
+                    v_epoch BIGINT;
+                BEGIN
+                    SELECT user_id INTO v_user FROM presence_members WHERE channel = p_channel AND client = p_client;
+                    IF NOT FOUND THEN
+                        RETURN;
+                    END IF;
+                    SELECT epoch INTO v_epoch FROM presence_users
+                    WHERE channel = p_channel AND user_id = v_user FOR UPDATE;
+                    DELETE FROM presence_members WHERE channel = p_channel AND client = p_client
+                    RETURNING member INTO v_member;
+                    IF NOT FOUND OR v_epoch IS NULL THEN
+                        RETURN;
+                    END IF;
+                    IF NOT EXISTS (SELECT 1 FROM presence_members WHERE channel = p_channel AND user_id = v_user) THEN
+                        DELETE FROM presence_users WHERE channel = p_channel AND user_id = v_user;
+                        INSERT INTO presence_journal (channel, type, member, event_id)
+                        VALUES (p_channel, 'presence.leave', v_member, 'evp_leave_' || v_epoch);
+                    ELSE
+                        -- The user stays, shown with its earliest remaining connection.
+                        UPDATE presence_users SET member = (
+                            SELECT member FROM presence_members
+                            WHERE channel = p_channel AND user_id = v_user ORDER BY joined LIMIT 1)
+                        WHERE channel = p_channel AND user_id = v_user;
+                    END IF;
+                END
+                $$
+                """,
+            ]
+        ),
     ]
 }

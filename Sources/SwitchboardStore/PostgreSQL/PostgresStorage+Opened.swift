@@ -45,6 +45,7 @@ extension PostgresStorage {
             adminStore: PostgresAdminStore(storage: storage),
             services: [log.writer, doorbell],
             isShared: true,
+            sharedPresence: PostgresPresence(storage: storage, node: node, clock: clock),
             close: { await storage.close() }
         )
     }

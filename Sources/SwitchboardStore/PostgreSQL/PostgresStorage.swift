@@ -131,6 +131,8 @@ enum AdvisoryLock: Int64 {
     case migrations = 0x5342_0001
     case retention = 0x5342_0002
     case deliveryHistory = 0x5342_0003
+    /// Reaping dead nodes' presence, and publishing the presence journal.
+    case presence = 0x5342_0004
 
     var key: Int64 { rawValue }
 }

@@ -17,6 +17,6 @@ struct PresenceController<Context: RequestContext>: Sendable {
         let principal = try await api.readerPrincipal(of: request)
         try api.access.authorizeSubscribe(principal, to: channel)
         try api.engine.configuration.namespaces.requirePresence(channel)
-        return APIContext.json(api.engine.presence.membersJSON(of: channel, op: false))
+        return APIContext.json(try await api.engine.presence.membersJSON(of: channel, op: false))
     }
 }

@@ -86,7 +86,34 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
         } catch {
             return sendError(error, ref: ref)
         }
-        send(engine.presence.membersJSON(of: channel, op: true, ref: ref))
+        guard !isPresenceInFlight else {
+            return sendError(
+                SwitchboardError(
+                    .rateLimited,
+                    "one presence request at a time: wait for the reply",
+                    retryAfterSeconds: 1
+                ),
+                ref: ref
+            )
+        }
+        isPresenceInFlight = true
+        let presence = engine.presence
+        let loop = eventLoop
+        Task {
+            let answer: Result<String, SwitchboardError>
+            do throws(SwitchboardError) {
+                answer = .success(try await presence.membersJSON(of: channel, op: true, ref: ref))
+            } catch {
+                answer = .failure(error)
+            }
+            loop.execute {
+                self.isPresenceInFlight = false
+                switch answer {
+                case .success(let text): self.send(text)
+                case .failure(let error): self.sendError(error, ref: ref)
+                }
+            }
+        }
     }
 
     /// Takes one publish token; false (and an error sent) when the connection publishes too fast.

@@ -61,6 +61,8 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
     var isTornDown: Bool { closing.state == .closed }
     /// A `history` read is in flight (one at a time, so replies stay bounded).
     var isHistoryInFlight = false
+    /// A `presence` listing is in flight (one at a time: on a shared store it is a database read).
+    var isPresenceInFlight = false
     /// Gives each subscription a generation, so a late catch-up read of an earlier one is ignored.
     var nextGeneration = 0
     /// Closes the socket if the close frame is not taken by the peer in time.

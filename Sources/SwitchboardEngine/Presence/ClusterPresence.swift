@@ -1,0 +1,165 @@
+import Logging
+import NIOConcurrencyHelpers
+import Prometheus
+public import ServiceLifecycle
+import SwitchboardCore
+import SwitchboardStore
+
+/// Carries this node's joins and leaves to the presence the nodes share (`SharedPresenceStore`), in
+/// the order they happened, from one task; keeps the node alive there with a heartbeat every third of
+/// its TTL; reaps the nodes whose heartbeat ran out; and publishes the shared journal of joins and
+/// leaves to the log (`$presence:<channel>`), from where every node's members hear them.
+///
+/// A join or a leave is queued without waiting (the queue is bounded: past it an operation is dropped,
+/// counted and logged) and retried, in order, while the store fails. A node whose heartbeat was late
+/// enough to be reaped joins its connections again. At shutdown it removes its own connections, so a
+/// node stopped gracefully leaves no member behind for the reaper.
+final class ClusterPresence: Service, Sendable {
+    enum Operation: Sendable {
+        case join(ChannelName, PresenceMember)
+        case leave(ChannelName, client: String)
+    }
+
+    static let capacity = 100_000
+    private static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(400), .seconds(1), .seconds(3)]
+
+    private let store: any SharedPresenceStore
+    private let ttl: Duration
+    private let pending = NIOLockedValueBox<[Operation]>([])
+    private let bell = WakeSignal()
+    private let ambient: Ambient
+    private let metrics: EngineMetrics
+    private let logger: Logger
+    private let publish: @Sendable ([EventDraft]) async throws -> Void
+    /// This node's memberships, joined again when the node was reaped while alive.
+    private let localMemberships: @Sendable () -> [(ChannelName, PresenceMember)]
+
+    init(
+        store: any SharedPresenceStore,
+        ttl: Duration,
+        ambient: Ambient,
+        metrics: EngineMetrics,
+        logger: Logger,
+        publish: @escaping @Sendable ([EventDraft]) async throws -> Void,
+        localMemberships: @escaping @Sendable () -> [(ChannelName, PresenceMember)]
+    ) {
+        self.store = store
+        self.ttl = ttl
+        self.ambient = ambient
+        self.metrics = metrics
+        self.logger = logger
+        self.publish = publish
+        self.localMemberships = localMemberships
+    }
+
+    /// Queues `operation`; it reaches the store after those queued before it.
+    func enqueue(_ operation: Operation) {
+        let accepted = pending.withLockedValue { pending -> Bool in
+            guard pending.count < Self.capacity else { return false }
+            pending.append(operation)
+            return true
+        }
+        if accepted {
+            bell.ring()
+        } else {
+            metrics.presenceRecordsDropped.increment()
+            logger.warning("the presence queue is full: a join or leave was dropped")
+        }
+    }
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            var nextBeat = self.ambient.monotonicClock()
+            while !Task.isCancelled {
+                if self.ambient.monotonicClock() >= nextBeat {
+                    await self.beat()
+                    nextBeat = self.ambient.monotonicClock() + self.ttl / 3
+                }
+                await self.carryOutPending()
+                await self.bell.wait(upTo: min(self.ttl / 3, nextBeat - self.ambient.monotonicClock()))
+            }
+        }
+        // Shutting down: what is queued, then this node's remaining connections, then the journal.
+        await carryOutPending(retrying: false)
+        do {
+            try await store.retire()
+        } catch {
+            logger.warning(
+                "removing this node's presence failed",
+                metadata: ["sb.error": "\(StoreError.logText(error))"]
+            )
+        }
+        await publishJournal()
+    }
+
+    /// Heartbeat, reap and a journal pass; joins this node's connections again when it had been reaped.
+    private func beat() async {
+        do {
+            if try await !store.heartbeat(now: ambient.wallClock(), ttl: ttl) {
+                let memberships = localMemberships()
+                logger.warning(
+                    "this node's presence had expired: joining its connections again",
+                    metadata: ["sb.connections": "\(memberships.count)"]
+                )
+                pending.withLockedValue { pending in
+                    pending.insert(contentsOf: memberships.map { Operation.join($0.0, $0.1) }, at: 0)
+                }
+            }
+            let reaped = try await store.reapExpiredNodes(now: ambient.wallClock())
+            if reaped > 0 {
+                logger.info("reaped the presence of expired nodes", metadata: ["sb.connections": "\(reaped)"])
+            }
+        } catch {
+            logger.warning("the presence heartbeat failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
+        }
+        await publishJournal()
+    }
+
+    /// Carries out the queued operations in order; while the store fails, waits and tries the same one
+    /// again (unless `retrying` is false, at shutdown: then what is left is dropped and counted).
+    private func carryOutPending(retrying: Bool = true) async {
+        var didWork = false
+        var failures = 0
+        while let operation = pending.withLockedValue({ $0.first }) {
+            do {
+                switch operation {
+                case .join(let channel, let member):
+                    try await store.join(
+                        channel: channel,
+                        client: member.client,
+                        user: member.user,
+                        member: member.json
+                    )
+                case .leave(let channel, let client):
+                    try await store.leave(channel: channel, client: client)
+                }
+                pending.withLockedValue { _ = $0.removeFirst() }
+                didWork = true
+                failures = 0
+            } catch {
+                logger.warning("recording presence failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
+                guard retrying, !Task.isCancelled else {
+                    let dropped = pending.withLockedValue { pending in
+                        defer { pending.removeAll() }
+                        return pending.count
+                    }
+                    metrics.presenceRecordsDropped.increment(by: Int64(dropped))
+                    return
+                }
+                try? await Task.sleep(for: Self.retryDelays[min(failures, Self.retryDelays.count - 1)])
+                failures += 1
+                if Task.isCancelled { return }
+            }
+        }
+        if didWork { await publishJournal() }
+    }
+
+    private func publishJournal() async {
+        do {
+            try await store.publishJournal(publish)
+        } catch {
+            // The entries stay journaled: the next pass, on this node or another, publishes them.
+            logger.warning("publishing presence failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
+        }
+    }
+}
