@@ -24,16 +24,19 @@ public final class PostgresPresence: SharedPresenceStore {
         self.clock = clock
     }
 
+    /// Adds the connection (`presence_join`); see `SharedPresenceStore.join`.
     public func join(channel: ChannelName, client: String, user: String, member: String) async throws {
         try await storage.query(
             "SELECT presence_join(\(channel.rawValue), \(client), \(user), \(node), \(member))"
         )
     }
 
+    /// Removes the connection (`presence_leave`); see `SharedPresenceStore.leave`.
     public func leave(channel: ChannelName, client: String) async throws {
         try await storage.query("SELECT presence_leave(\(channel.rawValue), \(client))")
     }
 
+    /// One row per user, in the order of their epochs; see `SharedPresenceStore.members`.
     public func members(of channel: ChannelName, limit: Int) async throws -> [String] {
         let rows = try await storage.query(
             "SELECT member FROM presence_users WHERE channel = \(channel.rawValue) ORDER BY epoch LIMIT \(limit)"
@@ -43,6 +46,7 @@ public final class PostgresPresence: SharedPresenceStore {
         return members
     }
 
+    /// Writes this node's expiry; see `SharedPresenceStore.heartbeat`.
     public func heartbeat(now: Timestamp, ttl: Duration) async throws -> Bool {
         let expires = clock.databaseMilliseconds(at: now) + ttl.wholeMilliseconds
         let node = node
@@ -60,6 +64,7 @@ public final class PostgresPresence: SharedPresenceStore {
         return !(inserted && wasRegistered)
     }
 
+    /// Under the presence advisory lock, when free; see `SharedPresenceStore.reapExpiredNodes`.
     public func reapExpiredNodes(now: Timestamp) async throws -> Int {
         let databaseMs = clock.databaseMilliseconds(at: now)
         let logger = storage.logger
@@ -84,6 +89,7 @@ public final class PostgresPresence: SharedPresenceStore {
         }
     }
 
+    /// Leaves for every connection of this node, then its name, in one transaction.
     public func retire() async throws {
         let logger = storage.logger
         let node = node
@@ -101,6 +107,7 @@ public final class PostgresPresence: SharedPresenceStore {
         }
     }
 
+    /// Pages of the journal under the presence advisory lock; see `SharedPresenceStore.publishJournal`.
     public func publishJournal(_ publish: ([EventDraft]) async throws -> Void) async throws {
         let logger = storage.logger
         while true {
