@@ -102,6 +102,9 @@ public enum Activity: Hashable, Sendable {
     /// A node sharing its store was told to catch up on every channel it follows: its doorbell
     /// listener is listening (again).
     case clusterCatchUp
+    /// A node sharing its store recorded joins or leaves there (its own, or a dead node's it reaped),
+    /// and published the journal: listings on every node show them.
+    case presenceRecorded
 }
 
 /// A pending deadline.

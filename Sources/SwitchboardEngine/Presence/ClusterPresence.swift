@@ -108,6 +108,8 @@ final class ClusterPresence: Service, Sendable {
             let reaped = try await store.reapExpiredNodes(now: ambient.wallClock())
             if reaped > 0 {
                 logger.info("reaped the presence of expired nodes", metadata: ["sb.connections": "\(reaped)"])
+                await publishJournal()
+                ambient.report(.presenceRecorded)
             }
         } catch {
             logger.warning("the presence heartbeat failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
@@ -151,7 +153,10 @@ final class ClusterPresence: Service, Sendable {
                 if Task.isCancelled { return }
             }
         }
-        if didWork { await publishJournal() }
+        if didWork {
+            await publishJournal()
+            ambient.report(.presenceRecorded)
+        }
     }
 
     private func publishJournal() async {
