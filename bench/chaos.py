@@ -25,6 +25,12 @@ channel. Then one history read per channel confirms the log holds every acknowle
 server's connection gauges return to zero, and its resident memory returns to within a margin of the
 baseline measured after warm-up.
 
+With --database, several nodes share one PostgreSQL database and a node other than the first is
+killed each time; before each kill, members (client tokens) join a presence channel on the victim while a
+watcher on the first node hears their joins; after the SIGKILL each member must leave within the node TTL
+(plus a beat and a margin), once: one `leave` frame, gone from the listing, one `presence.leave` in the
+journal.
+
 Exit status 0 when nothing was violated; 1 with a report of each violation otherwise.
 
 Usage: python3 bench/chaos.py [--duration 120] [--clients 200] [--rate 40] [--firehose-rate 50] [--seed N]
@@ -37,6 +43,8 @@ import argparse
 import asyncio
 import base64
 import collections
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -86,6 +94,12 @@ RSS_MARGIN_FRACTION = 0.5
 DRAIN_STALL_SECONDS = 60.0
 DRAIN_LIMIT_SECONDS = 900.0
 RSS_MARGIN_MIN_KIB = 64 * 1024
+
+# Presence across nodes (--database): members joined on the node about to be killed must leave, once.
+PRESENCE_NAMESPACE = "room"
+PRESENCE_MEMBERS = 5
+JWT_SECRET = "chaos-presence-secret-" + "0123456789abcdef"
+NODE_TTL_MS = 3000
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -983,6 +997,113 @@ class WebSocketPublisher:
 # -- the run ---------------------------------------------------------------------------------------
 
 
+def client_token(user: str) -> str:
+    """An HS256 client token for `user`, reading the presence namespace, valid for an hour."""
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = {"sub": user, "exp": int(time.time()) + 3600, "channels": [f"{PRESENCE_NAMESPACE}:*"]}
+    body = b64(json.dumps(claims).encode())
+    signature = hmac.new(JWT_SECRET.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{b64(signature)}"
+
+
+async def presence_member(port: int, user: str, channel: str):
+    """A WebSocket of `user`, present in `channel` on the node at `port`."""
+    ws = await ws_connect(f"ws://{HOST}:{port}/v1/ws?token={client_token(user)}", open_timeout=CONNECT_TIMEOUT,
+                          close_timeout=3, ping_interval=None, proxy=None)
+    welcome = json.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT))
+    if welcome.get("op") != "welcome":
+        raise RuntimeError(f"presence member {user}: {welcome}")
+    await ws.send(json.dumps({"op": "subscribe", "channel": channel}))
+    while True:
+        reply = json.loads(await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT))
+        if reply.get("op") == "subscribed":
+            return ws
+        if reply.get("op") == "error":
+            raise RuntimeError(f"presence member {user}: {reply}")
+
+
+class PresenceProbe:
+    """Members on the node about to be SIGKILLed, heard by a watcher on a node that stays: after the kill
+    each must leave within the node TTL (plus a beat and a margin), once, in the frames, the journal and
+    the listing."""
+
+    def __init__(self, run: Run, kill: int, victim: ServerProcess, witness: ServerProcess) -> None:
+        self.run = run
+        self.channel = f"{PRESENCE_NAMESPACE}:kill-{kill}"
+        self.users = [f"k{kill}-m{k}" for k in range(PRESENCE_MEMBERS)]
+        self.victim = victim
+        self.witness = witness
+        self.watcher = None
+        self.members: list = []
+        self.leaves: collections.Counter = collections.Counter()
+
+    async def frames(self, until: Callable[[], bool], seconds: float) -> None:
+        """Reads the watcher's frames, counting joins and leaves, until `until()` or `seconds` passed."""
+        deadline = time.monotonic() + seconds
+        while not until() and time.monotonic() < deadline:
+            try:
+                frame = json.loads(await asyncio.wait_for(self.watcher.recv(), deadline - time.monotonic()))
+            except (asyncio.TimeoutError, TimeoutError):
+                return
+            user = (frame.get("member") or {}).get("user")
+            if frame.get("op") == "join":
+                self.joins[user] += 1
+            elif frame.get("op") == "leave":
+                self.leaves[user] += 1
+
+    async def before_kill(self) -> bool:
+        self.joins: collections.Counter = collections.Counter()
+        try:
+            self.watcher = await presence_member(self.witness.port, f"watcher-{self.channel}", self.channel)
+            for user in self.users:
+                self.members.append(await presence_member(self.victim.port, user, self.channel))
+            await self.frames(lambda: all(self.joins[u] >= 1 for u in self.users), 30)
+        except (OSError, RuntimeError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as error:
+            self.run.report.violation("presence", f"{self.channel}: could not set up the members: {error!r}")
+            return False
+        missing = [u for u in self.users if self.joins[u] == 0]
+        if missing:
+            self.run.report.violation("presence", f"{self.channel}: the watcher on {self.witness.name} heard no "
+                                                  f"join of {missing} (on {self.victim.name})")
+        return not missing
+
+    async def after_kill(self) -> None:
+        report = self.run.report
+        bound = NODE_TTL_MS / 1000 * 4 / 3 + 15
+        started = time.monotonic()
+        await self.frames(lambda: all(self.leaves[u] >= 1 for u in self.users), bound)
+        took = time.monotonic() - started
+        missing = [u for u in self.users if self.leaves[u] == 0]
+        if missing:
+            report.violation("presence", f"{self.channel}: {missing} of the killed {self.victim.name} did not "
+                                         f"leave within {bound:.0f}s")
+        else:
+            report.count("presence members reaped after a SIGKILL", len(self.users))
+            log(f"presence: the {len(self.users)} members of {self.victim.name} left {took:.1f}s after the kill")
+        await self.frames(lambda: False, 3)  # any second leave would come now
+        twice = {u: n for u, n in self.leaves.items() if n > 1 or (n and u not in self.users)}
+        if twice:
+            report.violation("presence", f"{self.channel}: leaves heard more than once or of others: {twice}")
+        try:
+            listing = await http_json(self.witness.port, f"/v1/channels/{self.channel}/presence")
+            journal = await http_json(self.witness.port, f"/v1/channels/$presence:{self.channel}/events?after=0")
+        except (OSError, RuntimeError, ValueError, ServerGone) as error:
+            report.violation("presence", f"{self.channel}: could not read the listing or journal: {error!r}")
+            return
+        listed = sorted(m.get("user") for m in listing.get("members", []))
+        if listed != [f"watcher-{self.channel}"]:
+            report.violation("presence", f"{self.channel}: {self.witness.name} still lists {listed}")
+        entries = collections.Counter((e.get("type"), (e.get("data") or {}).get("user"))
+                                      for e in journal.get("events", []))
+        for user in self.users:
+            if entries[("presence.join", user)] != 1 or entries[("presence.leave", user)] != 1:
+                report.violation("presence", f"{self.channel}: the journal holds {entries[('presence.join', user)]} "
+                                             f"joins and {entries[('presence.leave', user)]} leaves of {user}")
+        await self.watcher.close()
+
+
 async def metrics(port: int) -> dict[str, float]:
     conn = HttpConnection(port)
     try:
@@ -1096,7 +1217,11 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
     }
     if args.database:
         # Several nodes on one fresh PostgreSQL database, each with its own data dir and port.
-        config["store"] = {"database_url": create_database(args.database), "cluster_poll_ms": 500}
+        config["store"] = {"database_url": create_database(args.database), "cluster_poll_ms": 500,
+                           "node_ttl_ms": NODE_TTL_MS}
+        config["namespaces"].append(PRESENCE_NAMESPACE)
+        config["namespace"][PRESENCE_NAMESPACE] = {"presence": True}
+        config["jwt"] = {"secret": JWT_SECRET}
         nodes = [ServerProcess(args.binary, workdir / f"node-{i}", config, f"node {i}") for i in range(args.nodes)]
     else:
         nodes = [ServerProcess(args.binary, workdir, config)]
@@ -1150,6 +1275,9 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
         # One node alone is killed and restarted; of several, any but the measured first one (its
         # clients reconnect to the others meanwhile).
         victim = nodes[0] if len(nodes) == 1 else nodes[1 + i % (len(nodes) - 1)]
+        probe = PresenceProbe(run, i + 1, victim, nodes[0]) if len(nodes) > 1 else None
+        if probe and not await probe.before_kill():
+            probe = None
         planned_kill.victim = victim
         run.kills += 1
         victim.kill()
@@ -1157,6 +1285,8 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
         down = run.rng.uniform(0.5, 3.0) if len(nodes) == 1 else run.rng.uniform(3.0, 8.0)
         log(f"SIGKILL {i + 1}/{args.restarts} of {victim.name} (RSS of {server.name} was "
             f"{rss_before_kills[-1] / 1024:.1f} MiB); down for {down:.1f}s")
+        if probe:
+            await probe.after_kill()
         await asyncio.sleep(down)
         if args.restart_database and i == 0:
             log("restarting PostgreSQL itself")
