@@ -26,7 +26,9 @@ server's connection gauges return to zero, and its resident memory returns to wi
 baseline measured after warm-up.
 
 With --database, several nodes share one PostgreSQL database and a node other than the first is
-killed each time; before each kill, members (client tokens) join a presence channel on the victim while a
+killed each time. A webhook endpoint on loopback takes the ordinary channels' events: every
+acknowledged one must arrive, under its event id, also those whose delivery a killed node had leased
+(another node sends them once the lease ran out); before each kill, members (client tokens) join a presence channel on the victim while a
 watcher on the first node hears their joins; after the SIGKILL each member must leave within the node TTL
 (plus a beat and a margin), once: one `leave` frame, gone from the listing, one `presence.leave` in the
 journal.
@@ -100,6 +102,7 @@ PRESENCE_NAMESPACE = "room"
 PRESENCE_MEMBERS = 5
 JWT_SECRET = "chaos-presence-secret-" + "0123456789abcdef"
 NODE_TTL_MS = 3000
+WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -1024,6 +1027,82 @@ async def presence_member(port: int, user: str, channel: str):
             raise RuntimeError(f"presence member {user}: {reply}")
 
 
+class WebhookReceiver:
+    """A webhook endpoint on loopback for the ordinary channels (--database): it answers each delivery
+    after a short random delay, so that some are in flight when a node is killed, and records what
+    came. At the end every acknowledged event of those channels must have arrived, always under its
+    event id as `webhook-id`; a delivery that came twice (an attempt in flight at a kill, sent again
+    after its lease ran out) is counted, not a violation."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.seen: dict[tuple[str, int], str] = {}
+        self.deliveries = 0
+        self.server: asyncio.base_events.Server | None = None
+        self.port = 0
+        self.progress = asyncio.Event()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self.serve, HOST, 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                _, headers = parse_request_head(await reader.readuntil(b"\r\n\r\n"))
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                await asyncio.sleep(self.run.rng.uniform(0, 0.2))
+                self.record(headers.get("webhook-id", ""), json.loads(body))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    def record(self, webhook_id: str, payload: dict) -> None:
+        self.deliveries += 1
+        key = (payload.get("channel"), payload.get("offset"))
+        earlier = self.seen.get(key)
+        if earlier is None:
+            self.seen[key] = webhook_id
+            self.progress.set()
+        elif earlier == webhook_id:
+            self.run.report.count("webhook deliveries received twice (in flight at a kill)")
+        else:
+            self.run.report.violation("webhook", f"{key} delivered under two ids: {earlier}, {webhook_id}")
+
+    def missing(self, targets: dict[str, int]) -> dict[str, int]:
+        return {c: sum(1 for o in range(1, n + 1) if (c, o) not in self.seen)
+                for c, n in targets.items() if c != FIREHOSE}
+
+    async def verify(self, targets: dict[str, int], stall: float) -> None:
+        """Waits while deliveries make progress (a dead node's leases must run out first), then checks."""
+        while any(self.missing(targets).values()):
+            self.progress.clear()
+            try:
+                await asyncio.wait_for(self.progress.wait(), stall)
+            except (asyncio.TimeoutError, TimeoutError):
+                break
+        missing = {c: n for c, n in self.missing(targets).items() if n}
+        if missing:
+            self.run.report.violation("webhook", f"acknowledged events never delivered, per channel: {missing}")
+        self.run.report.count("webhook deliveries received", self.deliveries)
+        log(f"webhooks: {len(self.seen)} events delivered ({self.deliveries} deliveries)")
+        if self.server:
+            self.server.close()
+
+
+def parse_request_head(raw: bytes) -> tuple[str, dict[str, str]]:
+    lines = raw.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    return lines[0], headers
+
+
 class PresenceProbe:
     """Members on the node about to be SIGKILLed, heard by a watcher on a node that stays: after the kill
     each must leave within the node TTL (plus a beat and a margin), once, in the frames, the journal and
@@ -1222,6 +1301,7 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
         config["namespaces"].append(PRESENCE_NAMESPACE)
         config["namespace"][PRESENCE_NAMESPACE] = {"presence": True}
         config["jwt"] = {"secret": JWT_SECRET}
+        config["webhooks"] = {"allow_private_targets": True, "timeout_seconds": WEBHOOK_TIMEOUT_SECONDS}
         nodes = [ServerProcess(args.binary, workdir / f"node-{i}", config, f"node {i}") for i in range(args.nodes)]
     else:
         nodes = [ServerProcess(args.binary, workdir, config)]
@@ -1233,6 +1313,17 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
     t0 = time.monotonic()
     for node in nodes:
         log(f"{node.name} pid {node.proc.pid} on {HOST}:{node.port}; data in {node.data_dir}; seed {args.seed}")
+
+    receiver = None
+    if len(nodes) > 1:
+        receiver = WebhookReceiver(run)
+        await receiver.start()
+        conn = HttpConnection(nodes[0].port)
+        status, _, body = await conn.request("POST", "/v1/endpoints", {
+            "url": f"http://{HOST}:{receiver.port}/hook", "channels": [f"{NAMESPACE}:c*"]})
+        conn.close()
+        if status != 201:
+            raise RuntimeError(f"creating the webhook endpoint: {status} {body[:300]!r}")
 
     publishers, subscribers = plan(run)
     kinds = collections.Counter(s.kind + (" slow" if s.slow else "") for s in subscribers)
@@ -1352,6 +1443,9 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
     log(f"catch-up done: {len(done)} of {len(subscribers)} subscribers complete")
 
     await verify_history(run)
+    if receiver:
+        # A delivery leased by a killed node waits for its lease (twice the timeout plus 30 s).
+        await receiver.verify(run.targets, stall=WEBHOOK_TIMEOUT_SECONDS * 2 + 30 + 30)
 
     # Every client is gone: the server must see it. Its gauges go back to zero (a vanished peer can take
     # up to two heartbeat intervals, 50 s, to be noticed).

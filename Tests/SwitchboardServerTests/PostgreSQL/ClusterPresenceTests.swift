@@ -21,20 +21,14 @@ struct ClusterPresenceTests {
         ttl: Int = 30_000,
         _ body: (TestServer, TestServer, PostgresAddress) async throws -> Void
     ) async throws {
-        try await TestDatabases.withTemporary { database in
-            let configure: (inout ServerConfiguration) -> Void = { configuration in
-                configuration.engine.store.database = database
-                configuration.engine.store.clusterPollMilliseconds = 200
+        try await TwoNodes.with(
+            configure: { configuration in
                 configuration.engine.store.nodeTTLMilliseconds = ttl
                 configuration.clientTokens = ClientTokenSettings(secret: TestTokens.secret)
                 configuration.engine.namespaces.named["room"] = NamespacePolicy(hasPresence: true)
-            }
-            try await TestServer.with(configure: configure) { first in
-                try await TestServer.with(configure: configure) { second in
-                    try await body(first, second, database)
-                }
-            }
-        }
+            },
+            body
+        )
     }
 
     /// A connection of `user` subscribed to `room:1` on `node`, and its client id.

@@ -13,23 +13,11 @@ import Testing
     .timeLimit(.minutes(5))
 )
 struct ClusterServerTests {
-    /// Two nodes on one fresh database; the second uses the first's admin key (it makes none).
     private func withNodes(
         configure more: @escaping (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer, TestServer, PostgresAddress) async throws -> Void
     ) async throws {
-        try await TestDatabases.withTemporary { database in
-            let configure: (inout ServerConfiguration) -> Void = { configuration in
-                configuration.engine.store.database = database
-                configuration.engine.store.clusterPollMilliseconds = 200
-                more(&configuration)
-            }
-            try await TestServer.with(configure: configure) { first in
-                try await TestServer.with(configure: configure) { second in
-                    try await body(first, second, database)
-                }
-            }
-        }
+        try await TwoNodes.with(configure: more, body)
     }
 
     private func subscribe(_ channel: String, on node: TestServer, key: String) async throws -> TestWebSocket {
