@@ -82,7 +82,8 @@ final class ClusterPresence: Service, Sendable {
         // Shutting down: what is queued, then this node's remaining connections, then the journal.
         await carryOutPending(retrying: false)
         do {
-            try await store.retire()
+            let store = store
+            try await StoreDeadline.run("removing this node's presence") { try await store.retire() }
         } catch {
             logger.warning(
                 "removing this node's presence failed",
@@ -95,7 +96,8 @@ final class ClusterPresence: Service, Sendable {
     /// Heartbeat, reap and a journal pass; joins this node's connections again when it had been reaped.
     private func beat() async {
         do {
-            if try await !store.heartbeat(now: ambient.wallClock(), ttl: ttl) {
+            let (store, now, ttl) = (store, ambient.wallClock(), ttl)
+            if try await !StoreDeadline.run("a presence heartbeat", { try await store.heartbeat(now: now, ttl: ttl) }) {
                 let memberships = localMemberships()
                 logger.warning(
                     "this node's presence had expired: joining its connections again",
@@ -105,7 +107,10 @@ final class ClusterPresence: Service, Sendable {
                     pending.insert(contentsOf: memberships.map { Operation.join($0.0, $0.1) }, at: 0)
                 }
             }
-            let reaped = try await store.reapExpiredNodes(now: ambient.wallClock())
+            let reapedAt = ambient.wallClock()
+            let reaped = try await StoreDeadline.run("reaping presence") {
+                try await store.reapExpiredNodes(now: reapedAt)
+            }
             if reaped > 0 {
                 logger.info("reaped the presence of expired nodes", metadata: ["sb.connections": "\(reaped)"])
                 await publishJournal()
@@ -161,7 +166,8 @@ final class ClusterPresence: Service, Sendable {
 
     private func publishJournal() async {
         do {
-            try await store.publishJournal(publish)
+            let (store, publish) = (store, publish)
+            try await StoreDeadline.run("publishing presence") { try await store.publishJournal(publish) }
         } catch {
             // The entries stay journaled: the next pass, on this node or another, publishes them.
             logger.warning("publishing presence failed", metadata: ["sb.error": "\(StoreError.logText(error))"])

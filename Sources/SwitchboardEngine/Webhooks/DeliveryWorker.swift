@@ -99,7 +99,8 @@ public final class DeliveryWorker: Service, Sendable {
     /// Delivers until shutdown; attempts in flight then finish and are recorded.
     public func run() async throws {
         do {
-            try await queue.releaseLeases()
+            let queue = queue
+            try await bounded("releasing delivery leases") { try await queue.releaseLeases() }
         } catch {
             logger.warning("could not release delivery leases", metadata: ["sb.error": "\(StoreError.logText(error))"])
         }
@@ -142,21 +143,23 @@ public final class DeliveryWorker: Service, Sendable {
         let admitted = NIOLockedValueBox<[String: Endpoint]>([:])
         let claimed: [ClaimedDelivery]
         do {
-            claimed = try await queue.claim(now: now(), limit: free, lease: settings.lease, skipping: blocked.ids) {
-                candidate in
-                self.state.withLockedValue { state in
-                    guard let endpoint = state.endpoints[candidate.endpointID] else {
-                        state.needsReload = true
-                        return false
+            let (queue, now, lease, skipping) = (queue, now(), settings.lease, blocked.ids)
+            claimed = try await bounded("claiming deliveries") {
+                try await queue.claim(now: now, limit: free, lease: lease, skipping: skipping) { candidate in
+                    self.state.withLockedValue { state in
+                        guard let endpoint = state.endpoints[candidate.endpointID] else {
+                            state.needsReload = true
+                            return false
+                        }
+                        // Changed since loaded (a rotation, a new URL): reload first, claim it next round.
+                        guard endpoint.updated == candidate.endpointUpdated else {
+                            state.needsReload = true
+                            return false
+                        }
+                        guard state.capacity.start(endpoint, at: clock) else { return false }
+                        admitted.withLockedValue { $0[candidate.id] = endpoint }
+                        return true
                     }
-                    // Changed since loaded (a rotation, a new URL): reload first, claim it next round.
-                    guard endpoint.updated == candidate.endpointUpdated else {
-                        state.needsReload = true
-                        return false
-                    }
-                    guard state.capacity.start(endpoint, at: clock) else { return false }
-                    admitted.withLockedValue { $0[candidate.id] = endpoint }
-                    return true
                 }
             }
         } catch {
@@ -187,12 +190,22 @@ public final class DeliveryWorker: Service, Sendable {
         return (!claimed.isEmpty, remaining, blocked.nextToken)
     }
 
+    /// Runs a store call; on a shared store under a deadline (`StoreDeadline`), so that a call the
+    /// database server left unanswered cannot hold the worker, and a graceful shutdown with it.
+    private func bounded<T: Sendable>(_ what: String, _ call: @escaping @Sendable () async throws -> T) async throws
+        -> T
+    {
+        guard storeIsShared else { return try await call() }
+        return try await StoreDeadline.run(what, call)
+    }
+
     private func nextWait(rateWait: Duration?) async -> Duration {
         var wait = settings.pollInterval
         // With no enabled endpoint nothing is claimable: wait for a change, not for a due time.
         guard storeIsShared || state.withLockedValue({ $0.hasEnabledEndpoints }) else { return wait }
         if let rateWait { wait = min(wait, max(rateWait, .milliseconds(1))) }
-        if let due = try? await queue.nextDue(now: now()) {
+        let (queue, at) = (queue, now())
+        if let due = try? await bounded("reading the next due delivery", { try await queue.nextDue(now: at) }) {
             let until = Duration.milliseconds(due.millisecondsSinceEpoch - now().millisecondsSinceEpoch)
             wait = min(wait, max(until, .zero))
         }
@@ -207,7 +220,8 @@ public final class DeliveryWorker: Service, Sendable {
     private func reloadEndpointsIfNeeded() async {
         guard state.withLockedValue({ $0.needsReload }) else { return }
         do {
-            let endpoints = try await adminStore.listEndpoints()
+            let adminStore = adminStore
+            let endpoints = try await bounded("loading endpoints") { try await adminStore.listEndpoints() }
             state.withLockedValue { state in
                 state.endpoints = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
                 state.hasEnabledEndpoints = endpoints.contains { $0.isEnabled }
@@ -279,7 +293,10 @@ public final class DeliveryWorker: Service, Sendable {
         )
         let disabled: [DisabledEndpoint]
         do {
-            disabled = try await queue.record([result], now: now(), disableFailingAfter: settings.disableFailingAfter)
+            let (queue, at, after) = (queue, now(), settings.disableFailingAfter)
+            disabled = try await bounded("recording an attempt") {
+                try await queue.record([result], now: at, disableFailingAfter: after)
+            }
         } catch {
             // The lease runs out and the delivery is attempted again: at least once, never lost.
             logger.error(

@@ -40,7 +40,15 @@ struct PostgresAppender: Sendable {
         var attempt = 1
         while true {
             do {
-                let outcomes = try await transact(group)
+                // A commit the database leaves unanswered must not hold every later publish (see
+                // `StoreDeadline`): its appends fail as after a lost connection.
+                let appender = self
+                let (outcomes, known) = try await StoreDeadline.run("a group commit") {
+                    var appender = appender
+                    let outcomes = try await appender.transact(group)
+                    return (outcomes, appender.knownChannels)
+                }
+                knownChannels = known
                 onCommit(outcomes.flatMap { (try? $0.get())?.appended ?? [] })
                 for (pending, outcome) in zip(group, outcomes) { pending.continuation.resume(with: outcome) }
                 return

@@ -43,6 +43,10 @@ public final class PostgresEventLog: EventLog {
 
     /// The last offset assigned in `channel`.
     public func head(of channel: ChannelName) async throws -> Int64 {
+        try await StoreDeadline.run("reading a channel's head") { try await self.readHead(of: channel) }
+    }
+
+    private func readHead(of channel: ChannelName) async throws -> Int64 {
         let rows = try await storage.query("SELECT head FROM channels WHERE name = \(channel.rawValue)")
         for try await head in rows.decode(Int64.self) { return head }
         return 0
@@ -50,6 +54,10 @@ public final class PostgresEventLog: EventLog {
 
     /// The heads of `channels`, in one statement.
     public func heads(of channels: [ChannelName]) async throws -> [ChannelName: Int64] {
+        try await StoreDeadline.run("reading channels' heads") { try await self.readHeads(of: channels) }
+    }
+
+    private func readHeads(of channels: [ChannelName]) async throws -> [ChannelName: Int64] {
         var heads = Dictionary(channels.map { ($0, Int64(0)) }, uniquingKeysWith: { first, _ in first })
         guard !channels.isEmpty else { return heads }
         let names = channels.map(\.rawValue)
@@ -63,6 +71,14 @@ public final class PostgresEventLog: EventLog {
     /// Reads a page of `channel` after `after`; see `EventLog.read`. Two statements, each on its own
     /// snapshot, as on SQLite: `HistoryRead` makes a consistent page of what they saw.
     public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {
+        try await StoreDeadline.run("reading the log") {
+            try await self.readPage(channel: channel, after: after, limit: limit, maximumBytes: maximumBytes)
+        }
+    }
+
+    private func readPage(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws
+        -> HistoryPage
+    {
         var head: Int64 = 0
         var earliest: Int64 = 1
         let rows = try await storage.query("SELECT head, earliest FROM channels WHERE name = \(channel.rawValue)")

@@ -47,8 +47,11 @@ public final class PostgresStorage: Sendable {
             tls: address.tls.clientTLS
         )
         configuration.options.maximumConnections = max(2, maximumConnections)
+        // A transaction left open by a call abandoned at its deadline (`StoreDeadline`) is ended by the
+        // server after a minute, with its locks.
         configuration.options.additionalStartupParameters = [
             ("synchronous_commit", "on"), ("application_name", "switchboard"),
+            ("idle_in_transaction_session_timeout", "60000"),
         ]
         // The pool serves leases only once its `run()` was entered: wait for that before the first query.
         let (started, start) = AsyncStream.makeStream(of: Void.self)
