@@ -1149,6 +1149,19 @@ class PresenceProbe:
         return not missing
 
     async def after_kill(self) -> None:
+        try:
+            await self.check_after_kill()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Closes the watcher and drops the members' sockets (their node is dead)."""
+        for ws in [self.watcher] + self.members:
+            if ws is not None:
+                ws.transport.abort()
+        self.members = []
+
+    async def check_after_kill(self) -> None:
         report = self.run.report
         bound = NODE_TTL_MS / 1000 * 4 / 3 + 15
         started = time.monotonic()
@@ -1180,7 +1193,6 @@ class PresenceProbe:
             if entries[("presence.join", user)] != 1 or entries[("presence.leave", user)] != 1:
                 report.violation("presence", f"{self.channel}: the journal holds {entries[('presence.join', user)]} "
                                              f"joins and {entries[('presence.leave', user)]} leaves of {user}")
-        await self.watcher.close()
 
 
 async def metrics(port: int) -> dict[str, float]:
@@ -1368,6 +1380,7 @@ async def chaos(args: argparse.Namespace, workdir: Path, servers: list[ServerPro
         victim = nodes[0] if len(nodes) == 1 else nodes[1 + i % (len(nodes) - 1)]
         probe = PresenceProbe(run, i + 1, victim, nodes[0]) if len(nodes) > 1 else None
         if probe and not await probe.before_kill():
+            await probe.close()
             probe = None
         planned_kill.victim = victim
         run.kills += 1
