@@ -25,9 +25,12 @@ public final class DatabaseClock: Sendable {
     /// Measures the offset on `storage`.
     public func measure(on storage: PostgresStorage) async throws {
         let before = now().millisecondsSinceEpoch
-        let rows = try await storage.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")
-        var database: Int64?
-        for try await value in rows.decode(Int64.self) { database = value }
+        let database = try await StoreDeadline.run("reading the database's clock") {
+            let rows = try await storage.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+            var database: Int64?
+            for try await value in rows.decode(Int64.self) { database = value }
+            return database
+        }
         let after = now().millisecondsSinceEpoch
         guard let database else { return }
         let middle = before + (after - before) / 2

@@ -113,7 +113,10 @@ public final class PostgresDoorbell: Service, Sendable {
             if case .heads(let heads) = news, heads.isEmpty { continue }
             let payload = DoorbellMessage(node: node, news: news).payload
             do {
-                try await storage.query("SELECT pg_notify(\(Self.channel), \(payload))")
+                let storage = storage
+                try await StoreDeadline.run("ringing the doorbell") {
+                    try await storage.query("SELECT pg_notify(\(Self.channel), \(payload))")
+                }
             } catch {
                 // The others poll: a lost notification only delays them.
                 logger.debug("ringing the doorbell failed", metadata: ["sb.error": "\(postgresErrorText(error))"])
