@@ -395,7 +395,9 @@ class Run:
         self.database_restarted_at: float | None = None
 
     def database_restarting(self) -> bool:
-        return self.database_restarted_at is not None and time.monotonic() - self.database_restarted_at < 30
+        # The restart itself, then the server's 30 s deadline on a call the database left unanswered
+        # (which then fails as `unavailable`), and a margin.
+        return self.database_restarted_at is not None and time.monotonic() - self.database_restarted_at < 45
 
     @property
     def port(self) -> int:
