@@ -26,10 +26,12 @@ public enum StoreDeadline {
         }
     }
 
-    /// Runs `operation`; throws `StoreError` naming `what` when it has not finished within `limit`.
+    /// Runs `operation`; throws `StoreError` naming `what` when it has not finished within `limit`
+    /// (measured by `sleep`: `Task.sleep`, or a test's own clock).
     public static func run<T: Sendable>(
         within limit: Duration = standard,
         _ what: String,
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let race = Race<T>()
@@ -38,7 +40,7 @@ public enum StoreDeadline {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 race.continuation.withLockedValue { $0 = continuation }
                 let timer = Task {
-                    try? await Task.sleep(for: limit)
+                    await sleep(limit)
                     guard !Task.isCancelled else { return }
                     work.withLockedValue { $0 }?.cancel()
                     race.finish(.failure(StoreError("\(what): the database gave no answer within \(limit)")))

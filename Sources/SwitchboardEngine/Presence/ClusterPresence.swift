@@ -21,7 +21,8 @@ final class ClusterPresence: Service, Sendable {
     }
 
     static let capacity = 100_000
-    private static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(400), .seconds(1), .seconds(3)]
+    /// The waits before trying a failed operation again.
+    private static let retry = ReconnectPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(3))
 
     private let store: any SharedPresenceStore
     private let ttl: Duration
@@ -82,8 +83,7 @@ final class ClusterPresence: Service, Sendable {
         // Shutting down: what is queued, then this node's remaining connections, then the journal.
         await carryOutPending(retrying: false)
         do {
-            let store = store
-            try await StoreDeadline.run("removing this node's presence") { try await store.retire() }
+            try await store.retire()
         } catch {
             logger.warning(
                 "removing this node's presence failed",
@@ -95,9 +95,9 @@ final class ClusterPresence: Service, Sendable {
 
     /// Heartbeat, reap and a journal pass; joins this node's connections again when it had been reaped.
     private func beat() async {
+        var reaped = 0
         do {
-            let (store, now, ttl) = (store, ambient.wallClock(), ttl)
-            if try await !StoreDeadline.run("a presence heartbeat", { try await store.heartbeat(now: now, ttl: ttl) }) {
+            if try await !store.heartbeat(now: ambient.wallClock(), ttl: ttl) {
                 let memberships = localMemberships()
                 logger.warning(
                     "this node's presence had expired: joining its connections again",
@@ -107,19 +107,15 @@ final class ClusterPresence: Service, Sendable {
                     pending.insert(contentsOf: memberships.map { Operation.join($0.0, $0.1) }, at: 0)
                 }
             }
-            let reapedAt = ambient.wallClock()
-            let reaped = try await StoreDeadline.run("reaping presence") {
-                try await store.reapExpiredNodes(now: reapedAt)
-            }
+            reaped = try await store.reapExpiredNodes(now: ambient.wallClock())
             if reaped > 0 {
                 logger.info("reaped the presence of expired nodes", metadata: ["sb.connections": "\(reaped)"])
-                await publishJournal()
-                ambient.report(.presenceRecorded)
             }
         } catch {
             logger.warning("the presence heartbeat failed", metadata: ["sb.error": "\(StoreError.logText(error))"])
         }
         await publishJournal()
+        if reaped > 0 { ambient.report(.presenceRecorded) }
     }
 
     /// Carries out the queued operations in order; while the store fails, waits and tries the same one
@@ -127,6 +123,7 @@ final class ClusterPresence: Service, Sendable {
     private func carryOutPending(retrying: Bool = true) async {
         var didWork = false
         var failures = 0
+        var random = ambient.randomNumberGenerator
         while let operation = pending.withLockedValue({ $0.first }) {
             do {
                 switch operation {
@@ -153,7 +150,7 @@ final class ClusterPresence: Service, Sendable {
                     metrics.presenceRecordsDropped.increment(by: Int64(dropped))
                     return
                 }
-                try? await Task.sleep(for: Self.retryDelays[min(failures, Self.retryDelays.count - 1)])
+                try? await Task.sleep(for: Self.retry.delay(attempt: failures, using: &random))
                 failures += 1
                 if Task.isCancelled { return }
             }

@@ -173,9 +173,7 @@ public final class PresenceRegistry: Sendable {
             }
         case .shared(_, let store, _):
             do {
-                return try await StoreDeadline.run("listing presence") {
-                    try await store.members(of: channel, limit: Self.maximumListed)
-                }
+                return try await store.members(of: channel, limit: Self.maximumListed)
             } catch {
                 throw SwitchboardError(.unavailable, "the presence store cannot be read: try again")
             }

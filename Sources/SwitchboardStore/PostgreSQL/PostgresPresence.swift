@@ -26,6 +26,12 @@ public final class PostgresPresence: SharedPresenceStore {
 
     /// Adds the connection (`presence_join`); see `SharedPresenceStore.join`.
     public func join(channel: ChannelName, client: String, user: String, member: String) async throws {
+        try await StoreDeadline.run("recording a presence join") {
+            try await self.joinNow(channel: channel, client: client, user: user, member: member)
+        }
+    }
+
+    private func joinNow(channel: ChannelName, client: String, user: String, member: String) async throws {
         try await storage.query(
             "SELECT presence_join(\(channel.rawValue), \(client), \(user), \(node), \(member))"
         )
@@ -33,11 +39,21 @@ public final class PostgresPresence: SharedPresenceStore {
 
     /// Removes the connection (`presence_leave`); see `SharedPresenceStore.leave`.
     public func leave(channel: ChannelName, client: String) async throws {
+        try await StoreDeadline.run("recording a presence leave") {
+            try await self.leaveNow(channel: channel, client: client)
+        }
+    }
+
+    private func leaveNow(channel: ChannelName, client: String) async throws {
         try await storage.query("SELECT presence_leave(\(channel.rawValue), \(client))")
     }
 
     /// One row per user, in the order of their epochs; see `SharedPresenceStore.members`.
     public func members(of channel: ChannelName, limit: Int) async throws -> [String] {
+        try await StoreDeadline.run("listing presence") { try await self.membersNow(of: channel, limit: limit) }
+    }
+
+    private func membersNow(of channel: ChannelName, limit: Int) async throws -> [String] {
         let rows = try await storage.query(
             "SELECT member FROM presence_users WHERE channel = \(channel.rawValue) ORDER BY epoch LIMIT \(limit)"
         )
@@ -48,6 +64,10 @@ public final class PostgresPresence: SharedPresenceStore {
 
     /// Writes this node's expiry; see `SharedPresenceStore.heartbeat`.
     public func heartbeat(now: Timestamp, ttl: Duration) async throws -> Bool {
+        try await StoreDeadline.run("a presence heartbeat") { try await self.heartbeatNow(now: now, ttl: ttl) }
+    }
+
+    private func heartbeatNow(now: Timestamp, ttl: Duration) async throws -> Bool {
         let expires = clock.databaseMilliseconds(at: now) + ttl.wholeMilliseconds
         let node = node
         let wasRegistered = registered.withLockedValue { $0 }
@@ -66,6 +86,10 @@ public final class PostgresPresence: SharedPresenceStore {
 
     /// Under the presence advisory lock, when free; see `SharedPresenceStore.reapExpiredNodes`.
     public func reapExpiredNodes(now: Timestamp) async throws -> Int {
+        try await StoreDeadline.run("reaping presence") { try await self.reapNow(now: now) }
+    }
+
+    private func reapNow(now: Timestamp) async throws -> Int {
         let databaseMs = clock.databaseMilliseconds(at: now)
         let logger = storage.logger
         return try await storage.transaction { connection in
@@ -91,6 +115,10 @@ public final class PostgresPresence: SharedPresenceStore {
 
     /// Leaves for every connection of this node, then its name, in one transaction.
     public func retire() async throws {
+        try await StoreDeadline.run("removing this node's presence") { try await self.retireNow() }
+    }
+
+    private func retireNow() async throws {
         let logger = storage.logger
         let node = node
         try await storage.transaction { connection in
