@@ -36,7 +36,8 @@ struct HistoryRead: Sendable {
             next: next,
             earliest: events.first.map { min($0.offset, earliest) } ?? min(earliest, head + 1),
             isTruncated: isTruncated || retentionCut,
-            reachesHead: next >= head
+            reachesHead: next >= head,
+            head: head
         )
     }
 }

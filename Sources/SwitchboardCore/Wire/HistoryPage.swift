@@ -12,6 +12,8 @@ public struct HistoryPage: Hashable, Sendable {
     public let isTruncated: Bool
     /// Whether the page ends at the channel's head as the read saw it (nothing more to read then).
     public let reachesHead: Bool
+    /// The channel's last offset as the read saw it: where a reader that wants only new events starts.
+    public let head: Int64
 
     /// Makes a page.
     public init(
@@ -20,7 +22,8 @@ public struct HistoryPage: Hashable, Sendable {
         next: Int64,
         earliest: Int64,
         isTruncated: Bool,
-        reachesHead: Bool = true
+        reachesHead: Bool = true,
+        head: Int64? = nil
     ) {
         self.channel = channel
         self.events = events
@@ -28,9 +31,10 @@ public struct HistoryPage: Hashable, Sendable {
         self.earliest = earliest
         self.isTruncated = isTruncated
         self.reachesHead = reachesHead
+        self.head = max(head ?? next, next)
     }
 
-    /// `"channel":…,"events":[…],"next":…,"earliest":…,"truncated":…` (no braces).
+    /// `"channel":…,"events":[…],"next":…,"earliest":…,"truncated":…,"head":…` (no braces).
     public func appendFields(into out: inout String) {
         out += "\"channel\":\"\(channel)\",\"events\":["
         for (i, event) in events.enumerated() {
@@ -39,10 +43,10 @@ public struct HistoryPage: Hashable, Sendable {
             event.appendFields(into: &out)
             out += "}"
         }
-        out += "],\"next\":\(next),\"earliest\":\(earliest),\"truncated\":\(isTruncated)"
+        out += "],\"next\":\(next),\"earliest\":\(earliest),\"truncated\":\(isTruncated),\"head\":\(head)"
     }
 
-    /// The HTTP body: `{"channel","events","next","earliest","truncated"}`.
+    /// The HTTP body: `{"channel","events","next","earliest","truncated","head"}`.
     public var json: String {
         var out = "{"
         appendFields(into: &out)

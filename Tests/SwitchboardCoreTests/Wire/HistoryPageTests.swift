@@ -4,7 +4,7 @@ import Testing
 
 @Suite("History pages")
 struct HistoryPageTests {
-    @Test("The HTTP body has channel, events, next, earliest and truncated")
+    @Test("The HTTP body has channel, events, next, earliest, truncated and head")
     func httpBody() throws {
         let event = Event(
             id: EventID(stored: "evt_a"),
@@ -23,7 +23,7 @@ struct HistoryPageTests {
         )
         #expect(
             page.json
-                == #"{"channel":"orders","events":[{"id":"evt_a","channel":"orders","offset":42,"type":"order.created","time":"2026-11-22T23:20:01.123Z","data":{}}],"next":42,"earliest":1,"truncated":false}"#
+                == #"{"channel":"orders","events":[{"id":"evt_a","channel":"orders","offset":42,"type":"order.created","time":"2026-11-22T23:20:01.123Z","data":{}}],"next":42,"earliest":1,"truncated":false,"head":42}"#
         )
     }
 
@@ -35,7 +35,7 @@ struct HistoryPageTests {
             body
                 == .object([
                     ("channel", .string("chat:1")), ("events", .array([])), ("next", .int(7)), ("earliest", .int(8)),
-                    ("truncated", .bool(true)),
+                    ("truncated", .bool(true)), ("head", .int(7)),
                 ])
         )
     }
