@@ -46,14 +46,9 @@ extension Engine {
         return delivery
     }
 
-    /// Queues again an endpoint's deliveries since `since` (only the failed ones, or all); how many.
-    public func replayDeliveries(endpoint: String, since: Timestamp, onlyFailed: Bool) async throws -> Int {
-        let count = try await deliveries.replay(
-            endpoint: endpoint,
-            since: since,
-            onlyFailed: onlyFailed,
-            now: ambient.wallClock()
-        )
+    /// Queues again the endpoint's deliveries `selection` chooses; how many.
+    public func replayDeliveries(endpoint: String, selection: ReplaySelection) async throws -> Int {
+        let count = try await deliveries.replay(endpoint: endpoint, selection: selection, now: ambient.wallClock())
         deliveryWorker.wake()
         return count
     }

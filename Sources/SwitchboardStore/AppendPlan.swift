@@ -22,6 +22,8 @@ public struct AppendPlan: Sendable {
     /// For each of `events`, whether it was published with an idempotency key (which the store must
     /// remember for the idempotency window after the event itself is trimmed).
     public let isKeyed: [Bool]
+    /// For each of `events`, who published it (stored with the event).
+    public let origins: [EventOrigin]
     /// Each touched channel's head once `events` are stored.
     public let heads: [ChannelName: Int64]
 
@@ -40,6 +42,7 @@ public struct AppendPlan: Sendable {
         var outcomes: [Result<AppendOutcome, SwitchboardError>] = []
         var events: [Event] = []
         var isKeyed: [Bool] = []
+        var origins: [EventOrigin] = []
         for drafts in calls {
             if let clash = Self.keyClash(in: drafts, existing: existing, planned: plannedByKey) {
                 let error = SwitchboardError(
@@ -79,12 +82,14 @@ public struct AppendPlan: Sendable {
                 appended.append(event)
                 events.append(event)
                 isKeyed.append(draft.idempotencyKey != nil)
+                origins.append(draft.origin)
             }
             outcomes.append(.success(AppendOutcome(receipts: receipts, appended: appended)))
         }
         self.outcomes = outcomes
         self.events = events
         self.isKeyed = isKeyed
+        self.origins = origins
         self.heads = newHeads
     }
 

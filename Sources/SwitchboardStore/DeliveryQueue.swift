@@ -44,9 +44,15 @@ public protocol DeliveryQueue: Sendable {
     /// Makes a delivery due now for one more attempt; nil when there is no such delivery.
     func retryNow(id: String, now: Timestamp) async throws -> DeliveryRecord?
 
-    /// Enqueues again, with a fresh retry schedule, an endpoint's deliveries created since `since`: the
-    /// failed and dead ones, or all. Returns how many.
-    func replay(endpoint: String, since: Timestamp, onlyFailed: Bool, now: Timestamp) async throws -> Int
+    /// The deliveries of one event to every endpoint, oldest first (at most `limit`).
+    func deliveries(event: String, limit: Int) async throws -> [DeliveryRecord]
+
+    /// Enqueues again, with a fresh retry schedule, an endpoint's deliveries that `selection` chooses.
+    /// Returns how many.
+    func replay(endpoint: String, selection: ReplaySelection, now: Timestamp) async throws -> Int
+
+    /// How many of an endpoint's deliveries `replay` would enqueue again, without changing any.
+    func countReplayable(endpoint: String, selection: ReplaySelection) async throws -> Int
 
     /// Removes up to `limit` finished (succeeded or dead) deliveries, with their attempts, last changed
     /// before `before`; returns how many.
@@ -228,5 +234,27 @@ public struct DeliveryRecord: Hashable, Sendable {
         self.nextAttempt = nextAttempt
         self.created = created
         self.attempts = attempts
+    }
+}
+
+/// Which of an endpoint's deliveries a replay sends again.
+public struct ReplaySelection: Hashable, Sendable {
+    /// The deliveries' range: by when they were created, or by their events' offsets in one channel.
+    public enum Range: Hashable, Sendable {
+        /// Created at or after this time.
+        case since(Timestamp)
+        /// Of events of `channel` from offset `from` through `through` (inclusive; nil: no upper end).
+        case offsets(channel: ChannelName, from: Int64, through: Int64?)
+    }
+
+    /// The range.
+    public var range: Range
+    /// Only failed and dead deliveries (true), or every one in the range.
+    public var onlyFailed: Bool
+
+    /// Makes a selection.
+    public init(range: Range, onlyFailed: Bool) {
+        self.range = range
+        self.onlyFailed = onlyFailed
     }
 }

@@ -37,6 +37,23 @@ public protocol EventLog: Sendable {
 
     /// Whether the store answers.
     func checkReadiness() async -> Bool
+
+    /// The retained event with this id and where it came from; nil when there is none.
+    func storedEvent(id: EventID) async throws -> StoredEvent?
+}
+
+/// An event read back by id, with its origin (nil for events stored before origins were kept).
+public struct StoredEvent: Hashable, Sendable {
+    /// The event.
+    public let event: Event
+    /// Who published it.
+    public let origin: EventOrigin?
+
+    /// Makes one.
+    public init(event: Event, origin: EventOrigin?) {
+        self.event = event
+        self.origin = origin
+    }
 }
 
 /// What one `append` call produced.

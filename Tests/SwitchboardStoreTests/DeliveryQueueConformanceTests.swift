@@ -70,6 +70,56 @@ struct DeliveryQueueConformanceTests {
     }
 
     @Test(
+        "A replay by offsets counts, then queues again, exactly the chosen range of one channel",
+        arguments: StoreBackend.underTest
+    )
+    func replayOffsets(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_o", at: store.clock.now))
+            _ = try await store.log.append((1...4).map { _ in try EventDraft.test("orders") })
+            let claimed = try await claimAll(store)
+            try #require(claimed.count == 4)
+            let now = store.clock.now
+            _ = try await store.deliveries.record(
+                claimed.map { AttemptResult.test($0, status: .succeeded, at: now) },
+                now: now
+            )
+            let orders = try ChannelName("orders")
+            let middle = ReplaySelection(range: .offsets(channel: orders, from: 2, through: 3), onlyFailed: false)
+            #expect(try await store.deliveries.countReplayable(endpoint: "ep_o", selection: middle) == 2)
+            let failedOnly = ReplaySelection(range: .offsets(channel: orders, from: 1, through: nil), onlyFailed: true)
+            #expect(try await store.deliveries.countReplayable(endpoint: "ep_o", selection: failedOnly) == 0)
+            let elsewhere = ReplaySelection(
+                range: .offsets(channel: try ChannelName("other"), from: 1, through: nil),
+                onlyFailed: false
+            )
+            #expect(try await store.deliveries.countReplayable(endpoint: "ep_o", selection: elsewhere) == 0)
+            // Counting changed nothing.
+            #expect(try await claimAll(store).isEmpty)
+            #expect(try await store.deliveries.replay(endpoint: "ep_o", selection: middle, now: now) == 2)
+            let again = try await claimAll(store)
+            #expect(again.compactMap(\.event?.offset).sorted() == [2, 3])
+            let open = ReplaySelection(range: .offsets(channel: orders, from: 3, through: nil), onlyFailed: false)
+            #expect(try await store.deliveries.countReplayable(endpoint: "ep_o", selection: open) == 2)
+        }
+    }
+
+    @Test("An event's deliveries are found by its id, oldest first", arguments: StoreBackend.underTest)
+    func deliveriesOfOneEvent(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_a", at: store.clock.now))
+            try await store.adminStore.insertEndpoint(try Endpoint.test("ep_b", at: store.clock.now))
+            let receipts = try await store.log.append([try .test("orders"), try .test("orders")]).receipts
+            let first = receipts[0].id.rawValue
+            let found = try await store.deliveries.deliveries(event: first, limit: 10)
+            #expect(Set(found.map(\.endpointID)) == ["ep_a", "ep_b"])
+            #expect(found.allSatisfy { $0.eventID == first && $0.offset == 1 })
+            #expect(try await store.deliveries.deliveries(event: "evt_nothing", limit: 10).isEmpty)
+            #expect(try await store.deliveries.deliveries(event: first, limit: 1).count == 1)
+        }
+    }
+
+    @Test(
         "A failed delivery waits for its next attempt; retryNow makes it due at once",
         arguments: StoreBackend.underTest
     )
@@ -116,7 +166,9 @@ struct DeliveryQueueConformanceTests {
                 now: now
             )
             #expect(try await claimAll(store).isEmpty)
-            #expect(try await store.deliveries.replay(endpoint: "ep_p", since: since, onlyFailed: true, now: now) == 1)
+            let selection = ReplaySelection(range: .since(since), onlyFailed: true)
+            #expect(try await store.deliveries.countReplayable(endpoint: "ep_p", selection: selection) == 1)
+            #expect(try await store.deliveries.replay(endpoint: "ep_p", selection: selection, now: now) == 1)
             let again = try await claimAll(store)
             #expect(again.map(\.id) == [claimed[0].id])
             #expect(again.first?.attemptsMade == 1)

@@ -721,3 +721,27 @@ struct EventLogConformanceTests {
         }
     }
 }
+
+extension EventLogConformanceTests {
+    @Test("An event is read back by its id with where it came from", arguments: StoreBackend.underTest)
+    func storedEventWithOrigin(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            let origins: [EventOrigin] = [
+                .api(key: "key_abc"), .api(key: nil), .client(user: "u:1"), .client(user: nil),
+                .inbound(source: "github"), .server,
+            ]
+            let drafts = try origins.map { try EventDraft.test("orders", data: #"{"n":1}"#).published(by: $0) }
+            let receipts = try await store.log.append(drafts).receipts
+            for (receipt, origin) in zip(receipts, origins) {
+                let stored = try #require(try await store.log.storedEvent(id: receipt.id))
+                #expect(stored.origin == origin)
+                #expect(stored.event.id == receipt.id)
+                #expect(stored.event.channel == receipt.channel)
+                #expect(stored.event.offset == receipt.offset)
+                #expect(stored.event.data == #"{"n":1}"#)
+                #expect(stored.event.type == (try EventType("test.event")))
+            }
+            #expect(try await store.log.storedEvent(id: EventID(stored: "evt_nothing")) == nil)
+        }
+    }
+}

@@ -17,7 +17,8 @@ extension EventDraft {
             channel: channel,
             type: type,
             data: data,
-            idempotencyKey: EventID(stored: EventID.clientPrefix + digest.prefix(40))
+            idempotencyKey: EventID(stored: EventID.clientPrefix + digest.prefix(40)),
+            origin: origin
         )
     }
 }

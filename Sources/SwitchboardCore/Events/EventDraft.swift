@@ -8,13 +8,29 @@ public struct EventDraft: Hashable, Sendable {
     public let data: String
     /// The caller-chosen id (idempotency key), if any.
     public let idempotencyKey: EventID?
+    /// Who publishes it (stored with the event for its story; not part of the canonical event).
+    public var origin: EventOrigin
 
     /// Makes a draft from validated parts.
-    public init(channel: ChannelName, type: EventType, data: String, idempotencyKey: EventID?) {
+    public init(
+        channel: ChannelName,
+        type: EventType,
+        data: String,
+        idempotencyKey: EventID?,
+        origin: EventOrigin = .server
+    ) {
         self.channel = channel
         self.type = type
         self.data = data
         self.idempotencyKey = idempotencyKey
+        self.origin = origin
+    }
+
+    /// This draft, published by `origin`.
+    public func published(by origin: EventOrigin) -> EventDraft {
+        var draft = self
+        draft.origin = origin
+        return draft
     }
 
     /// Validates one publish body (`{"type","data","id"?}`, plus `channel` when `channel` is nil) against limits.

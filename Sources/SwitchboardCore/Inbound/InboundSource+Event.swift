@@ -53,7 +53,13 @@ extension InboundSource {
             return EventID(stored: EventID.inboundPrefix + name + "_" + digest.prefix(40))
         }
         return Extracted(
-            draft: EventDraft(channel: channel, type: type, data: data, idempotencyKey: key),
+            draft: EventDraft(
+                channel: channel,
+                type: type,
+                data: data,
+                idempotencyKey: key,
+                origin: .inbound(source: name)
+            ),
             deliveryID: deliveryID
         )
     }

@@ -27,6 +27,7 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
             headerKey: request.headers[HTTPField.Name.idempotencyKey],
             limits: api.limits
         )
+        .published(by: .api(key: principal.keyID))
         try api.access.authorizeAPIPublish(principal, to: channel)
         try api.takePublishTokens(1, for: principal)
         let receipts = try await api.engine.publisher.publish([draft])
@@ -51,6 +52,7 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
         for (index, item) in items.enumerated() {
             do {
                 let draft = try EventDraft.parse(item, channel: nil, headerKey: nil, limits: api.limits)
+                    .published(by: .api(key: principal.keyID))
                 try api.access.authorizeAPIPublish(principal, to: draft.channel)
                 drafts.append(draft)
             } catch {

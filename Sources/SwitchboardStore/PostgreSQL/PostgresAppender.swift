@@ -127,11 +127,12 @@ struct PostgresAppender: Sendable {
         let ms = time.millisecondsSinceEpoch
         try await connection.query(
             """
-            INSERT INTO events (channel, "offset", id, type, time_ms, data)
-            SELECT c, o, i, t, \(ms), d
+            INSERT INTO events (channel, "offset", id, type, time_ms, data, origin)
+            SELECT c, o, i, t, \(ms), d, g
             FROM unnest(\(events.map(\.channel.rawValue))::text[], \(events.map(\.offset))::int8[],
                         \(events.map(\.id.rawValue))::text[], \(events.map(\.type.rawValue))::text[],
-                        \(events.map(\.data))::text[]) AS u(c, o, i, t, d)
+                        \(events.map(\.data))::text[], \(plan.origins.map(\.storedText))::text[])
+                AS u(c, o, i, t, d, g)
             """,
             logger: logger
         )

@@ -183,15 +183,19 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
     }
 
     /// Enqueues an endpoint's deliveries again with a fresh schedule.
-    public func replay(endpoint: String, since: Timestamp, onlyFailed: Bool, now: Timestamp) async throws -> Int {
+    public func replay(endpoint: String, selection: ReplaySelection, now: Timestamp) async throws -> Int {
         let ms = now.millisecondsSinceEpoch
+        let range = Self.range(selection)
         let rows = try await storage.query(
             """
             WITH replayed AS (
                 UPDATE deliveries SET status = 'pending', next_attempt_ms = \(ms), round_start = attempts,
                     updated_ms = \(ms)
-                WHERE endpoint_id = \(endpoint) AND created_ms >= \(since.millisecondsSinceEpoch)
-                  AND (NOT \(onlyFailed) OR status IN ('failed', 'dead'))
+                WHERE endpoint_id = \(endpoint)
+                  AND (\(range.since)::int8 IS NULL OR created_ms >= \(range.since))
+                  AND (\(range.channel)::text IS NULL
+                       OR (channel = \(range.channel) AND "offset" BETWEEN \(range.from) AND \(range.through)))
+                  AND (NOT \(selection.onlyFailed) OR status IN ('failed', 'dead'))
                 RETURNING 1
             )
             SELECT count(*) FROM replayed
@@ -199,6 +203,43 @@ public final class PostgresDeliveryQueue: DeliveryQueue {
         )
         for try await count in rows.decode(Int.self) { return count }
         return 0
+    }
+
+    /// How many deliveries `replay` would enqueue again.
+    public func countReplayable(endpoint: String, selection: ReplaySelection) async throws -> Int {
+        let range = Self.range(selection)
+        let rows = try await storage.query(
+            """
+            SELECT count(*) FROM deliveries
+            WHERE endpoint_id = \(endpoint)
+              AND (\(range.since)::int8 IS NULL OR created_ms >= \(range.since))
+              AND (\(range.channel)::text IS NULL
+                   OR (channel = \(range.channel) AND "offset" BETWEEN \(range.from) AND \(range.through)))
+              AND (NOT \(selection.onlyFailed) OR status IN ('failed', 'dead'))
+            """
+        )
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    /// A replay's range as query values: a time, or a channel with an offset range.
+    private static func range(_ selection: ReplaySelection) -> (
+        since: Int64?, channel: String?, from: Int64, through: Int64
+    ) {
+        switch selection.range {
+        case .since(let time): (time.millisecondsSinceEpoch, nil, 0, 0)
+        case .offsets(let channel, let from, let through): (nil, channel.rawValue, from, through ?? Int64.max)
+        }
+    }
+
+    /// The deliveries of one event, oldest first.
+    public func deliveries(event: String, limit: Int) async throws -> [DeliveryRecord] {
+        try await records(
+            """
+            SELECT \(unescaped: Self.columns) FROM deliveries WHERE event_id = \(event)
+            ORDER BY id LIMIT \(max(1, limit))
+            """
+        )
     }
 
     /// Removes old finished deliveries, oldest first; attempts go with them. One node at a time: a node

@@ -76,6 +76,31 @@ public final class PostgresEventLog: EventLog {
         }
     }
 
+    /// The retained event with this id, and its origin.
+    public func storedEvent(id: EventID) async throws -> StoredEvent? {
+        try await StoreDeadline.run("reading an event") {
+            let rows = try await self.storage.query(
+                """
+                SELECT channel, "offset", type, time_ms, data, origin FROM events WHERE id = \(id.rawValue)
+                """
+            )
+            for try await (channel, offset, type, ms, data, origin) in rows.decode(
+                (String, Int64, String, Int64, String, String?).self
+            ) {
+                let event = Event(
+                    id: id,
+                    channel: try ChannelName(channel),
+                    offset: offset,
+                    type: try EventType(type),
+                    time: Timestamp(millisecondsSinceEpoch: ms),
+                    data: data
+                )
+                return StoredEvent(event: event, origin: origin.flatMap(EventOrigin.init(storedText:)))
+            }
+            return nil
+        }
+    }
+
     private func readPage(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws
         -> HistoryPage
     {

@@ -277,5 +277,14 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        (
+            3,
+            [
+                // Where each event came from (`EventOrigin.storedText`; NULL for events stored before),
+                // and the deliveries of one event, for the console's story of an event.
+                "ALTER TABLE events ADD COLUMN origin text",
+                "CREATE INDEX deliveries_event ON deliveries (event_id)",
+            ]
+        ),
     ]
 }

@@ -78,20 +78,20 @@ struct SQLiteAppender: Sendable {
             using: &generator
         )
         var eventRows: [SQLiteData] = []
-        eventRows.reserveCapacity(plan.events.count * 7)
-        for (event, isKeyed) in zip(plan.events, plan.isKeyed) {
+        eventRows.reserveCapacity(plan.events.count * 8)
+        for ((event, isKeyed), origin) in zip(zip(plan.events, plan.isKeyed), plan.origins) {
             eventRows += [
                 .text(event.channel.rawValue), .integer(Int(event.offset)), .text(event.id.rawValue),
                 .text(event.type.rawValue), .integer(Int(time.millisecondsSinceEpoch)), .text(event.data),
-                .integer(isKeyed ? 1 : 0),
+                .integer(isKeyed ? 1 : 0), .text(origin.storedText),
             ]
         }
         // Triggers advance the channel heads and remember keys (migration 2). One statement commits on
         // its own; a group too large for one statement is wrapped in a transaction.
-        let insert = "INSERT INTO events (channel, \"offset\", id, type, time_ms, data, keyed) VALUES "
+        let insert = "INSERT INTO events (channel, \"offset\", id, type, time_ms, data, keyed, origin) VALUES "
         let fitsOneStatement = eventRows.count <= SQLiteConnection.maximumBoundValues
         if !fitsOneStatement { _ = try await connection.query("BEGIN IMMEDIATE") }
-        try await connection.insertRows(insert, columns: 7, rows: eventRows)
+        try await connection.insertRows(insert, columns: 8, rows: eventRows)
         if !fitsOneStatement { _ = try await connection.query("COMMIT") }
         heads = plan.heads
         return plan.outcomes.map { $0.mapError { $0 as any Error } }

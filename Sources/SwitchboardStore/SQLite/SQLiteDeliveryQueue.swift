@@ -188,20 +188,50 @@ public final class SQLiteDeliveryQueue: DeliveryQueue {
     }
 
     /// Enqueues an endpoint's deliveries again with a fresh schedule.
-    public func replay(endpoint: String, since: Timestamp, onlyFailed: Bool, now: Timestamp) async throws -> Int {
-        try await database.writer.exclusive { connection in
+    public func replay(endpoint: String, selection: ReplaySelection, now: Timestamp) async throws -> Int {
+        let (condition, binds) = Self.condition(endpoint: endpoint, selection: selection)
+        return try await database.writer.exclusive { connection in
             try await connection.query(
                 """
                 UPDATE deliveries SET status = 'pending', next_attempt_ms = ?, round_start = attempts, updated_ms = ?
-                WHERE endpoint_id = ? AND created_ms >= ? \(onlyFailed ? "AND status IN ('failed', 'dead')" : "")
-                RETURNING id
+                WHERE \(condition) RETURNING id
                 """,
-                [
-                    .integer(Int(now.millisecondsSinceEpoch)), .integer(Int(now.millisecondsSinceEpoch)),
-                    .text(endpoint), .integer(Int(since.millisecondsSinceEpoch)),
-                ]
+                [.integer(Int(now.millisecondsSinceEpoch)), .integer(Int(now.millisecondsSinceEpoch))] + binds
             ).count
         }
+    }
+
+    /// How many deliveries `replay` would enqueue again.
+    public func countReplayable(endpoint: String, selection: ReplaySelection) async throws -> Int {
+        let (condition, binds) = Self.condition(endpoint: endpoint, selection: selection)
+        let rows = try await database.read("SELECT count(*) AS n FROM deliveries WHERE \(condition)", binds)
+        return rows.first?.column("n")?.integer ?? 0
+    }
+
+    /// The `WHERE` clause of a replay's deliveries, with its values.
+    private static func condition(endpoint: String, selection: ReplaySelection) -> (String, [SQLiteData]) {
+        var sql = "endpoint_id = ?"
+        var binds: [SQLiteData] = [.text(endpoint)]
+        switch selection.range {
+        case .since(let time):
+            sql += " AND created_ms >= ?"
+            binds.append(.integer(Int(time.millisecondsSinceEpoch)))
+        case .offsets(let channel, let from, let through):
+            sql += " AND channel = ? AND \"offset\" BETWEEN ? AND ?"
+            binds += [.text(channel.rawValue), .integer(Int(from)), .integer(Int(through ?? Int64.max))]
+        }
+        if selection.onlyFailed { sql += " AND status IN ('failed', 'dead')" }
+        return (sql, binds)
+    }
+
+    /// The deliveries of one event, oldest first.
+    public func deliveries(event: String, limit: Int) async throws -> [DeliveryRecord] {
+        try await records(
+            database.read(
+                "SELECT * FROM deliveries WHERE event_id = ? ORDER BY id LIMIT ?",
+                [.text(event), .integer(max(1, limit))]
+            )
+        )
     }
 
     /// Removes old finished deliveries, oldest first; attempts go with them.

@@ -42,6 +42,28 @@ public final class SQLiteEventLog: EventLog {
         return Int64(rows.first?.column("head")?.integer ?? 0)
     }
 
+    /// The retained event with this id, and its origin.
+    public func storedEvent(id: EventID) async throws -> StoredEvent? {
+        let rows = try await database.read(
+            "SELECT channel, \"offset\", type, time_ms, data, origin FROM events WHERE id = ?",
+            [.text(id.rawValue)]
+        )
+        guard let row = rows.first else { return nil }
+        guard let channel = row.column("channel")?.string, let offset = row.column("offset")?.integer,
+            let type = row.column("type")?.string, let ms = row.column("time_ms")?.integer,
+            let data = row.column("data")?.string
+        else { throw StoreError("malformed event row for \(id.rawValue)") }
+        let event = Event(
+            id: id,
+            channel: try ChannelName(channel),
+            offset: Int64(offset),
+            type: try EventType(type),
+            time: Timestamp(millisecondsSinceEpoch: Int64(ms)),
+            data: data
+        )
+        return StoredEvent(event: event, origin: row.column("origin")?.string.flatMap(EventOrigin.init(storedText:)))
+    }
+
     /// Reads a page of `channel` after `after`; see `EventLog.read`.
     public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {
         let rows = try await database.read(

@@ -183,5 +183,14 @@ enum SQLiteMigrations {
                 """
             ]
         ),
+        (
+            5,
+            [
+                // Where each event came from (`EventOrigin.storedText`; NULL for events stored before),
+                // and the deliveries of one event, for the console's story of an event.
+                "ALTER TABLE events ADD COLUMN origin TEXT",
+                "CREATE INDEX deliveries_event ON deliveries (event_id)",
+            ]
+        ),
     ]
 }

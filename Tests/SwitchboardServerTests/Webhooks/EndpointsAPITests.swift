@@ -13,6 +13,7 @@ struct EndpointsAPITests {
         ("GET", "/v1/endpoints/ep_x", nil),
         ("PATCH", "/v1/endpoints/ep_x", #"{"description":"x"}"#),
         ("DELETE", "/v1/endpoints/ep_x", nil),
+        ("GET", "/v1/endpoints/ep_x/secret", nil),
         ("POST", "/v1/endpoints/ep_x/rotate-secret", nil),
         ("POST", "/v1/endpoints/ep_x/test", nil),
         ("POST", "/v1/endpoints/ep_x/enable", nil),
@@ -20,6 +21,7 @@ struct EndpointsAPITests {
         ("GET", "/v1/endpoints/ep_x/deliveries", nil),
         ("GET", "/v1/deliveries/dlv_x", nil),
         ("POST", "/v1/deliveries/dlv_x/retry", nil),
+        ("GET", "/v1/events/evt_x", nil),
     ]
 
     private static func endpointList(_ http: TestHTTP) async throws -> [JSONValue] {
@@ -141,11 +143,32 @@ struct EndpointsAPITests {
         }
     }
 
+    @Test("GET /secret reveals the secret a receiver configures, and the new one after a rotation")
+    func revealSecret() async throws {
+        try await TestServer.with(configure: WebhookTest.configure()) { server in
+            let http = TestHTTP(server)
+            let created = try await WebhookTest.createEndpoint(
+                http,
+                body: #"{"url":"https://example.com/hook","channels":["orders"]}"#
+            )
+            let id = try WebhookTest.id(of: created)
+            let revealed = try await http.request("GET", "/v1/endpoints/\(id)/secret")
+            #expect(revealed.status == 200, "body: \(revealed.body)")
+            #expect(revealed.headers["cache-control"] == "no-store")
+            #expect(try revealed.json == .object([("secret", created["secret"] ?? .null)]))
+            let rotated = try await http.request("POST", "/v1/endpoints/\(id)/rotate-secret")
+            let newSecret = try #require(try rotated.json["secret"]?.stringValue)
+            #expect(
+                try await http.request("GET", "/v1/endpoints/\(id)/secret").json["secret"]?.stringValue == newSecret
+            )
+        }
+    }
+
     @Test("Unknown endpoints answer 404 not_found on every call")
     func unknownEndpoint() async throws {
         try await TestServer.with(configure: WebhookTest.configure()) { server in
             let http = TestHTTP(server)
-            for route in Self.adminRoutes where route.path.contains("ep_x") {
+            for route in Self.adminRoutes where route.path.contains("ep_x") || route.path.contains("evt_x") {
                 let response = try await http.request(route.method, route.path, body: route.body)
                 response.expectProblem("not_found")
             }

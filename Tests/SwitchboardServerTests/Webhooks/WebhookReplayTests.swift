@@ -82,6 +82,46 @@ struct WebhookReplayTests {
         }
     }
 
+    @Test("A replay by offsets counts first (dryRun, nothing sent), then re-sends exactly that range")
+    func replayOffsetRange() async throws {
+        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestServer.with(configure: WebhookTest.configure()) { server in
+            let http = TestHTTP(server)
+            let id = try WebhookTest.id(
+                of: try await WebhookTest.createEndpoint(
+                    http,
+                    body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
+                )
+            )
+            for _ in 1...4 { try await http.publish("orders") }
+            _ = try await TestActivity.eventually("4 deliveries") { receiver.all.count >= 4 ? true : nil }
+            _ = try await TestActivity.eventually("4 succeeded deliveries") {
+                let list = try await WebhookTest.deliveries(http, endpoint: id)
+                return list.count == 4 && list.allSatisfy { $0["status"]?.stringValue == "succeeded" } ? true : nil
+            }
+            let range = #""channel":"orders","fromOffset":2,"toOffset":3,"status":"all""#
+            let count = try await http.request("POST", "/v1/endpoints/\(id)/replay", body: "{\(range),\"dryRun\":true}")
+            #expect(count.status == 200, "body: \(count.body)")
+            #expect(try count.json == .object([("matching", .int(2))]))
+            let failedOnly = try await http.request(
+                "POST",
+                "/v1/endpoints/\(id)/replay",
+                body: #"{"channel":"orders","fromOffset":1,"dryRun":true}"#
+            )
+            #expect(try failedOnly.json == .object([("matching", .int(0))]))
+
+            let replay = try await http.request("POST", "/v1/endpoints/\(id)/replay", body: "{\(range)}")
+            #expect(replay.status == 202, "body: \(replay.body)")
+            #expect(try replay.json == .object([("replayed", .int(2))]))
+            let all = try await TestActivity.eventually("6 deliveries") {
+                receiver.all.count >= 6 ? receiver.all : nil
+            }
+            #expect(all.count == 6)
+            #expect(all.compactMap(WebhookTest.offset).sorted() == [1, 2, 2, 3, 3, 4])
+        }
+    }
+
     @Test("A replay request without a valid since or status, or for an unknown endpoint, is refused")
     func replayValidation() async throws {
         try await TestServer.with(configure: WebhookTest.configure()) { server in
@@ -92,7 +132,14 @@ struct WebhookReplayTests {
                     body: #"{"url":"http://127.0.0.1:9/hooks","channels":["orders"]}"#
                 )
             )
-            for body in ["{}", #"{"since":"yesterday"}"#, #"{"since":"\#(WebhookTest.time())","status":"bogus"}"#] {
+            let bodies = [
+                "{}", #"{"since":"yesterday"}"#, #"{"since":"\#(WebhookTest.time())","status":"bogus"}"#,
+                #"{"channel":"orders"}"#, #"{"channel":"orders","fromOffset":0}"#,
+                #"{"channel":"orders","fromOffset":5,"toOffset":4}"#,
+                #"{"channel":"orders","fromOffset":1,"since":"\#(WebhookTest.time())"}"#,
+                #"{"since":"\#(WebhookTest.time())","dryRun":"yes"}"#,
+            ]
+            for body in bodies {
                 let response = try await http.request("POST", "/v1/endpoints/\(id)/replay", body: body)
                 response.expectProblem("bad_request")
             }

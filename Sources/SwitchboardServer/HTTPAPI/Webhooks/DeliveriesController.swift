@@ -62,16 +62,12 @@ struct DeliveriesController<Context: RequestContext>: Sendable {
         try await api.requireAdmin(request)
         let endpoint = try await existingEndpoint(in: context)
         let body = try await api.jsonBody(of: request)
-        guard let sinceText = body["since"]?.stringValue, let since = Timestamp(rfc3339: sinceText) else {
-            throw SwitchboardError(.badRequest, "since is required: an RFC 3339 time such as 2026-11-22T23:20:01.123Z")
+        let selection = try ReplaySelection(json: body)
+        if body["dryRun"] == .bool(true) {
+            let count = try await api.engine.deliveries.countReplayable(endpoint: endpoint, selection: selection)
+            return APIContext.json(JSONValue.object([("matching", .int(Int64(count)))]).jsonText)
         }
-        let onlyFailed: Bool
-        switch body["status"]?.stringValue {
-        case .none, "failed": onlyFailed = true
-        case "all": onlyFailed = false
-        default: throw SwitchboardError(.badRequest, "status is \"failed\" (default) or \"all\"")
-        }
-        let count = try await api.engine.replayDeliveries(endpoint: endpoint, since: since, onlyFailed: onlyFailed)
+        let count = try await api.engine.replayDeliveries(endpoint: endpoint, selection: selection)
         return APIContext.json(JSONValue.object([("replayed", .int(Int64(count)))]).jsonText, status: .accepted)
     }
 

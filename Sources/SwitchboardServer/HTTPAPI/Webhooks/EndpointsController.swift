@@ -14,6 +14,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         group.get("endpoints/{id}", use: read)
         group.patch("endpoints/{id}", use: change)
         group.delete("endpoints/{id}", use: remove)
+        group.get("endpoints/{id}/secret", use: secret)
         group.post("endpoints/{id}/rotate-secret", use: rotateSecret)
         group.post("endpoints/{id}/test", use: test)
         group.post("endpoints/{id}/enable", use: enable)
@@ -83,6 +84,17 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             throw SwitchboardError(.notFound, "no such endpoint")
         }
         return Response(status: .noContent)
+    }
+
+    /// What a receiver configures, shown on request (the console's "reveal"): `{"secret":"whsec_…"}`
+    /// (for an Ed25519 endpoint, its `whpk_…` public key).
+    @Sendable func secret(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        let endpoint = try await endpoint(in: context)
+        return APIContext.json(
+            JSONValue.object([("secret", .string(Self.secretText(endpoint.signingKey)))]).jsonText,
+            headers: [.cacheControl: "no-store"]
+        )
     }
 
     @Sendable func rotateSecret(_ request: Request, context: Context) async throws -> Response {

@@ -78,7 +78,7 @@ extension WebSocketConnection {
         let draft: EventDraft
         do {
             try engine.configuration.accessPolicy.authorizeClientPublish(principal, to: requested.channel)
-            draft = try requested.scoped(to: principal)
+            draft = try requested.scoped(to: principal).published(by: .client(user: principal.user))
         } catch {
             return sendError(error, ref: ref)
         }
