@@ -78,12 +78,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The browser client, the console and the examples, compiled into the binary (decision 0021).
+        .target(
+            name: "SwitchboardWeb",
+            resources: [
+                .embedInCode("Assets/client.js"), .embedInCode("Assets/client.d.ts"),
+                .embedInCode("Assets/console.html"), .embedInCode("Assets/console.css"),
+                .embedInCode("Assets/console.js"), .embedInCode("Assets/chat.html"),
+                .embedInCode("Assets/orders.html"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardServer",
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardStore",
                 "SwitchboardEngine",
+                "SwitchboardWeb",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -188,7 +200,8 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardCore", "SwitchboardEngine", "SwitchboardServer", "SwitchboardStore",
-                "SwitchboardTestSupport",
+                "SwitchboardTestSupport", "SwitchboardWeb",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,6 +13,7 @@ import ServiceLifecycle
 import SwitchboardCore
 public import SwitchboardEngine
 import SwitchboardStore
+import SwitchboardWeb
 import UnixSignals
 
 /// The composition root: opens the engine, builds the router and the transports, and runs
@@ -101,11 +102,17 @@ public enum SwitchboardApplication {
         ChannelEventsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         EndpointsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         DeliveriesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        EventStoryController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         KeysController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         PresenceController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         UsersController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         SourcesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
         InboundController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
+        WebController<BasicRequestContext>(
+            source: WebAssetSource(directory: configuration.webDirectory),
+            isDevelopmentMode: configuration.engine.isDevelopmentMode
+        )
+        .addRoutes(to: router)
         router.get("v1/ws") { _, _ -> Response in
             throw SwitchboardError(.badRequest, "GET /v1/ws needs a WebSocket upgrade (Upgrade: websocket)")
         }

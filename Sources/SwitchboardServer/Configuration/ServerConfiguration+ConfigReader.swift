@@ -20,7 +20,7 @@ extension ServerConfiguration {
         "mailbox_events", "webhooks.retry_schedule", "webhooks.timeout_seconds", "webhooks.concurrency",
         "webhooks.endpoint_concurrency", "webhooks.allow_private_targets", "webhooks.disable_after_hours",
         "webhooks.history_days", "jwt.secret", "jwt.public_keys", "jwt.issuer", "jwt.audience", "tls.cert",
-        "tls.key", "http.allowed_origins", "limits.max_body_bytes", "limits.max_frame_bytes",
+        "tls.key", "http.allowed_origins", "http.web_dir", "limits.max_body_bytes", "limits.max_frame_bytes",
         "limits.key_publish_rate", "limits.connection_publish_rate", "limits.connection_command_rate",
         "limits.max_subscriptions", "limits.max_connections_per_user", "limits.max_connections_per_address",
         "presence", "personal", "store.inbound_dedup_seconds", "sources", "verify", "secrets", "channel",
@@ -47,6 +47,8 @@ extension ServerConfiguration {
     /// - `websocket.tcp_nodelay` (bool, `false`)
     /// - `sse.ping_seconds` (int, `15`)
     /// - `metrics.require_key` (bool, `false`)
+    /// - `http.web_dir` (string: serve the browser client, console and examples from this directory instead
+    ///   of the built-in copies)
     /// - `limits.max_data_bytes` (int, `65536`), `limits.max_batch` (int, `1000`),
     ///   `limits.max_history_page` (int, `1000`), `limits.max_page_bytes` (int, `1048576`: `data` bytes of
     ///   one page read from the log, for history, long-poll and catch-up), `limits.max_wait_seconds` (int, `60`),
@@ -105,6 +107,7 @@ extension ServerConfiguration {
         default: throw ConfigurationError(key: "tls.cert", message: "and tls.key must be set together")
         }
         allowedOrigins = reader.stringArray(forKey: "http.allowed_origins", default: []).filter { !$0.isEmpty }
+        webDirectory = reader.string(forKey: "http.web_dir").flatMap { $0.isEmpty ? nil : $0 }
         timeouts = ConnectionTimeouts(
             requestHeadSeconds: try Self.ranged(reader, "timeouts.request_head_seconds", default: 10, 1...3600),
             idleSeconds: try Self.ranged(reader, "timeouts.idle_seconds", default: 60, 1...86_400),

@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Browser origins (`https://app.example.com`, or `*`) allowed to open WebSockets and to read the
     /// HTTP API through CORS; requests whose `Origin` is the server's own host are always allowed.
     public var allowedOrigins: [String]
+    /// Serve `/v1/client.js`, the console and the examples from this directory, read on every request,
+    /// instead of the copies built into the binary (`http.web_dir`: for working on them).
+    public var webDirectory: String?
     /// Deadlines of slow and idle peers (`timeouts.*`).
     public var timeouts: ConnectionTimeouts
     /// The engine's settings.
@@ -45,6 +48,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         clientTokens: ClientTokenSettings = ClientTokenSettings(),
         tls: TLSFiles? = nil,
         allowedOrigins: [String] = [],
+        webDirectory: String? = nil,
         timeouts: ConnectionTimeouts = ConnectionTimeouts(),
         engine: EngineConfiguration = EngineConfiguration(
             store: StoreConfiguration(dataDirectory: "./switchboard-data")
@@ -59,6 +63,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.clientTokens = clientTokens
         self.tls = tls
         self.allowedOrigins = allowedOrigins
+        self.webDirectory = webDirectory
         self.timeouts = timeouts
         self.engine = engine
     }

@@ -1,0 +1,1079 @@
+// Switchboard's browser client: one dependency-free ES module, served by the server at /v1/client.js.
+// Types: /v1/client.d.ts. Guide: docs/browser-client.md.
+//
+//   import Switchboard from "https://events.example.com/v1/client.js";
+//   const sb = new Switchboard("https://events.example.com", { getToken: () => fetchToken() });
+//   const sub = sb.subscribe("orders", (event) => console.log(event.offset, event.data));
+//
+// WebSocket first; Server-Sent Events, then long-polling, when it cannot connect; back to WebSocket later.
+// Every subscription resumes from its cursor on every reconnect, and no handler sees an offset twice.
+
+const TRANSPORTS = ["websocket", "sse", "longpoll"];
+const CONNECT_TIMEOUT = 10000;
+const PUBLISH_TIMEOUT = 10000;
+const SLEEP_CHECK = 5000;
+// Server-Sent Events: the server's keep-alive comment comes every 15 s by default.
+const STREAM_SILENCE = 45000;
+// Codes after which retrying cannot help: the client stops.
+const FATAL_CODES = new Set(["unauthorized", "forbidden"]);
+
+/** An Error with a PROTOCOL.md `code`. */
+function failure(code, message) {
+  const error = new Error(message);
+  error.code = code;
+  return error;
+}
+
+/** Calls `fn`, reporting (never propagating) an exception thrown by application code. */
+function guarded(fn, args, report) {
+  try {
+    fn(...args);
+  } catch (error) {
+    try {
+      report(error);
+    } catch {
+      // The error listener itself threw: nothing more to do.
+    }
+  }
+}
+
+/** The `exp` of a JWT in ms since the epoch, or null (an API key, or no `exp`). */
+function tokenExpiry(token) {
+  const part = typeof token === "string" ? token.split(".")[1] : null;
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
+    const exp = JSON.parse(json).exp;
+    return typeof exp === "number" ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A problem+json body's code and detail, or null when the response is not one of the server's. */
+async function problemOf(response) {
+  if (!(response.headers.get("content-type") || "").includes("application/problem+json")) return null;
+  try {
+    const body = await response.json();
+    return { code: body.code || "internal", message: body.detail || body.title || "" };
+  } catch {
+    return null;
+  }
+}
+
+/** Parses a text/event-stream, calling `onMessage(event, data, id)` per message. */
+class EventStreamParser {
+  constructor(onMessage) {
+    this.onMessage = onMessage;
+    this.buffer = "";
+    this.event = "";
+    this.data = [];
+    this.id = null;
+  }
+
+  push(text) {
+    this.buffer += text;
+    let end;
+    while ((end = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = this.buffer.slice(0, end);
+      const width = this.buffer[end] === "\r" && this.buffer[end + 1] === "\n" ? 2 : 1;
+      if (this.buffer[end] === "\r" && end + 1 === this.buffer.length) break; // a \r\n split across chunks
+      this.buffer = this.buffer.slice(end + width);
+      this.line(line);
+    }
+  }
+
+  line(line) {
+    if (line === "") {
+      if (this.data.length > 0) this.onMessage(this.event || "message", this.data.join("\n"), this.id);
+      this.event = "";
+      this.data = [];
+      return;
+    }
+    if (line.startsWith(":")) return;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "data") this.data.push(value);
+    else if (field === "event") this.event = value;
+    else if (field === "id") this.id = value;
+  }
+}
+
+/** One channel's shared state: its handles, its cursor, whether the server confirmed it. */
+class ChannelState {
+  constructor(name, cursor) {
+    this.name = name;
+    this.handles = new Set();
+    // The last offset delivered, or null for "live only, nothing seen yet".
+    this.cursor = cursor;
+    this.active = false;
+    this.refused = null;
+  }
+}
+
+/** The handle `subscribe` returns. */
+class SubscriptionHandle {
+  constructor(client, state, onEvent, options) {
+    this._client = client;
+    this._state = state;
+    this._onEvent = onEvent;
+    this._options = options;
+    this._done = false;
+  }
+
+  get channel() {
+    return this._state.name;
+  }
+
+  get cursor() {
+    return this._state.cursor ?? 0;
+  }
+
+  get active() {
+    return !this._done && this._state.active;
+  }
+
+  unsubscribe() {
+    if (this._done) return;
+    this._done = true;
+    this._client._release(this);
+  }
+}
+
+/** WebSocket: one connection for every subscription, publishes and presence. */
+class WebSocketTransport {
+  constructor(client) {
+    this.client = client;
+    this.kind = "websocket";
+    this.socket = null;
+    this.opened = false;
+    this.pending = new Map();
+    this.nextRef = 1;
+    this.heartbeat = 25000;
+    this.pingTimer = null;
+    this.awaitingPong = false;
+  }
+
+  start(token) {
+    const url = this.client._url("/v1/ws").replace(/^http/, "ws");
+    let socket;
+    try {
+      socket = new WebSocket(url, "switchboard.v1");
+    } catch (error) {
+      return this.client._transportFailed(this, { code: "transport", message: String(error) }, false);
+    }
+    this.socket = socket;
+    this.token = token;
+    socket.onmessage = (message) => this.receive(message.data);
+    socket.onclose = (close) => this.closed(close);
+    socket.onerror = () => {}; // onclose follows with the details a browser gives
+  }
+
+  send(frame) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  request(frame) {
+    const ref = this.nextRef++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(ref);
+        reject(failure("unavailable", `no answer to ${frame.op} within ${PUBLISH_TIMEOUT} ms`));
+      }, PUBLISH_TIMEOUT);
+      this.pending.set(ref, { resolve, reject, timer });
+      this.send({ ...frame, ref });
+    });
+  }
+
+  receive(text) {
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    this.awaitingPong = false;
+    switch (frame.op) {
+      case "welcome":
+        this.heartbeat = Math.max(1, frame.heartbeat || 25) * 1000;
+        if (this.token) this.send({ op: "auth", token: this.token });
+        else this.ready();
+        return;
+      case "authed":
+        if (!this.opened) this.ready();
+        return;
+      case "event":
+        delete frame.op;
+        return this.client._deliver(frame);
+      case "subscribed":
+        return this.client._subscribed(frame.channel, frame);
+      case "join":
+      case "leave":
+        return this.client._presenceChange(frame.op, frame.channel, frame.member);
+      case "error":
+        return this.error(frame);
+      default:
+        if (frame.ref !== undefined && this.pending.has(frame.ref)) {
+          const waiter = this.pending.get(frame.ref);
+          this.pending.delete(frame.ref);
+          clearTimeout(waiter.timer);
+          waiter.resolve(frame);
+        }
+    }
+  }
+
+  error(frame) {
+    const info = { code: frame.code, message: frame.message || frame.code };
+    if (frame.ref !== undefined && this.pending.has(frame.ref)) {
+      const waiter = this.pending.get(frame.ref);
+      this.pending.delete(frame.ref);
+      clearTimeout(waiter.timer);
+      return waiter.reject(failure(info.code, info.message));
+    }
+    if (typeof frame.ref === "string" && frame.ref.startsWith("sub:")) {
+      return this.client._refused(frame.ref.slice(4), info);
+    }
+    if (frame.code === "unauthorized" && !this.opened) return; // the close (4001) follows
+    this.client._emit("error", info);
+  }
+
+  ready() {
+    this.opened = true;
+    for (const state of this.client._liveChannels()) this.subscribe(state);
+    this.client._transportOpened(this);
+    this.pingTimer = setInterval(() => this.checkAlive(), this.heartbeat);
+  }
+
+  /** A ping the server must answer within one heartbeat: a connection broken by a sleep or a dead
+   * network path is noticed in seconds, not when the operating system gives up on it. */
+  checkAlive() {
+    if (this.awaitingPong) return this.drop("no answer to a ping");
+    this.awaitingPong = true;
+    this.send({ op: "ping" });
+  }
+
+  subscribe(state) {
+    if (!this.opened) return; // ready() subscribes every channel
+    const frame = { op: "subscribe", channel: state.name, ref: `sub:${state.name}` };
+    if (state.cursor !== null) frame.since = state.cursor;
+    this.send(frame);
+  }
+
+  unsubscribe(name) {
+    this.send({ op: "unsubscribe", channel: name });
+  }
+
+  refreshToken(token) {
+    this.token = token;
+    this.send({ op: "auth", token });
+  }
+
+  async publish(channel, type, data, id) {
+    const frame = { op: "publish", channel, type, data };
+    if (id !== undefined) frame.id = id;
+    const reply = await this.request(frame);
+    return { id: reply.id, offset: reply.offset };
+  }
+
+  async presence(channel) {
+    return (await this.request({ op: "presence", channel })).members || [];
+  }
+
+  drop(reason) {
+    if (this.socket) this.socket.close(4000, reason.slice(0, 100));
+    this.closed({ code: 1006, reason });
+  }
+
+  closed(close) {
+    if (!this.socket) return;
+    this.socket.onmessage = this.socket.onclose = null;
+    this.socket = null;
+    clearInterval(this.pingTimer);
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(failure("unavailable", "the connection closed before the server answered"));
+    }
+    this.pending.clear();
+    const code = close.code;
+    let reason = { code: "transport", message: close.reason || `closed (${code})` };
+    if (code === 4001) reason = { code: "unauthorized", message: close.reason || "unauthorized" };
+    else if (code === 4003) reason = { code: "forbidden", message: close.reason || "forbidden" };
+    else if (code === 4029) reason = { code: "rate_limited", message: close.reason || "rate limited" };
+    else if (code === 4008) reason = { code: "slow_consumer", message: close.reason || "slow consumer" };
+    else if (code === 1012) reason = { code: "restarting", message: close.reason || "server restarting" };
+    this.client._transportFailed(this, reason, this.opened);
+  }
+
+  stop() {
+    if (!this.socket) return;
+    const socket = this.socket;
+    this.socket = null;
+    clearInterval(this.pingTimer);
+    socket.onmessage = socket.onclose = null;
+    socket.close(1000);
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(failure("unavailable", "the connection closed"));
+    }
+    this.pending.clear();
+  }
+}
+
+/** Server-Sent Events over fetch (headers for the credential, status codes for errors): one stream
+ * for all subscriptions, reopened with every channel's cursor when the set of channels changes. */
+class ServerSentEventsTransport {
+  constructor(client) {
+    this.client = client;
+    this.kind = "sse";
+    this.opened = false;
+    this.running = false;
+    this.abort = null;
+    this.reopenQueued = false;
+    this.lastData = Date.now();
+    this.watchdog = null;
+  }
+
+  start(token) {
+    this.token = token;
+    this.running = true;
+    // The server sends a comment every 15 s (by default): a stream silent for much longer is dead.
+    this.watchdog = setInterval(() => this.checkAlive(STREAM_SILENCE), 5000);
+    this.open();
+  }
+
+  headers(extra = {}) {
+    return this.token ? { ...extra, Authorization: `Bearer ${this.token}` } : extra;
+  }
+
+  async open() {
+    const channels = this.client._liveChannels();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.lastData = Date.now();
+    if (channels.length === 0) return this.probe(abort);
+    const params = new URLSearchParams();
+    const cursor = [];
+    for (const state of channels) {
+      params.append("channel", state.name);
+      if (state.cursor !== null) cursor.push(`${state.name}@${state.cursor}`);
+    }
+    if (cursor.length) params.set("cursor", cursor.join(","));
+    let response;
+    try {
+      const headers = this.headers({ Accept: "text/event-stream" });
+      response = await fetch(this.client._url(`/v1/sse?${params}`), { headers, signal: abort.signal, cache: "no-store" });
+    } catch (error) {
+      if (this.abort === abort) this.fail({ code: "transport", message: String(error) });
+      return;
+    }
+    if (this.abort !== abort) return;
+    if (!response.ok || !(response.headers.get("content-type") || "").startsWith("text/event-stream")) {
+      const problem = await problemOf(response);
+      if (this.abort !== abort) return;
+      if (problem && problem.code === "forbidden" && channels.length > 1) return this.refuseOne(channels, problem);
+      if (problem && problem.code === "forbidden") {
+        this.client._refused(channels[0].name, problem);
+        return this.reopen();
+      }
+      return this.fail(problem || { code: "transport", message: `the event stream was refused (${response.status})` });
+    }
+    for (const state of channels) this.client._subscribed(state.name, {});
+    this.markOpen();
+    const parser = new EventStreamParser((event, data) => this.message(event, data));
+    const decoder = new TextDecoder();
+    try {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (this.abort !== abort) return;
+        if (done) break;
+        this.lastData = Date.now();
+        parser.push(decoder.decode(value, { stream: true }));
+      }
+    } catch {
+      if (this.abort !== abort) return;
+    }
+    this.fail({ code: "transport", message: "the event stream ended" });
+  }
+
+  /** With no channel to stream, one request tells whether the server is reachable. */
+  async probe(abort) {
+    try {
+      const response = await fetch(this.client._url("/healthz"), { signal: abort.signal, cache: "no-store" });
+      if (this.abort !== abort) return;
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      this.markOpen();
+    } catch (error) {
+      if (this.abort === abort) this.fail({ code: "transport", message: String(error) });
+    }
+  }
+
+  markOpen() {
+    if (this.opened) return;
+    this.opened = true;
+    this.client._transportOpened(this);
+  }
+
+  /** A 403 for several channels: find the refused ones by asking about each, then go on without them. */
+  async refuseOne(channels, problem) {
+    const abort = this.abort;
+    let found = false;
+    for (const state of channels) {
+      let response;
+      try {
+        const path = `/v1/channels/${encodeURIComponent(state.name)}/events?limit=1`;
+        response = await fetch(this.client._url(path), { headers: this.headers(), signal: abort.signal });
+      } catch {
+        break;
+      }
+      if (this.abort !== abort) return;
+      if (response.status === 403) {
+        found = true;
+        this.client._refused(state.name, problem);
+      }
+    }
+    if (found) return this.reopen();
+    this.fail(problem);
+  }
+
+  message(event, data) {
+    let body;
+    try {
+      body = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (event === "message") return this.client._deliver(body);
+    if (body.op === "truncated") return this.client._truncated(body.channel);
+    if (body.op === "error") {
+      const info = { code: body.code, message: body.message || body.code };
+      if (FATAL_CODES.has(info.code)) return this.fail(info);
+      this.client._emit("error", info);
+    }
+  }
+
+  reopen() {
+    if (this.reopenQueued || !this.running) return;
+    this.reopenQueued = true;
+    queueMicrotask(() => {
+      this.reopenQueued = false;
+      if (!this.running) return;
+      if (this.abort) this.abort.abort();
+      this.open();
+    });
+  }
+
+  subscribe() {
+    this.reopen();
+  }
+
+  unsubscribe() {
+    this.reopen();
+  }
+
+  refreshToken(token) {
+    this.token = token;
+    this.reopen();
+  }
+
+  /** After a sleep or a tab coming back: a stream silent for longer than `limit` ms is dead. */
+  checkAlive(limit = STREAM_SILENCE / 2) {
+    if (this.opened && Date.now() - this.lastData > limit) this.fail({ code: "transport", message: "the event stream went silent" });
+  }
+
+  fail(reason) {
+    if (!this.running) return;
+    this.stop();
+    this.client._transportFailed(this, reason, this.opened);
+  }
+
+  stop() {
+    this.running = false;
+    clearInterval(this.watchdog);
+    if (this.abort) this.abort.abort();
+    this.abort = null;
+  }
+}
+
+/** Long-polling: one `GET /v1/channels/{c}/events?after=…&wait=…` loop per channel. */
+class LongPollTransport {
+  constructor(client) {
+    this.client = client;
+    this.kind = "longpoll";
+    this.opened = false;
+    this.loops = new Map();
+    this.stopped = false;
+  }
+
+  start(token) {
+    this.token = token;
+    const channels = this.client._liveChannels();
+    if (channels.length === 0) return this.probe();
+    for (const state of channels) this.subscribe(state);
+  }
+
+  /** With nothing to poll, one request tells whether the server is reachable at all. */
+  async probe() {
+    try {
+      const response = await fetch(this.client._url("/healthz"), { cache: "no-store" });
+      if (this.stopped) return;
+      if (!response.ok) throw new Error(`healthz ${response.status}`);
+      this.markOpen();
+    } catch (error) {
+      if (!this.stopped) this.fail({ code: "transport", message: String(error) });
+    }
+  }
+
+  markOpen() {
+    if (this.opened || this.stopped) return;
+    this.opened = true;
+    this.client._transportOpened(this);
+  }
+
+  subscribe(state) {
+    if (this.loops.has(state.name) || this.stopped) return;
+    const loop = { abort: new AbortController() };
+    this.loops.set(state.name, loop);
+    this.poll(state, loop);
+  }
+
+  async poll(state, loop) {
+    let first = true;
+    while (!this.stopped && this.loops.get(state.name) === loop) {
+      const live = state.cursor === null;
+      const after = live ? 0 : state.cursor;
+      // The first request answers at once, so that the connection counts as open without waiting.
+      const wait = live || first ? 0 : this.client._options.longPollWait;
+      const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+      const path = `/v1/channels/${encodeURIComponent(state.name)}/events?after=${after}&wait=${wait}${live ? "&limit=1" : ""}`;
+      let response;
+      // A request held far longer than its wait went to a dead connection (a sleep, a lost network).
+      const deadline = setTimeout(() => loop.abort.abort(), (wait + 15) * 1000);
+      try {
+        response = await fetch(this.client._url(path), { headers, signal: loop.abort.signal, cache: "no-store" });
+      } catch (error) {
+        clearTimeout(deadline);
+        if (this.stopped || this.loops.get(state.name) !== loop) return;
+        return this.fail({ code: "transport", message: String(error) });
+      } finally {
+        clearTimeout(deadline);
+      }
+      if (this.loops.get(state.name) !== loop) return;
+      if (!response.ok) {
+        const problem = await problemOf(response);
+        if (problem && problem.code === "forbidden") {
+          this.loops.delete(state.name);
+          return this.client._refused(state.name, problem);
+        }
+        return this.fail(problem || { code: "transport", message: `long-poll refused (${response.status})` });
+      }
+      let page;
+      try {
+        page = await response.json();
+      } catch (error) {
+        return this.fail({ code: "transport", message: "an unreadable long-poll answer" });
+      }
+      if (first) {
+        first = false;
+        this.client._subscribed(state.name, {});
+        this.markOpen();
+      }
+      if (live) {
+        // Live only: start after the head, as a WebSocket subscribe without `since` does.
+        this.client._startAt(state.name, typeof page.head === "number" ? page.head : page.next);
+        continue;
+      }
+      if (page.truncated) this.client._truncated(state.name);
+      for (const event of page.events || []) this.client._deliver(event);
+    }
+  }
+
+  unsubscribe(name) {
+    const loop = this.loops.get(name);
+    if (loop) loop.abort.abort();
+    this.loops.delete(name);
+  }
+
+  refreshToken(token) {
+    this.token = token;
+  }
+
+  checkAlive() {
+    // Each request has its own deadline.
+  }
+
+  fail(reason) {
+    if (this.stopped) return;
+    this.stop();
+    this.client._transportFailed(this, reason, this.opened);
+  }
+
+  stop() {
+    this.stopped = true;
+    for (const loop of this.loops.values()) loop.abort.abort();
+    this.loops.clear();
+  }
+}
+
+const FACTORIES = { websocket: WebSocketTransport, sse: ServerSentEventsTransport, longpoll: LongPollTransport };
+
+/** The client: one logical connection over the best transport that works, with subscriptions that
+ * survive every reconnect. */
+export default class Switchboard {
+  constructor(baseURL, options = {}) {
+    if (typeof baseURL !== "string" || !/^https?:\/\//.test(baseURL)) {
+      throw new TypeError("Switchboard: baseURL must be an http(s) URL, such as https://events.example.com");
+    }
+    this._base = baseURL.replace(/\/+$/, "");
+    const transports = (options.transports || TRANSPORTS).filter((name) => FACTORIES[name]);
+    this._options = {
+      token: options.token || null,
+      getToken: typeof options.getToken === "function" ? options.getToken : null,
+      transports: transports.length ? transports : TRANSPORTS,
+      minDelay: Math.max(0, options.minReconnectDelay ?? 500),
+      maxDelay: Math.max(1, options.maxReconnectDelay ?? 20000),
+      upgradeDelay: Math.max(1000, options.upgradeRetryDelay ?? 60000),
+      prefix: options.persistCursors === true ? "switchboard:" : options.persistCursors || null,
+      longPollWait: Math.min(60, Math.max(1, options.longPollWait ?? 25)),
+      random: typeof options.random === "function" ? options.random : Math.random,
+    };
+    this._listeners = { state: new Set(), error: new Set() };
+    this._channels = new Map();
+    this._state = "connecting";
+    this._transport = null;
+    this._transportIndex = 0;
+    this._attempt = 0;
+    this._timer = null;
+    this._upgradeTimer = null;
+    this._tokenPromise = null;
+    this._token = this._options.token;
+    this._tokenIsFresh = false;
+    this._refreshTimer = null;
+    this._openWaiters = [];
+    this._dirtyCursors = false;
+    this._watchEnvironment();
+    queueMicrotask(() => this._connect());
+  }
+
+  get state() {
+    return this._state;
+  }
+
+  get transport() {
+    return this._state === "open" && this._transport ? this._transport.kind : null;
+  }
+
+  // ---- public API ----
+
+  subscribe(channel, onEvent, options = {}) {
+    if (typeof channel !== "string" || channel.length === 0) throw new TypeError("Switchboard: a channel name is required");
+    let state = this._channels.get(channel);
+    const isNew = !state;
+    if (isNew) {
+      const stored = this._storedCursor(channel);
+      const since = Number.isInteger(options.since) && options.since >= 0 ? options.since : null;
+      state = new ChannelState(channel, since ?? stored);
+      this._channels.set(channel, state);
+    }
+    const handle = new SubscriptionHandle(this, state, typeof onEvent === "function" ? onEvent : () => {}, options);
+    state.handles.add(handle);
+    if (isNew && this._transport) this._transport.subscribe(state);
+    if (state.refused && options.onError) queueMicrotask(() => this._call(options.onError, state.refused));
+    return handle;
+  }
+
+  async publish(channel, type, data, options = {}) {
+    const transport = await this._openTransport();
+    if (transport.kind === "websocket") return transport.publish(channel, type, data, options.id);
+    const headers = { "Content-Type": "application/json" };
+    if (this._token) headers.Authorization = `Bearer ${this._token}`;
+    if (options.id !== undefined) headers["Idempotency-Key"] = options.id;
+    const response = await fetch(this._url(`/v1/channels/${encodeURIComponent(channel)}/events`), {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ type, data }),
+    });
+    if (!response.ok) {
+      const problem = (await problemOf(response)) || { code: "unavailable", message: `publish failed (${response.status})` };
+      throw failure(problem.code, problem.message);
+    }
+    const receipt = await response.json();
+    return { id: receipt.id, offset: receipt.offset };
+  }
+
+  async presence(channel) {
+    const transport = await this._openTransport();
+    if (transport.kind === "websocket") return transport.presence(channel);
+    const headers = this._token ? { Authorization: `Bearer ${this._token}` } : {};
+    const response = await fetch(this._url(`/v1/channels/${encodeURIComponent(channel)}/presence`), { headers });
+    if (!response.ok) {
+      const problem = (await problemOf(response)) || { code: "unavailable", message: `presence failed (${response.status})` };
+      throw failure(problem.code, problem.message);
+    }
+    return (await response.json()).members || [];
+  }
+
+  on(name, listener) {
+    const set = this._listeners[name];
+    if (!set || typeof listener !== "function") throw new TypeError(`Switchboard: no "${name}" events (use "state" or "error")`);
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  reconnect() {
+    if (this._state === "closed") return;
+    if (this._state === "open") {
+      if (this._transport) this._transport.checkAlive();
+      return;
+    }
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+      this._attempt = 0;
+      this._transportIndex = 0;
+      this._connect();
+    }
+  }
+
+  close() {
+    if (this._state === "closed") return;
+    this._stop({ code: "closed", message: "closed by the application" });
+  }
+
+  // ---- connecting ----
+
+  _url(path) {
+    return this._base + path;
+  }
+
+  async _connect() {
+    if (this._state === "closed") return;
+    this._timer = null;
+    let token;
+    try {
+      token = await this._currentToken(false);
+    } catch (error) {
+      return this._stop({ code: "unauthorized", message: `getToken failed: ${error && error.message ? error.message : error}` });
+    }
+    if (this._state === "closed") return;
+    const kind = this._options.transports[this._transportIndex];
+    const transport = new FACTORIES[kind](this);
+    this._transport = transport;
+    transport.connectTimer = setTimeout(() => {
+      if (this._transport === transport && !transport.opened) {
+        transport.stop();
+        this._transportFailed(transport, { code: "transport", message: `${kind} did not connect within ${CONNECT_TIMEOUT} ms` }, false);
+      }
+    }, CONNECT_TIMEOUT);
+    transport.start(token);
+  }
+
+  _transportOpened(transport) {
+    if (transport === this._probe) {
+      // WebSocket works again: move over; events both carried are deduplicated by offset.
+      this._probe = null;
+      const old = this._transport;
+      this._transport = transport;
+      this._transportIndex = 0;
+      if (old) old.stop();
+    } else if (this._transport !== transport) {
+      return;
+    }
+    clearTimeout(transport.connectTimer);
+    this._attempt = 0;
+    this._tokenIsFresh = false;
+    this._setState("open");
+    for (const waiter of this._openWaiters.splice(0)) waiter.resolve(transport);
+    this._scheduleRefresh();
+    if (transport.kind !== this._options.transports[0]) this._scheduleUpgrade();
+  }
+
+  _transportFailed(transport, reason, wasOpen) {
+    if (this._transport !== transport && this._probe !== transport) return;
+    clearTimeout(transport.connectTimer);
+    if (this._probe === transport) {
+      this._probe = null;
+      return this._scheduleUpgrade();
+    }
+    transport.stop();
+    this._transport = null;
+    for (const state of this._channels.values()) state.active = false;
+    if (reason.code === "unauthorized" && this._options.getToken && !this._tokenIsFresh) {
+      // Perhaps only the token expired: one more try with a new one; a second refusal stops.
+      this._tokenIsFresh = true;
+      this._token = null;
+      return this._retry(reason, 0);
+    }
+    if (FATAL_CODES.has(reason.code)) return this._stop(reason);
+    this._emit("error", reason);
+    if (!wasOpen && this._transportIndex + 1 < this._options.transports.length) {
+      // This transport cannot connect here: the next one at once.
+      this._transportIndex += 1;
+      return this._retry(reason, 0);
+    }
+    if (!wasOpen) this._transportIndex = 0;
+    const ceiling = Math.min(this._options.maxDelay, this._options.minDelay * 2 ** Math.min(this._attempt, 30));
+    const floor = reason.code === "rate_limited" ? ceiling / 2 : 0;
+    this._attempt += 1;
+    this._retry(reason, floor + this._options.random() * (ceiling - floor));
+  }
+
+  _retry(reason, delay) {
+    clearTimeout(this._upgradeTimer);
+    this._setState(this._state === "connecting" ? "connecting" : "reconnecting", { delay: Math.round(delay), reason });
+    this._timer = setTimeout(() => this._connect(), delay);
+  }
+
+  /** On a fallback transport: try WebSocket again later, and move over to it when it opens. */
+  _scheduleUpgrade() {
+    clearTimeout(this._upgradeTimer);
+    this._upgradeTimer = setTimeout(() => this._tryUpgrade(), this._options.upgradeDelay);
+  }
+
+  _tryUpgrade() {
+    if (this._state !== "open" || !this._transport || this._transport.kind === this._options.transports[0]) return;
+    const kind = this._options.transports[0];
+    const probe = new FACTORIES[kind](this);
+    this._probe = probe;
+    probe.connectTimer = setTimeout(() => {
+      if (this._probe === probe) {
+        probe.stop();
+        this._probe = null;
+        this._scheduleUpgrade();
+      }
+    }, CONNECT_TIMEOUT);
+    probe.start(this._token);
+  }
+
+  _stop(reason) {
+    clearTimeout(this._timer);
+    clearTimeout(this._upgradeTimer);
+    clearTimeout(this._refreshTimer);
+    this._timer = null;
+    if (this._transport) this._transport.stop();
+    if (this._probe) this._probe.stop();
+    this._transport = this._probe = null;
+    this._flushCursors();
+    for (const waiter of this._openWaiters.splice(0)) waiter.reject(failure(reason.code, reason.message));
+    this._unwatchEnvironment();
+    this._setState("closed", { reason });
+  }
+
+  _openTransport() {
+    if (this._state === "open" && this._transport) return Promise.resolve(this._transport);
+    if (this._state === "closed") return Promise.reject(failure("unavailable", "the client is closed"));
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this._openWaiters.push(waiter);
+      setTimeout(() => {
+        const index = this._openWaiters.indexOf(waiter);
+        if (index >= 0) {
+          this._openWaiters.splice(index, 1);
+          reject(failure("unavailable", `not connected within ${PUBLISH_TIMEOUT} ms`));
+        }
+      }, PUBLISH_TIMEOUT);
+    });
+  }
+
+  // ---- tokens ----
+
+  /** The token to connect with; asks `getToken` (one call at a time) when there is none yet. */
+  _currentToken(force) {
+    if (!this._options.getToken) return Promise.resolve(this._token);
+    if (this._token && !force) return Promise.resolve(this._token);
+    if (!this._tokenPromise) {
+      this._tokenPromise = Promise.resolve()
+        .then(() => this._options.getToken())
+        .then((token) => {
+          if (typeof token !== "string" || token.length === 0) throw new Error("getToken returned no token");
+          this._token = token;
+          return token;
+        })
+        .finally(() => {
+          this._tokenPromise = null;
+        });
+    }
+    return this._tokenPromise;
+  }
+
+  /** Asks for a new token before the current one expires, and hands it to the open transport. */
+  _scheduleRefresh() {
+    clearTimeout(this._refreshTimer);
+    const expiry = tokenExpiry(this._token);
+    if (!this._options.getToken || expiry === null) return;
+    const lifetime = expiry - Date.now();
+    const delay = Math.max(1000, lifetime - Math.min(60000, Math.max(5000, lifetime / 5)));
+    this._refreshTimer = setTimeout(async () => {
+      try {
+        const token = await this._currentToken(true);
+        if (this._transport && this._state === "open") this._transport.refreshToken(token);
+        this._scheduleRefresh();
+      } catch (error) {
+        this._stop({ code: "unauthorized", message: `getToken failed: ${error && error.message ? error.message : error}` });
+      }
+    }, Math.min(delay, 2 ** 31 - 1));
+  }
+
+  // ---- events from the transports ----
+
+  _liveChannels() {
+    return [...this._channels.values()].filter((state) => !state.refused);
+  }
+
+  _subscribed(name, reply) {
+    const state = this._channels.get(name);
+    if (!state) return;
+    state.active = true;
+    if (reply.truncated) this._truncated(name);
+    else if (typeof reply.offset === "number") this._startAt(name, reply.offset);
+  }
+
+  _startAt(name, offset) {
+    const state = this._channels.get(name);
+    if (state && state.cursor === null && !state.gap) state.cursor = offset;
+  }
+
+  _deliver(event) {
+    const state = this._channels.get(event.channel);
+    if (!state || typeof event.offset !== "number") return;
+    if (state.cursor !== null && event.offset <= state.cursor) return; // seen already
+    if (state.gap) {
+      const gap = { ...state.gap, earliest: event.offset };
+      state.gap = null;
+      for (const handle of [...state.handles]) {
+        if (!handle._done && handle._options.onGap) this._call(handle._options.onGap, gap);
+      }
+    }
+    state.cursor = event.offset;
+    this._cursorChanged();
+    for (const handle of [...state.handles]) {
+      if (!handle._done) this._call(handle._onEvent, event);
+    }
+  }
+
+  _truncated(name) {
+    const state = this._channels.get(name);
+    if (!state) return;
+    // Handlers hear of the gap with the next event, the earliest retained one, which is accepted
+    // whatever its offset.
+    if (!state.gap) state.gap = { channel: name, cursor: state.cursor ?? 0 };
+    state.cursor = null;
+    this._emit("error", { code: "truncated", message: `events before the retained ones on ${name} were lost`, channel: name });
+  }
+
+  _refused(name, info) {
+    const state = this._channels.get(name);
+    if (!state) return;
+    state.refused = { ...info, channel: name };
+    state.active = false;
+    for (const handle of [...state.handles]) {
+      if (!handle._done && handle._options.onError) this._call(handle._options.onError, state.refused);
+    }
+    this._emit("error", state.refused);
+  }
+
+  _presenceChange(kind, name, member) {
+    const state = this._channels.get(name);
+    if (!state) return;
+    const key = kind === "join" ? "onJoin" : "onLeave";
+    for (const handle of [...state.handles]) {
+      if (!handle._done && handle._options[key]) this._call(handle._options[key], member);
+    }
+  }
+
+  _release(handle) {
+    const state = handle._state;
+    state.handles.delete(handle);
+    if (state.handles.size > 0 || this._channels.get(state.name) !== state) return;
+    this._channels.delete(state.name);
+    if (this._transport) this._transport.unsubscribe(state.name);
+  }
+
+  // ---- cursors kept across page loads ----
+
+  _storedCursor(channel) {
+    if (!this._options.prefix) return null;
+    try {
+      const value = localStorage.getItem(this._options.prefix + channel);
+      const offset = value === null ? NaN : Number(value);
+      return Number.isInteger(offset) && offset >= 0 ? offset : null;
+    } catch {
+      return null;
+    }
+  }
+
+  _cursorChanged() {
+    if (!this._options.prefix || this._dirtyCursors) return;
+    this._dirtyCursors = true;
+    setTimeout(() => this._flushCursors(), 200);
+  }
+
+  _flushCursors() {
+    if (!this._options.prefix || !this._dirtyCursors) return;
+    this._dirtyCursors = false;
+    try {
+      for (const state of this._channels.values()) {
+        if (state.cursor !== null) localStorage.setItem(this._options.prefix + state.name, String(state.cursor));
+      }
+    } catch {
+      // Storage full or refused (private mode): cursors stay in memory.
+    }
+  }
+
+  // ---- the page's environment: network, visibility, sleep ----
+
+  _watchEnvironment() {
+    if (typeof window === "undefined") return;
+    this._onOnline = () => this.reconnect();
+    this._onVisible = () => {
+      if (document.visibilityState === "visible") this.reconnect();
+      else this._flushCursors();
+    };
+    this._onPageHide = () => this._flushCursors();
+    window.addEventListener("online", this._onOnline);
+    window.addEventListener("pagehide", this._onPageHide);
+    document.addEventListener("visibilitychange", this._onVisible);
+    // A timer that fires far later than asked means the machine slept: check the connection at once.
+    let last = Date.now();
+    this._sleepTimer = setInterval(() => {
+      const now = Date.now();
+      if (now - last > SLEEP_CHECK * 3) this.reconnect();
+      last = now;
+    }, SLEEP_CHECK);
+  }
+
+  _unwatchEnvironment() {
+    if (typeof window === "undefined" || !this._onOnline) return;
+    window.removeEventListener("online", this._onOnline);
+    window.removeEventListener("pagehide", this._onPageHide);
+    document.removeEventListener("visibilitychange", this._onVisible);
+    clearInterval(this._sleepTimer);
+  }
+
+  // ---- listeners ----
+
+  _setState(state, detail = {}) {
+    const transport = state === "open" && this._transport ? this._transport.kind : null;
+    const changed = state !== this._state || transport !== this._announcedTransport;
+    this._state = state;
+    this._announcedTransport = transport;
+    if (!changed && state !== "reconnecting" && state !== "connecting") return;
+    const change = { state, transport: this.transport, ...detail };
+    for (const listener of [...this._listeners.state]) this._call(listener, change);
+  }
+
+  _emit(name, value) {
+    for (const listener of [...this._listeners[name]]) this._call(listener, value);
+  }
+
+  _call(fn, ...args) {
+    guarded(fn, args, (error) => {
+      // An application handler threw: report it without disturbing the client.
+      setTimeout(() => {
+        throw error;
+      });
+    });
+  }
+}
