@@ -9,8 +9,9 @@ log() { printf '\n== %s\n' "$*"; }
 
 log "system packages"
 missing=()
-# zlib's headers for permessage-deflate; SQLite is compiled in.
-for package in zlib1g-dev; do
+# zlib's headers for permessage-deflate (SQLite is compiled in); Chromium and its WebDriver for the
+# browser tests of the client and the console (Tests/interop/*_browser.py).
+for package in zlib1g-dev chromium chromium-driver; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

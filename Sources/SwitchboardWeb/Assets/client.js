@@ -12,6 +12,7 @@ const TRANSPORTS = ["websocket", "sse", "longpoll"];
 const CONNECT_TIMEOUT = 10000;
 const PUBLISH_TIMEOUT = 10000;
 const SLEEP_CHECK = 5000;
+const WAKE_CHECK = 5000;
 // Server-Sent Events: the server's keep-alive comment comes every 15 s by default.
 const STREAM_SILENCE = 45000;
 // Codes after which retrying cannot help: the client stops.
@@ -154,6 +155,8 @@ class WebSocketTransport {
     this.heartbeat = 25000;
     this.pingTimer = null;
     this.awaitingPong = false;
+    this.received = 0;
+    this.wakeCheck = null;
   }
 
   start(token) {
@@ -195,6 +198,7 @@ class WebSocketTransport {
       return;
     }
     this.awaitingPong = false;
+    this.received += 1;
     switch (frame.op) {
       case "welcome":
         this.heartbeat = Math.max(1, frame.heartbeat || 25) * 1000;
@@ -243,15 +247,27 @@ class WebSocketTransport {
     this.opened = true;
     for (const state of this.client._liveChannels()) this.subscribe(state);
     this.client._transportOpened(this);
-    this.pingTimer = setInterval(() => this.checkAlive(), this.heartbeat);
+    this.pingTimer = setInterval(() => this.heartbeatCheck(), this.heartbeat);
   }
 
-  /** A ping the server must answer within one heartbeat: a connection broken by a sleep or a dead
-   * network path is noticed in seconds, not when the operating system gives up on it. */
-  checkAlive() {
+  /** A ping the server must answer within one heartbeat: a connection broken by a dead network path
+   * is noticed in seconds, not when the operating system gives up on it. */
+  heartbeatCheck() {
     if (this.awaitingPong) return this.drop("no answer to a ping");
     this.awaitingPong = true;
     this.send({ op: "ping" });
+  }
+
+  /** After a sleep, a network change or the tab coming back: anything from the server within a few
+   * seconds proves the connection alive; silence drops it, and the client reconnects at once. */
+  checkAlive() {
+    if (this.wakeCheck || !this.opened) return;
+    const seen = this.received;
+    this.send({ op: "ping" });
+    this.wakeCheck = setTimeout(() => {
+      this.wakeCheck = null;
+      if (this.received === seen && this.socket) this.drop("no answer after a wake-up");
+    }, WAKE_CHECK);
   }
 
   subscribe(state) {
@@ -291,6 +307,7 @@ class WebSocketTransport {
     this.socket.onmessage = this.socket.onclose = null;
     this.socket = null;
     clearInterval(this.pingTimer);
+    clearTimeout(this.wakeCheck);
     for (const waiter of this.pending.values()) {
       clearTimeout(waiter.timer);
       waiter.reject(failure("unavailable", "the connection closed before the server answered"));
@@ -311,6 +328,7 @@ class WebSocketTransport {
     const socket = this.socket;
     this.socket = null;
     clearInterval(this.pingTimer);
+    clearTimeout(this.wakeCheck);
     socket.onmessage = socket.onclose = null;
     socket.close(1000);
     for (const waiter of this.pending.values()) {
@@ -728,7 +746,7 @@ export default class Switchboard {
       if (this._transport) this._transport.checkAlive();
       return;
     }
-    if (this._timer !== null) {
+    if (this._timer !== null || this._offline) {
       clearTimeout(this._timer);
       this._timer = null;
       this._attempt = 0;
@@ -751,6 +769,14 @@ export default class Switchboard {
   async _connect() {
     if (this._state === "closed") return;
     this._timer = null;
+    if (typeof navigator !== "undefined" && navigator.onLine === false) {
+      // No network: no attempt is spent until the browser says it is back ("online").
+      this._offline = true;
+      return this._setState(this._state === "connecting" ? "connecting" : "reconnecting", {
+        reason: { code: "offline", message: "the browser is offline" },
+      });
+    }
+    this._offline = false;
     let token;
     try {
       token = await this._currentToken(false);
@@ -1027,12 +1053,17 @@ export default class Switchboard {
   _watchEnvironment() {
     if (typeof window === "undefined") return;
     this._onOnline = () => this.reconnect();
+    this._onOffline = () => {
+      // The open connection may be gone without a close: check it now.
+      if (this._state === "open" && this._transport) this._transport.checkAlive();
+    };
     this._onVisible = () => {
       if (document.visibilityState === "visible") this.reconnect();
       else this._flushCursors();
     };
     this._onPageHide = () => this._flushCursors();
     window.addEventListener("online", this._onOnline);
+    window.addEventListener("offline", this._onOffline);
     window.addEventListener("pagehide", this._onPageHide);
     document.addEventListener("visibilitychange", this._onVisible);
     // A timer that fires far later than asked means the machine slept: check the connection at once.
@@ -1047,6 +1078,7 @@ export default class Switchboard {
   _unwatchEnvironment() {
     if (typeof window === "undefined" || !this._onOnline) return;
     window.removeEventListener("online", this._onOnline);
+    window.removeEventListener("offline", this._onOffline);
     window.removeEventListener("pagehide", this._onPageHide);
     document.removeEventListener("visibilitychange", this._onVisible);
     clearInterval(this._sleepTimer);
