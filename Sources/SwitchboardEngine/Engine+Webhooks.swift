@@ -32,6 +32,15 @@ extension Engine {
         return true
     }
 
+    /// Disables an endpoint by an operator's hand (`reason` shown as its `disabledReason`): no new deliveries
+    /// are queued for it and those queued wait until it is enabled; false when there is no such endpoint.
+    public func disableEndpoint(id: String, reason: String) async throws -> Bool {
+        guard try await adminStore.setEndpointEnabled(id: id, enabled: false, reason: reason, at: ambient.wallClock())
+        else { return false }
+        deliveryWorker.endpointsChanged()
+        return true
+    }
+
     /// Queues `event` for `endpoint` alone (a test delivery); the delivery's id.
     public func enqueueDirect(endpoint: String, event: Event) async throws -> String {
         let delivery = try await deliveries.enqueueDirect(endpoint: endpoint, event: event, now: ambient.wallClock())

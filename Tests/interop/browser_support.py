@@ -16,6 +16,11 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
+# With BROWSER_TEST_WEB_DIR set (e.g. Sources/SwitchboardWeb/Assets), the servers of the browser tests
+# read the web files from there (`http.web_dir`) instead of the copies built into the binary: for
+# working on the console or the client without a rebuild.
+WEB_DIR = os.path.abspath(os.environ["BROWSER_TEST_WEB_DIR"]) if os.environ.get("BROWSER_TEST_WEB_DIR") else None
+
 LAPTOP = (1280, 800)
 PHONE = (390, 844)
 
@@ -29,6 +34,14 @@ def _executables() -> tuple[str, str]:
             pytest.fail(message + "; under CI this fails", pytrace=False)
         pytest.skip(message)
     return chromium, driver
+
+
+def web_env(extra: dict | None = None) -> dict | None:
+    """A browser test server's environment: `extra`, plus the web directory when BROWSER_TEST_WEB_DIR is set."""
+    env = dict(extra or {})
+    if WEB_DIR:
+        env["SWITCHBOARD_HTTP_WEB_DIR"] = WEB_DIR
+    return env or None
 
 
 def new_browser(size: tuple[int, int] = LAPTOP, *, mobile: bool = False):

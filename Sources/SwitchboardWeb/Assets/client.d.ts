@@ -95,7 +95,11 @@ export interface SubscribeOptions {
 /** One `subscribe` call's handle. Several handles on one channel share one server subscription. */
 export interface Subscription {
   readonly channel: string;
-  /** The last offset delivered on this channel (0 before the first event). */
+  /**
+   * Where the subscription stands: the last offset delivered on this channel, or, before the first
+   * event, where it resumes from (the head a live subscription started at, `since`, or the stored
+   * cursor); 0 while not known yet.
+   */
   readonly cursor: number;
   /** Whether the server confirmed the subscription on the current connection. */
   readonly active: boolean;

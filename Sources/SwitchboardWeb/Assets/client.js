@@ -881,6 +881,7 @@ export default class Switchboard {
     if (this._transport) this._transport.stop();
     if (this._probe) this._probe.stop();
     this._transport = this._probe = null;
+    for (const state of this._channels.values()) state.active = false;
     this._flushCursors();
     for (const waiter of this._openWaiters.splice(0)) waiter.reject(failure(reason.code, reason.message));
     this._unwatchEnvironment();

@@ -1089,7 +1089,7 @@ function pageEndpoint(id) {
   async function setEnabled(on) {
     try {
       if (on) await api("POST", path + "/enable", { action: "Enable" });
-      else await api("PATCH", path, { body: { enabled: false }, action: "Disable" });
+      else await api("POST", path + "/disable", { action: "Disable" });
       refresh();
     } catch { /* banner */ }
   }

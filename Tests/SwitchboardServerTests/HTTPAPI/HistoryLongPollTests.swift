@@ -25,7 +25,7 @@ struct HistoryLongPollTests {
             var seen: [JSONValue] = []
             while pages.count < 10 {
                 let page = try await http.historyPage("orders", query: "after=\(after)&limit=2")
-                #expect(page.memberNameList.sorted() == ["channel", "earliest", "events", "next", "truncated"])
+                #expect(page.memberNameList.sorted() == ["channel", "earliest", "events", "head", "next", "truncated"])
                 #expect(page["channel"]?.stringValue == "orders")
                 #expect(page["earliest"]?.intValue == 1)
                 #expect(page["truncated"]?.boolValue == false)

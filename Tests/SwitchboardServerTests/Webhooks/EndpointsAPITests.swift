@@ -17,6 +17,7 @@ struct EndpointsAPITests {
         ("POST", "/v1/endpoints/ep_x/rotate-secret", nil),
         ("POST", "/v1/endpoints/ep_x/test", nil),
         ("POST", "/v1/endpoints/ep_x/enable", nil),
+        ("POST", "/v1/endpoints/ep_x/disable", nil),
         ("POST", "/v1/endpoints/ep_x/replay", #"{"since":"2026-01-01T00:00:00.000Z"}"#),
         ("GET", "/v1/endpoints/ep_x/deliveries", nil),
         ("GET", "/v1/deliveries/dlv_x", nil),
@@ -161,6 +162,36 @@ struct EndpointsAPITests {
             #expect(
                 try await http.request("GET", "/v1/endpoints/\(id)/secret").json["secret"]?.stringValue == newSecret
             )
+        }
+    }
+
+    @Test("An operator disables an endpoint: nothing is delivered until it is enabled, then the waiting events are")
+    func disableAndEnable() async throws {
+        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestServer.with(configure: WebhookTest.configure()) { server in
+            let http = TestHTTP(server)
+            let id = try WebhookTest.id(
+                of: try await WebhookTest.createEndpoint(
+                    http,
+                    body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
+                )
+            )
+            try await http.publish("orders")
+            _ = try await TestActivity.eventually("the first delivery") { receiver.all.count == 1 ? true : nil }
+            let disabled = try await http.request("POST", "/v1/endpoints/\(id)/disable")
+            #expect(disabled.status == 200, "body: \(disabled.body)")
+            #expect(try disabled.json["enabled"] == .bool(false))
+            #expect(try disabled.json["disabledReason"] == .string("disabled by an operator"))
+            try await http.publish("orders")
+            let enabled = try await http.request("POST", "/v1/endpoints/\(id)/enable")
+            #expect(try enabled.json["enabled"] == .bool(true))
+            try await http.publish("orders")
+            let received = try await TestActivity.eventually("the delivery after enabling") {
+                receiver.all.count >= 2 ? receiver.all : nil
+            }
+            // The event published while disabled was not queued for it; the one after enabling was.
+            #expect(received.compactMap(WebhookTest.offset) == [1, 3])
         }
     }
 

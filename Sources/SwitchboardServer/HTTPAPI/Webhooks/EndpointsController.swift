@@ -18,6 +18,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         group.post("endpoints/{id}/rotate-secret", use: rotateSecret)
         group.post("endpoints/{id}/test", use: test)
         group.post("endpoints/{id}/enable", use: enable)
+        group.post("endpoints/{id}/disable", use: disable)
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
@@ -124,6 +125,15 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         try await api.requireAdmin(request)
         let id = try context.parameters.require("id")
         guard try await api.engine.enableEndpoint(id: id) else { throw SwitchboardError(.notFound, "no such endpoint") }
+        return APIContext.json(WebhookJSON.endpoint(try await endpoint(in: context)).jsonText)
+    }
+
+    @Sendable func disable(_ request: Request, context: Context) async throws -> Response {
+        try await api.requireAdmin(request)
+        let id = try context.parameters.require("id")
+        guard try await api.engine.disableEndpoint(id: id, reason: "disabled by an operator") else {
+            throw SwitchboardError(.notFound, "no such endpoint")
+        }
         return APIContext.json(WebhookJSON.endpoint(try await endpoint(in: context)).jsonText)
     }
 
