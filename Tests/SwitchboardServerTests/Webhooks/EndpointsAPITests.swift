@@ -167,16 +167,7 @@ struct EndpointsAPITests {
 
     @Test("An operator disables an endpoint: nothing is delivered until it is enabled, then the waiting events are")
     func disableAndEnable() async throws {
-        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
-        defer { Task { await receiver.stop() } }
-        try await TestServer.with(configure: WebhookTest.configure()) { server in
-            let http = TestHTTP(server)
-            let id = try WebhookTest.id(
-                of: try await WebhookTest.createEndpoint(
-                    http,
-                    body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
-                )
-            )
+        try await WebhookTest.withOrdersEndpoint { _, http, id, receiver in
             try await http.publish("orders")
             _ = try await TestActivity.eventually("the first delivery") { receiver.all.count == 1 ? true : nil }
             let disabled = try await http.request("POST", "/v1/endpoints/\(id)/disable")

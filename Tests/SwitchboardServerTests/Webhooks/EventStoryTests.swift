@@ -21,16 +21,7 @@ struct EventStoryTests {
 
     @Test("An API publish: its origin names the key; the story lists the delivery with its attempts")
     func apiPublish() async throws {
-        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
-        defer { Task { await receiver.stop() } }
-        try await TestServer.with(configure: Self.configure) { server in
-            let http = TestHTTP(server)
-            let endpoint = try WebhookTest.id(
-                of: try await WebhookTest.createEndpoint(
-                    http,
-                    body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
-                )
-            )
+        try await WebhookTest.withOrdersEndpoint(configure: Self.configure) { server, http, endpoint, _ in
             let key = try await server.addAPIKey(scopes: ["publish:orders"])
             let receipt = try await TestHTTP(baseURL: server.baseURL, key: key).publish("orders", data: #"{"n":7}"#)
             let id = try #require(receipt["id"]?.stringValue)
@@ -100,16 +91,7 @@ struct EventStoryTests {
 
     @Test("A test delivery has a story without a logged event; an unknown id is not_found")
     func testDeliveryAndUnknown() async throws {
-        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
-        defer { Task { await receiver.stop() } }
-        try await TestServer.with(configure: Self.configure) { server in
-            let http = TestHTTP(server)
-            let endpoint = try WebhookTest.id(
-                of: try await WebhookTest.createEndpoint(
-                    http,
-                    body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
-                )
-            )
+        try await WebhookTest.withOrdersEndpoint(configure: Self.configure) { _, http, endpoint, _ in
             let sent = try await http.request("POST", "/v1/endpoints/\(endpoint)/test")
             let id = try #require(try sent.json["event"]?.stringValue)
             let story = try await Self.story(http, id)

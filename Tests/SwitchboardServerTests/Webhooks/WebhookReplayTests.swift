@@ -84,16 +84,7 @@ struct WebhookReplayTests {
 
     @Test("A replay by offsets counts first (dryRun, nothing sent), then re-sends exactly that range")
     func replayOffsetRange() async throws {
-        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
-        defer { Task { await receiver.stop() } }
-        try await TestServer.with(configure: WebhookTest.configure()) { server in
-            let http = TestHTTP(server)
-            let id = try WebhookTest.id(
-                of: try await WebhookTest.createEndpoint(
-                    http,
-                    body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#
-                )
-            )
+        try await WebhookTest.withOrdersEndpoint { _, http, id, receiver in
             for _ in 1...4 { try await http.publish("orders") }
             _ = try await TestActivity.eventually("4 deliveries") { receiver.all.count >= 4 ? true : nil }
             _ = try await TestActivity.eventually("4 succeeded deliveries") {

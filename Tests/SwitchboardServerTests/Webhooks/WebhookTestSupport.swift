@@ -34,3 +34,23 @@ enum WebhookTest {
         }
     }
 }
+
+extension WebhookTest {
+    /// Runs `body` against a server (`configure`d) with an endpoint on `orders` that points at a receiver
+    /// answering `200`: the common start of the webhook end-to-end tests.
+    static func withOrdersEndpoint<T: Sendable>(
+        configure: @escaping (inout ServerConfiguration) -> Void = WebhookTest.configure(),
+        _ body: (_ server: TestServer, _ http: TestHTTP, _ endpoint: String, _ receiver: TestWebhookReceiver)
+            async throws -> T
+    ) async throws -> T {
+        let receiver = try await TestWebhookReceiver.start { _ in TestWebhookReceiver.Reply(status: 200) }
+        defer { Task { await receiver.stop() } }
+        return try await TestServer.with(configure: configure) { server in
+            let http = TestHTTP(server)
+            let endpoint = try id(
+                of: try await createEndpoint(http, body: #"{"url":"\#(receiver.url)","channels":["orders"]}"#)
+            )
+            return try await body(server, http, endpoint, receiver)
+        }
+    }
+}
