@@ -371,6 +371,17 @@ class ServerSentEventsTransport {
     this.abort = abort;
     this.lastData = Date.now();
     if (channels.length === 0) return this.probe(abort);
+    // A live subscription starts at the channel's head, asked first, so that reopening the stream
+    // (another channel subscribed, a reconnect) never skips what was published in between.
+    const live = channels.filter((state) => state.cursor === null);
+    try {
+      await Promise.all(live.map((state) => this.resolveHead(state, abort)));
+    } catch (error) {
+      if (this.abort === abort) this.fail(error.reason || { code: "transport", message: String(error) });
+      return;
+    }
+    if (this.abort !== abort) return;
+    if (live.some((state) => state.refused)) return this.reopen();
     const params = new URLSearchParams();
     const cursor = [];
     for (const state of channels) {
@@ -414,6 +425,21 @@ class ServerSentEventsTransport {
       if (this.abort !== abort) return;
     }
     this.fail({ code: "transport", message: "the event stream ended" });
+  }
+
+  /** Sets a live subscription's cursor to the channel's head (from a one-event history read). */
+  async resolveHead(state, abort) {
+    const path = `/v1/channels/${encodeURIComponent(state.name)}/events?after=0&limit=1`;
+    const response = await fetch(this.client._url(path), { headers: this.headers(), signal: abort.signal, cache: "no-store" });
+    if (!response.ok) {
+      const problem = await problemOf(response);
+      if (problem && problem.code === "forbidden") return this.client._refused(state.name, problem);
+      const error = new Error("head");
+      error.reason = problem || { code: "transport", message: `reading the head was refused (${response.status})` };
+      throw error;
+    }
+    const page = await response.json();
+    this.client._startAt(state.name, typeof page.head === "number" ? page.head : page.next);
   }
 
   /** With no channel to stream, one request tells whether the server is reachable. */
@@ -959,7 +985,7 @@ export default class Switchboard {
 
   _startAt(name, offset) {
     const state = this._channels.get(name);
-    if (state && state.cursor === null && !state.gap) state.cursor = offset;
+    if (state && state.cursor === null) state.cursor = offset;
   }
 
   _deliver(event) {
@@ -983,10 +1009,11 @@ export default class Switchboard {
   _truncated(name) {
     const state = this._channels.get(name);
     if (!state) return;
-    // Handlers hear of the gap with the next event, the earliest retained one, which is accepted
-    // whatever its offset.
+    // Handlers hear of the gap with the next event, the earliest retained one. The cursor goes back
+    // to 0 ("from the earliest retained"): a log that was replaced starts below the old cursor, and
+    // a reconnect before the next event must not become a live-only subscription.
     if (!state.gap) state.gap = { channel: name, cursor: state.cursor ?? 0 };
-    state.cursor = null;
+    state.cursor = 0;
     this._emit("error", { code: "truncated", message: `events before the retained ones on ${name} were lost`, channel: name });
   }
 
