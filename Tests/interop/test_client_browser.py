@@ -34,7 +34,8 @@ NO_RETRY_WINDOW_MS = 3000  # a client still retrying (at most every 200 ms here)
 # channel, options)` a subscription whose events land in `T.events[key]` (its refusals in
 # `T.refusals[key]`, its gaps in `T.gaps[key]`). Options are JSON, so a `getToken` is described
 # instead: {"getToken": "window"} returns `T.token`, {"getToken": "queue"} hands out `T.tokens` in
-# turn (keeping the last), {"getToken": "reject"} rejects; each counts its calls in `T.tokenCalls`.
+# turn (keeping the last), {"getToken": "reject"} rejects until `T.rejecting` is false, then returns
+# `T.token`; each counts its calls in `T.tokenCalls`.
 HARNESS = r"""
 const [base, done] = arguments;
 import(base + "/v1/client.js").then((module) => {
@@ -50,14 +51,14 @@ import(base + "/v1/client.js").then((module) => {
       };
       else if (opts.getToken === "reject") opts.getToken = () => {
         T.tokenCalls += 1;
-        return Promise.reject(new Error("no session"));
+        return T.rejecting === false ? T.token : Promise.reject(new Error("no session"));
       };
       const client = new Switchboard(base, opts);
       T.clients[name] = client;
       T.states[name] = [];
       T.errors[name] = [];
       client.on("state", (c) => T.states[name].push({ state: c.state, transport: c.transport,
-        reason: c.reason ? c.reason.code : null }));
+        reason: c.reason ? c.reason.code : null, delay: c.delay === undefined ? null : c.delay }));
       client.on("error", (e) => T.errors[name].push({ code: e.code, message: e.message, channel: e.channel || null }));
       return true;
     },
@@ -229,7 +230,7 @@ def test_falls_back_when_transports_are_blocked(dev_server, proxies, browser, bl
     channel = unique_channel("fallback")
     page = ClientPage(browser, proxy.base_url).load()
     page.connect(longPollWait=5).subscribe("s", channel)
-    assert page.wait_open() == expected, proxy.counts()
+    assert page.wait_open() == expected, (proxy.counts(), page.states(), page.js("T.errors.main"))
     page.wait_active("s")
 
     published = [dev_server.publish(channel, "order.created", {"n": n}) for n in (1, 2, 3)]
@@ -249,6 +250,24 @@ def test_falls_back_when_transports_are_blocked(dev_server, proxies, browser, bl
     else:
         assert counts["refused"]["sse"] >= 1 and counts["forwarded"]["sse"] == 0, counts
         assert counts["forwarded"]["longpoll"] >= 1, counts
+
+
+def test_a_stream_refused_after_an_open_without_channels_falls_back_at_once(dev_server, proxies, browser):
+    """Open with no subscription only proves the server answers; when the first stream is then refused
+    (a proxy that blocks SSE), the client moves to long-polling at once instead of retrying SSE."""
+    proxy = proxies(dev_server)
+    page = ClientPage(browser, proxy.base_url).load()
+    page.connect(transports=["sse", "longpoll"], minReconnectDelay=60000, maxReconnectDelay=60000)
+    assert page.wait_open() == "sse"
+    proxy.block_sse = True
+    channel = unique_channel("late")
+    page.subscribe("s", channel)
+    wait_for_js(browser, "T.clients.main.transport === 'longpoll'", 30)
+    page.wait_active("s")
+    published = [dev_server.publish(channel, "tick", {"n": 1})]
+    assert_delivered(page.wait_events("s", 1), published)
+    waits = [c["delay"] for c in page.states() if c["state"] in ("connecting", "reconnecting")]
+    assert waits and all(delay == 0 for delay in waits), page.states()
 
 
 @pytest.mark.parametrize("transport", ["sse", "longpoll"])
@@ -497,17 +516,52 @@ def test_a_token_the_server_refuses_closes_the_client(jwt_server, proxies, brows
     assert page.events("s") == []
 
 
-def test_a_rejecting_get_token_closes_the_client(jwt_server, proxies, browser):
+def test_a_failing_get_token_is_retried_with_backoff_until_it_works(jwt_server, proxies, browser):
+    """The application's token source failing (its server down, the network not back after a sleep)
+    is a failed attempt, retried with backoff; no connection is attempted without a token."""
     proxy = proxies(jwt_server)
     channel = unique_channel("rejected")
     page = ClientPage(browser, proxy.base_url).load()
+    page.js("(T.token = arguments[0], true)", client_token(JWT_SECRET, channel))
     page.connect(getToken="reject", minReconnectDelay=50, maxReconnectDelay=200).subscribe("s", channel)
-    wait_for_js(browser, "T.clients.main.state === 'closed'")
-    assert page.states()[-1]["reason"] == "unauthorized", page.states()
-    page.pause(NO_RETRY_WINDOW_MS)
-    assert page.js("T.clients.main.state") == "closed"
-    assert page.js("T.tokenCalls") == 1
+    wait_for_js(browser, "T.tokenCalls >= 3")
+    assert page.js("T.clients.main.state") == "connecting", page.states()
+    assert any(e["code"] == "token" for e in page.js("T.errors.main")), page.js("T.errors.main")
     assert proxy.attempts("websocket", "sse", "longpoll") == 0, proxy.requests()
+
+    page.js("(T.rejecting = false, true)")
+    assert page.wait_open() == "websocket"
+    page.wait_active("s")
+    published = [jwt_server.publish(channel, "tick", {"n": 1})]
+    assert_delivered(page.wait_events("s", 1), published)
+
+
+def test_close_from_an_error_listener_stops_for_good(dev_server, proxies, browser):
+    """An application that closes the client from its error listener (say, on the first failure) is
+    obeyed: no reconnect follows."""
+    proxy = proxies(dev_server)
+    page = ClientPage(browser, proxy.base_url).load()
+    proxy.offline = True
+    page.connect(minReconnectDelay=50, maxReconnectDelay=200).subscribe("s", unique_channel("listener"))
+    browser.execute_script("T.clients.main.on('error', () => T.clients.main.close());")
+    wait_for_js(browser, "T.clients.main.state === 'closed'")
+    attempts = proxy.attempts("websocket", "sse", "longpoll")
+    page.pause(NO_RETRY_WINDOW_MS)
+    assert page.js("T.clients.main.state") == "closed", page.states()
+    assert proxy.attempts("websocket", "sse", "longpoll") == attempts, proxy.requests()
+
+
+def test_a_name_that_is_no_channel_is_refused_at_once_and_breaks_nothing(dev_server, browser):
+    page = ClientPage(browser, dev_server.base_url).load()
+    page.connect(transports=["sse"]).subscribe("ok", channel := unique_channel("named"))
+    for bad in ["", "a@b", "a,b", "a b", "x" * 201, "<img>"]:
+        message = browser.execute_script("try { T.clients.main.subscribe(arguments[0], () => {}); return null; } "
+                                         "catch (e) { return e.name + ': ' + e.message; }", bad)
+        assert message and message.startswith("TypeError"), (bad, message)
+    assert page.wait_open() == "sse"
+    page.wait_active("ok")
+    published = [dev_server.publish(channel, "tick", {"n": 1})]
+    assert_delivered(page.wait_events("ok", 1), published)
 
 
 def test_close_stops_for_good(dev_server, proxies, browser):

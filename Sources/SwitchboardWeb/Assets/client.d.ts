@@ -36,7 +36,10 @@ export interface Gap {
 
 /** Why the client stopped, or what went wrong without stopping it. */
 export interface SwitchboardErrorInfo {
-  /** A PROTOCOL.md error code (`unauthorized`, `forbidden`, …), or `transport` for a failed connection. */
+  /**
+   * A PROTOCOL.md error code (`unauthorized`, `forbidden`, …), `transport` for a failed connection,
+   * `token` for a failed `getToken`, `truncated` for events lost to retention.
+   */
   code: string;
   message: string;
   /** For a subscription error, its channel. */
@@ -58,8 +61,10 @@ export interface SwitchboardOptions {
   token?: string;
   /**
    * Called for a token when connecting and again before the current one expires (its `exp`).
-   * Calls never overlap. Rejecting, or a token the server refuses as unauthorized, stops the client
-   * (state `closed` with reason `unauthorized`) instead of retrying forever.
+   * Calls never overlap. A call that rejects or takes over 10 s is a failed attempt (an `error` with
+   * code `token`, then a retry with backoff). A token the server refuses as unauthorized is asked for
+   * once more; a second refusal stops the client (state `closed` with reason `unauthorized`) instead of
+   * retrying forever.
    */
   getToken?: () => Promise<string> | string;
   /** Transports to try, in order. Default: ["websocket", "sse", "longpoll"]. */
@@ -81,7 +86,11 @@ export interface SwitchboardOptions {
 }
 
 export interface SubscribeOptions {
-  /** Resume after this offset (0: from the earliest retained event). Default: live only, or the stored cursor. */
+  /**
+   * Resume after this offset (0: from the earliest retained event). Default: live only, or the stored
+   * cursor. It applies when the channel is first subscribed; a later handle on a channel already
+   * subscribed shares its position.
+   */
   since?: number;
   /** Called when retention lost events before this subscription's cursor. */
   onGap?: (gap: Gap) => void;

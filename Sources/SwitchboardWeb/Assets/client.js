@@ -9,9 +9,15 @@
 // Every subscription resumes from its cursor on every reconnect, and no handler sees an offset twice.
 
 const TRANSPORTS = ["websocket", "sse", "longpoll"];
+// PROTOCOL.md's channel names; a leading `$` marks a channel the server writes (readable where permitted).
+const CHANNEL_NAME = /^\$?[A-Za-z0-9_\-.:=]{1,200}$/;
+// Subscription refusals that a retry cannot change; others (unavailable, rate_limited) are retried.
+const FINAL_REFUSALS = new Set(["forbidden", "invalid_channel", "unauthorized"]);
 const CONNECT_TIMEOUT = 10000;
 const PUBLISH_TIMEOUT = 10000;
 const SLEEP_CHECK = 5000;
+// The least wait after a rate limit (4029, 429) without a Retry-After.
+const RATE_LIMITED_WAIT = 5000;
 const WAKE_CHECK = 5000;
 // Server-Sent Events: the server's keep-alive comment comes every 15 s by default.
 const STREAM_SILENCE = 45000;
@@ -60,6 +66,12 @@ async function problemOf(response) {
   } catch {
     return null;
   }
+}
+
+/** `reason` with the response's `Retry-After` (seconds), when it has one. */
+function withRetryAfter(reason, response) {
+  const seconds = Number(response.headers.get("retry-after"));
+  return Number.isFinite(seconds) && seconds > 0 ? { ...reason, retryAfter: Math.min(seconds, 3600) } : reason;
 }
 
 /** Parses a text/event-stream, calling `onMessage(event, data, id)` per message. */
@@ -213,6 +225,11 @@ class WebSocketTransport {
         return this.client._deliver(frame);
       case "subscribed":
         return this.client._subscribed(frame.channel, frame);
+      case "unsubscribed":
+        // Not asked for (ours carry a ref): the server ended the subscription; ask again, and a
+        // refusal that is final (a refreshed token that no longer allows it) says so then.
+        if (frame.ref === undefined || frame.ref === null) this.client._resubscribeLater(frame.channel);
+        return;
       case "join":
       case "leave":
         return this.client._presenceChange(frame.op, frame.channel, frame.member);
@@ -237,7 +254,11 @@ class WebSocketTransport {
       return waiter.reject(failure(info.code, info.message));
     }
     if (typeof frame.ref === "string" && frame.ref.startsWith("sub:")) {
-      return this.client._refused(frame.ref.slice(4), info);
+      const name = frame.ref.slice(4);
+      if (FINAL_REFUSALS.has(info.code)) return this.client._refused(name, info);
+      // A passing refusal (the log unavailable just after a restart, a rate limit): try again later.
+      this.client._emit("error", { ...info, channel: name });
+      return this.client._resubscribeLater(name);
     }
     if (frame.code === "unauthorized" && !this.opened) return; // the close (4001) follows
     this.client._emit("error", info);
@@ -245,9 +266,9 @@ class WebSocketTransport {
 
   ready() {
     this.opened = true;
+    this.pingTimer = setInterval(() => this.heartbeatCheck(), this.heartbeat);
     for (const state of this.client._liveChannels()) this.subscribe(state);
     this.client._transportOpened(this);
-    this.pingTimer = setInterval(() => this.heartbeatCheck(), this.heartbeat);
   }
 
   /** A ping the server must answer within one heartbeat: a connection broken by a dead network path
@@ -278,7 +299,7 @@ class WebSocketTransport {
   }
 
   unsubscribe(name) {
-    this.send({ op: "unsubscribe", channel: name });
+    this.send({ op: "unsubscribe", channel: name, ref: `unsub:${name}` });
   }
 
   refreshToken(token) {
@@ -351,6 +372,7 @@ class ServerSentEventsTransport {
     this.reopenQueued = false;
     this.lastData = Date.now();
     this.watchdog = null;
+    this.streaming = false;
   }
 
   start(token) {
@@ -369,7 +391,7 @@ class ServerSentEventsTransport {
     const channels = this.client._liveChannels();
     const abort = new AbortController();
     this.abort = abort;
-    this.lastData = Date.now();
+    this.streaming = false;
     if (channels.length === 0) return this.probe(abort);
     // A live subscription starts at the channel's head, asked first, so that reopening the stream
     // (another channel subscribed, a reconnect) never skips what was published in between.
@@ -401,14 +423,18 @@ class ServerSentEventsTransport {
     if (!response.ok || !(response.headers.get("content-type") || "").startsWith("text/event-stream")) {
       const problem = await problemOf(response);
       if (this.abort !== abort) return;
-      if (problem && problem.code === "forbidden" && channels.length > 1) return this.refuseOne(channels, problem);
-      if (problem && problem.code === "forbidden") {
+      const refusal = problem && (problem.code === "forbidden" || problem.code === "invalid_channel");
+      if (refusal && channels.length > 1) return this.refuseOne(channels, problem);
+      if (refusal) {
         this.client._refused(channels[0].name, problem);
         return this.reopen();
       }
-      return this.fail(problem || { code: "transport", message: `the event stream was refused (${response.status})` });
+      return this.fail(withRetryAfter(problem || { code: "transport", message: `the event stream was refused (${response.status})` }, response));
     }
     for (const state of channels) this.client._subscribed(state.name, {});
+    this.streaming = true;
+    this.streamed = true;
+    this.lastData = Date.now();
     this.markOpen();
     const parser = new EventStreamParser((event, data) => this.message(event, data));
     const decoder = new TextDecoder();
@@ -433,7 +459,9 @@ class ServerSentEventsTransport {
     const response = await fetch(this.client._url(path), { headers: this.headers(), signal: abort.signal, cache: "no-store" });
     if (!response.ok) {
       const problem = await problemOf(response);
-      if (problem && problem.code === "forbidden") return this.client._refused(state.name, problem);
+      if (problem && (problem.code === "forbidden" || problem.code === "invalid_channel")) {
+        return this.client._refused(state.name, problem);
+      }
       const error = new Error("head");
       error.reason = problem || { code: "transport", message: `reading the head was refused (${response.status})` };
       throw error;
@@ -469,11 +497,13 @@ class ServerSentEventsTransport {
       try {
         const path = `/v1/channels/${encodeURIComponent(state.name)}/events?limit=1`;
         response = await fetch(this.client._url(path), { headers: this.headers(), signal: abort.signal });
-      } catch {
-        break;
+      } catch (error) {
+        // Aborted by a reopen, or the network: never a reason to close the client as forbidden.
+        if (this.abort === abort) this.fail({ code: "transport", message: String(error) });
+        return;
       }
       if (this.abort !== abort) return;
-      if (response.status === 403) {
+      if (response.status === 403 || response.status === 400) {
         found = true;
         this.client._refused(state.name, problem);
       }
@@ -524,13 +554,18 @@ class ServerSentEventsTransport {
 
   /** After a sleep or a tab coming back: a stream silent for longer than `limit` ms is dead. */
   checkAlive(limit = STREAM_SILENCE / 2) {
-    if (this.opened && Date.now() - this.lastData > limit) this.fail({ code: "transport", message: "the event stream went silent" });
+    // Only a stream can go silent: with no channel there is none, between reopenings neither.
+    if (this.streaming && Date.now() - this.lastData > limit) {
+      this.fail({ code: "transport", message: "the event stream went silent" });
+    }
   }
 
   fail(reason) {
     if (!this.running) return;
     this.stop();
-    this.client._transportFailed(this, reason, this.opened);
+    // Open without a channel proved only that the server answers: a first stream refused after that
+    // is a transport that cannot connect here, and the next one is tried at once.
+    this.client._transportFailed(this, reason, this.streamed === true);
   }
 
   stop() {
@@ -604,23 +639,28 @@ class LongPollTransport {
       } finally {
         clearTimeout(deadline);
       }
-      if (this.loops.get(state.name) !== loop) return;
+      const current = () => !this.stopped && this.loops.get(state.name) === loop;
+      if (!current()) return;
       if (!response.ok) {
         const problem = await problemOf(response);
-        if (problem && problem.code === "forbidden") {
+        if (!current()) return;
+        if (problem && (problem.code === "forbidden" || problem.code === "invalid_channel")) {
           this.loops.delete(state.name);
           return this.client._refused(state.name, problem);
         }
-        return this.fail(problem || { code: "transport", message: `long-poll refused (${response.status})` });
+        return this.fail(withRetryAfter(problem || { code: "transport", message: `long-poll refused (${response.status})` }, response));
       }
       let page;
       try {
         page = await response.json();
       } catch (error) {
+        if (!current()) return;
         return this.fail({ code: "transport", message: "an unreadable long-poll answer" });
       }
+      if (!current()) return;
       if (first) {
         first = false;
+        this.polled = true;
         this.client._subscribed(state.name, {});
         this.markOpen();
       }
@@ -651,7 +691,8 @@ class LongPollTransport {
   fail(reason) {
     if (this.stopped) return;
     this.stop();
-    this.client._transportFailed(this, reason, this.opened);
+    // As for SSE: open without a channel, then a first poll refused, is a transport that cannot connect.
+    this.client._transportFailed(this, reason, this.polled === true);
   }
 
   stop() {
@@ -712,7 +753,9 @@ export default class Switchboard {
   // ---- public API ----
 
   subscribe(channel, onEvent, options = {}) {
-    if (typeof channel !== "string" || channel.length === 0) throw new TypeError("Switchboard: a channel name is required");
+    if (typeof channel !== "string" || !CHANNEL_NAME.test(channel)) {
+      throw new TypeError(`Switchboard: ${JSON.stringify(channel)} is not a channel name (1–200 of A–Z a–z 0–9 _ - . : =)`);
+    }
     let state = this._channels.get(channel);
     const isNew = !state;
     if (isNew) {
@@ -807,7 +850,12 @@ export default class Switchboard {
     try {
       token = await this._currentToken(false);
     } catch (error) {
-      return this._stop({ code: "unauthorized", message: `getToken failed: ${error && error.message ? error.message : error}` });
+      if (this._state === "closed") return;
+      // The application's token source failed (its server down, the network not back after a
+      // sleep): an attempt that failed, retried with backoff. Only the server's refusal stops.
+      const reason = { code: "token", message: `getToken failed: ${error && error.message ? error.message : error}` };
+      this._emit("error", reason);
+      return this._backOff(reason);
     }
     if (this._state === "closed") return;
     const kind = this._options.transports[this._transportIndex];
@@ -834,9 +882,12 @@ export default class Switchboard {
       return;
     }
     clearTimeout(transport.connectTimer);
+    clearTimeout(this._timer);
+    this._timer = null;
     this._attempt = 0;
     this._tokenIsFresh = false;
     this._setState("open");
+    if (this._state === "closed") return; // a state listener closed the client
     for (const waiter of this._openWaiters.splice(0)) waiter.resolve(transport);
     this._scheduleRefresh();
     if (transport.kind !== this._options.transports[0]) this._scheduleUpgrade();
@@ -851,6 +902,12 @@ export default class Switchboard {
     }
     transport.stop();
     this._transport = null;
+    if (this._probe) {
+      // The WebSocket probe must not outlive the transport it was to replace.
+      clearTimeout(this._probe.connectTimer);
+      this._probe.stop();
+      this._probe = null;
+    }
     for (const state of this._channels.values()) state.active = false;
     if (reason.code === "unauthorized" && this._options.getToken && !this._tokenIsFresh) {
       // Perhaps only the token expired: one more try with a new one; a second refusal stops.
@@ -860,20 +917,30 @@ export default class Switchboard {
     }
     if (FATAL_CODES.has(reason.code)) return this._stop(reason);
     this._emit("error", reason);
-    if (!wasOpen && this._transportIndex + 1 < this._options.transports.length) {
+    if (this._state === "closed") return; // a listener closed the client
+    if (!wasOpen && reason.code === "transport" && this._transportIndex + 1 < this._options.transports.length) {
       // This transport cannot connect here: the next one at once.
       this._transportIndex += 1;
       return this._retry(reason, 0);
     }
     if (!wasOpen) this._transportIndex = 0;
+    this._backOff(reason);
+  }
+
+  /** The next attempt after a random wait below the doubling ceiling (full jitter); the server's
+   * Retry-After, and a few seconds after a rate limit, are the least it waits. */
+  _backOff(reason) {
     const ceiling = Math.min(this._options.maxDelay, this._options.minDelay * 2 ** Math.min(this._attempt, 30));
-    const floor = reason.code === "rate_limited" ? ceiling / 2 : 0;
+    let floor = reason.retryAfter ? reason.retryAfter * 1000 : 0;
+    if (reason.code === "rate_limited") floor = Math.max(floor, RATE_LIMITED_WAIT, ceiling / 2);
     this._attempt += 1;
-    this._retry(reason, floor + this._options.random() * (ceiling - floor));
+    this._retry(reason, Math.max(floor, this._options.random() * ceiling));
   }
 
   _retry(reason, delay) {
+    if (this._state === "closed") return;
     clearTimeout(this._upgradeTimer);
+    clearTimeout(this._timer);
     this._setState(this._state === "connecting" ? "connecting" : "reconnecting", { delay: Math.round(delay), reason });
     this._timer = setTimeout(() => this._connect(), delay);
   }
@@ -937,14 +1004,18 @@ export default class Switchboard {
     if (!this._options.getToken) return Promise.resolve(this._token);
     if (this._token && !force) return Promise.resolve(this._token);
     if (!this._tokenPromise) {
-      this._tokenPromise = Promise.resolve()
-        .then(() => this._options.getToken())
+      let timer;
+      const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no token within ${CONNECT_TIMEOUT} ms`)), CONNECT_TIMEOUT);
+      });
+      this._tokenPromise = Promise.race([Promise.resolve().then(() => this._options.getToken()), deadline])
         .then((token) => {
           if (typeof token !== "string" || token.length === 0) throw new Error("getToken returned no token");
           this._token = token;
           return token;
         })
         .finally(() => {
+          clearTimeout(timer);
           this._tokenPromise = null;
         });
     }
@@ -958,15 +1029,25 @@ export default class Switchboard {
     if (!this._options.getToken || expiry === null) return;
     const lifetime = expiry - Date.now();
     const delay = Math.max(1000, lifetime - Math.min(60000, Math.max(5000, lifetime / 5)));
-    this._refreshTimer = setTimeout(async () => {
-      try {
-        const token = await this._currentToken(true);
-        if (this._transport && this._state === "open") this._transport.refreshToken(token);
-        this._scheduleRefresh();
-      } catch (error) {
-        this._stop({ code: "unauthorized", message: `getToken failed: ${error && error.message ? error.message : error}` });
-      }
-    }, Math.min(delay, 2 ** 31 - 1));
+    this._refreshTimer = setTimeout(() => this._refresh(expiry), Math.min(delay, 2 ** 31 - 1));
+  }
+
+  /** One refresh; a failed one is tried again (every 5 s at most, half the time left at least) until
+   * the token expires, when the server closes the connection and connecting asks for a token anew. */
+  async _refresh(expiry) {
+    let token;
+    try {
+      token = await this._currentToken(true);
+    } catch (error) {
+      if (this._state === "closed") return;
+      this._emit("error", { code: "token", message: `getToken failed: ${error && error.message ? error.message : error}` });
+      const left = expiry - Date.now();
+      if (left > 1000) this._refreshTimer = setTimeout(() => this._refresh(expiry), Math.min(5000, left / 2));
+      return;
+    }
+    if (this._state === "closed") return;
+    if (this._transport && this._state === "open") this._transport.refreshToken(token);
+    this._scheduleRefresh();
   }
 
   // ---- events from the transports ----
@@ -979,8 +1060,22 @@ export default class Switchboard {
     const state = this._channels.get(name);
     if (!state) return;
     state.active = true;
+    state.retries = 0;
     if (reply.truncated) this._truncated(name);
     else if (typeof reply.offset === "number") this._startAt(name, reply.offset);
+  }
+
+  /** Subscribes `name` again after a backoff of its own, if it is still wanted then. */
+  _resubscribeLater(name) {
+    const state = this._channels.get(name);
+    if (!state || state.refused) return;
+    state.active = false;
+    state.retries = (state.retries || 0) + 1;
+    const ceiling = Math.min(this._options.maxDelay, this._options.minDelay * 2 ** Math.min(state.retries, 30));
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(() => {
+      if (this._channels.get(name) === state && this._state === "open" && this._transport) this._transport.subscribe(state);
+    }, Math.max(this._options.minDelay, this._options.random() * ceiling));
   }
 
   _startAt(name, offset) {
@@ -1041,6 +1136,7 @@ export default class Switchboard {
     const state = handle._state;
     state.handles.delete(handle);
     if (state.handles.size > 0 || this._channels.get(state.name) !== state) return;
+    clearTimeout(state.retryTimer);
     this._channels.delete(state.name);
     if (this._transport) this._transport.unsubscribe(state.name);
   }
@@ -1098,7 +1194,8 @@ export default class Switchboard {
     let last = Date.now();
     this._sleepTimer = setInterval(() => {
       const now = Date.now();
-      if (now - last > SLEEP_CHECK * 3) this.reconnect();
+      // Hidden tabs have their timers slowed down by the browser: only a visible page can tell a sleep.
+      if (now - last > SLEEP_CHECK * 3 && document.visibilityState === "visible") this.reconnect();
       last = now;
     }, SLEEP_CHECK);
   }
@@ -1115,6 +1212,7 @@ export default class Switchboard {
   // ---- listeners ----
 
   _setState(state, detail = {}) {
+    if (this._state === "closed" && state !== "closed") return;
     const transport = state === "open" && this._transport ? this._transport.kind : null;
     const changed = state !== this._state || transport !== this._announcedTransport;
     this._state = state;
