@@ -6,6 +6,13 @@ real server over real sockets.
 - replay by a range of offsets shows its count first, and re-sends exactly that range;
 - a wrong or revoked key is said plainly and what was typed stays; a server stopped and started
   again shows a banner that goes away by itself;
+- a new API key is shown once and works for its scope; the list shows its name, scopes and last
+  use; revoked from the console, the server refuses it;
+- an inbound source's accepted and refused requests are listed, the refused one with its reason;
+- an endpoint's secret revealed is the one its creation returned; rotated, the new one is shown and
+  is what the API then reveals;
+- an event's story, reached from a delivery, shows its origin (the key that published it) and the
+  attempts;
 - event data, endpoint descriptions, key names, response bodies and URLs never become HTML;
 - the screenshots of docs/console.md, taken at laptop and phone widths on realistic data.
 
@@ -16,8 +23,11 @@ directory holding console.html, console.js, …), it serves them from there inst
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import re
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +39,7 @@ from selenium.webdriver.support.ui import Select
 
 import interop_support
 from browser_support import PHONE, browser, new_browser, screenshot, wait_for_js, wait_until, web_env  # noqa: F401 (browser: a fixture)
-from interop_support import HTTP_TIMEOUT, Stream, unique_channel
+from interop_support import HTTP_TIMEOUT, Stream, assert_problem, unique_channel
 from webhook_support import wait_deliveries_settled
 
 INJECTION = '<img src=x onerror="window.__pwned=1">'
@@ -130,6 +140,15 @@ def text_of(driver, selector: str) -> str:
 
 def banner(driver, kind: str) -> str:
     return text_of(driver, f'.banner[data-kind="{kind}"]')
+
+
+def sign_in(driver, srv, hash_route: str) -> None:
+    """Opens the console of a server without --dev at `hash_route` and gives it the admin key."""
+    driver.get(f"{srv.base_url}/console#{hash_route}")
+    wait_for_js(driver, "document.getElementById('key-dialog').open")
+    driver.find_element(By.ID, "key-input").send_keys(srv.api_key)
+    driver.find_element(By.ID, "key-submit").click()
+    wait_for_js(driver, "!document.getElementById('key-dialog').open")
 
 
 def row_text(driver, delivery_id: str) -> str:
@@ -295,6 +314,179 @@ def test_untrusted_data_never_becomes_html(server_factory, browser, receivers):
         browser.execute_script("arguments[0].open = true", details)
     assert_no_injection(browser)
     assert browser.execute_script("return document.querySelectorAll('#page script').length") == 0
+
+
+def publish_with(srv, key: str, channel: str, data):
+    """A publish over HTTP with `key` (not the admin key); the response as it came."""
+    return srv.client_session(key).post(srv.url(f"/v1/channels/{channel}/events"),
+                                        json={"type": "invoice.paid", "data": data}, timeout=HTTP_TIMEOUT)
+
+
+def key_row(driver, key_id: str) -> str:
+    return text_of(driver, f'tr:has(td[data-last-used="{key_id}"])')
+
+
+def test_a_new_key_is_shown_once_listed_with_its_last_use_and_refused_once_revoked(server_factory, browser):
+    srv = server_factory(dev=False, env=web_env())
+    channel = unique_channel("invoices")
+    name = unique_channel("billing")
+    sign_in(browser, srv, "/keys")
+    browser.find_element(By.ID, "key-name").send_keys(name)
+    browser.find_element(By.ID, "key-scopes").send_keys(f"publish:{channel}, subscribe:{channel}")
+    browser.find_element(By.XPATH, '//button[text()="Create key"]').click()
+    wait_until(browser, lambda d: text_of(d, "#new-key .secret-value").startswith("sbk_"), message="the new key shown")
+    key = text_of(browser, "#new-key .secret-value")
+    [listed] = [k for k in api(srv, "GET", "/v1/keys")["keys"] if k["name"] == name]
+    assert f"Key {listed['id']} (“{name}”)" in text_of(browser, "#new-key")
+    assert listed["scopes"] == [f"publish:{channel}", f"subscribe:{channel}"]
+    assert browser.find_element(By.ID, "key-name").get_attribute("value") == ""
+    wait_until(browser, lambda d: text_of(d, f'td[data-last-used="{listed["id"]}"]') == "never", message="listed, never used")
+
+    # The key shown is the key: it publishes to its channel, and nowhere else.
+    r = publish_with(srv, key, channel, {"invoice": 1})
+    assert r.status_code == 201, r.text
+    assert srv.history(channel)["events"][0]["id"] == r.json()["id"]
+    assert_problem(publish_with(srv, key, unique_channel("other"), {"invoice": 2}), 403, "forbidden")
+
+    # The list: its name, its scopes, and (after that publish) when it was last used.
+    wait_until(browser, lambda d: re.search(r"just now|\d+ s ago", text_of(d, f'td[data-last-used="{listed["id"]}"]')),
+               message="the key's last use shown")
+    row = key_row(browser, listed["id"])
+    assert name in row and f"publish:{channel}" in row and f"subscribe:{channel}" in row
+    assert next(k for k in api(srv, "GET", "/v1/keys")["keys"] if k["id"] == listed["id"])["lastUsed"] is not None
+
+    # Shown once: after leaving the page and coming back it is gone, and kept nowhere in the tab.
+    browser.find_element(By.CSS_SELECTOR, '#nav a[href="#/overview"]').click()
+    wait_until(browser, lambda d: "Overview" in text_of(d, "#page h1"), message="the overview")
+    browser.find_element(By.CSS_SELECTOR, '#nav a[href="#/keys"]').click()
+    wait_until(browser, lambda d: name in key_row(d, listed["id"]), message="the keys again")
+    assert not browser.find_elements(By.ID, "new-key")
+    assert key not in browser.page_source
+    assert browser.execute_script("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)").count(key) == 0
+
+    # Revoked (after the confirmation): gone from the list, and refused by the server.
+    row_xpath = f'//tr[td[@data-last-used="{listed["id"]}"]]'
+    browser.find_element(By.XPATH, row_xpath + '//button[text()="Revoke"]').click()
+    wait_until(browser, lambda d: f"Revoke “{name}”?" in key_row(d, listed["id"]), message="the confirmation asked")
+    assert publish_with(srv, key, channel, {"invoice": 3}).status_code == 201, "revoked before the confirmation"
+    browser.find_element(By.XPATH, row_xpath + '//button[text()="Yes, revoke"]').click()
+    wait_until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'td[data-last-used="{listed["id"]}"]'),
+               message="the revoked key gone from the list")
+    assert_problem(publish_with(srv, key, channel, {"invoice": 4}), 401, "unauthorized")
+    assert [k for k in api(srv, "GET", "/v1/keys")["keys"] if k["id"] == listed["id"]] == []
+    assert not banner(browser, "api") and not banner(browser, "auth")
+
+
+GITHUB_SECRET = "console-github-secret"
+
+
+def github_post(srv, body: bytes, *, signature: str | None = None, delivery: str = ""):
+    """A GitHub-style request to /v1/inbound/github, signed with GITHUB_SECRET unless `signature` is given."""
+    mac = hmac.new(GITHUB_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature or f"sha256={mac}",
+               "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery}
+    return srv.client_session().post(srv.url("/v1/inbound/github"), data=body, headers=headers, timeout=HTTP_TIMEOUT)
+
+
+def test_an_inbound_sources_requests_are_listed_and_a_refused_one_says_why(server_factory, browser):
+    srv = server_factory(dev=True, env=web_env())
+    channel = unique_channel("github")
+    api(srv, "POST", "/v1/sources", {"name": "github", "verify": "github", "secrets": [GITHUB_SECRET], "channel": channel}, 201)
+    accepted_id, refused_id = unique_channel("delivery"), unique_channel("delivery")
+    body = json.dumps({"ref": "refs/heads/main", "commits": 3}).encode()
+    accepted = github_post(srv, body, delivery=accepted_id)
+    assert accepted.status_code == 202, accepted.text
+    receipt = accepted.json()
+    assert_problem(github_post(srv, body, signature="sha256=" + "0" * 64, delivery=refused_id), 401, "unauthorized")
+
+    open_console(browser, srv, "/sources")
+    wait_until(browser, lambda d: channel in text_of(d, "#page table"), message="the source listed")
+    assert "github" in text_of(browser, "#page table")
+    browser.find_element(By.CSS_SELECTOR, '#page table a[href="#/sources/github"]').click()
+    rows_css = "#page section.card:last-of-type tbody tr"
+    wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, rows_css)) == 2, message="both requests listed")
+    refused, ok = (row.text for row in browser.find_elements(By.CSS_SELECTOR, rows_css))  # newest first
+    assert "401" in refused and "no signature matches" in refused
+    assert text_of(browser, f"{rows_css}:first-child .form-error") == "no signature matches"
+    assert "202" in ok and f"published {receipt['id']} @ {receipt['offset']}" in ok and accepted_id in ok
+    assert "Secrets" in text_of(browser, "#page") and GITHUB_SECRET not in browser.page_source
+
+    # The accepted request's event, with its origin.
+    browser.find_element(By.CSS_SELECTOR, f'{rows_css}:last-child a[href^="#/events/"]').click()
+    wait_until(browser, lambda d: "received as a webhook by the inbound source github" in text_of(d, "#page"),
+               message="the inbound event's story")
+    assert browser.execute_script("return location.hash") == "#/events/" + receipt["id"]
+
+
+def secret_shown(driver) -> str:
+    return text_of(driver, "#page .secret-value")
+
+
+def test_the_signing_secret_is_revealed_and_rotated_from_the_endpoints_page(server_factory, browser, receivers):
+    srv = server_factory(dev=True, env=web_env())
+    receiver = receivers(200)
+    endpoint = create_endpoint(srv, receiver.url, [unique_channel("orders")], description="billing service")
+    original = endpoint["secret"]
+    open_console(browser, srv, f"/endpoints/{endpoint['id']}")
+    wait_until(browser, lambda d: "billing service" in text_of(d, "#page"), message="the endpoint shown")
+    assert original not in browser.page_source, "the secret shown before it was asked for"
+
+    browser.find_element(By.ID, "reveal-secret").click()
+    wait_until(browser, lambda d: secret_shown(d), message="the secret revealed")
+    assert secret_shown(browser) == original
+    browser.find_element(By.XPATH, '//div[@class="notice"]//button[text()="Hide"]').click()
+    wait_until(browser, lambda d: not secret_shown(d), message="the secret hidden")
+    assert original not in browser.page_source
+
+    browser.find_element(By.XPATH, '//button[text()="Rotate secret"]').click()
+    browser.find_element(By.XPATH, '//button[text()="Yes, rotate secret"]').click()
+    wait_until(browser, lambda d: secret_shown(d), message="the new secret shown")
+    rotated = secret_shown(browser)
+    assert rotated.startswith("whsec_") and rotated != original
+    assert "New signing secret" in text_of(browser, "#page .notice")
+    assert api(srv, "GET", f"/v1/endpoints/{endpoint['id']}/secret") == {"secret": rotated}
+
+    # Revealed again, it is the new one.
+    browser.find_element(By.XPATH, '//div[@class="notice"]//button[text()="Hide"]').click()
+    wait_until(browser, lambda d: not secret_shown(d), message="the new secret hidden")
+    browser.find_element(By.ID, "reveal-secret").click()
+    wait_until(browser, lambda d: secret_shown(d) == rotated, message="the new secret revealed")
+    assert not banner(browser, "api")
+
+
+def test_an_events_story_reached_from_a_delivery_shows_its_origin_and_attempts(server_factory, browser, receivers):
+    srv = server_factory(dev=False, env=web_env({"SWITCHBOARD_WEBHOOKS_RETRY_SCHEDULE": "0s,1h",
+                                                 "SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}))
+    receiver = receivers(500, b"not yet")
+    channel = unique_channel("orders")
+    endpoint = create_endpoint(srv, receiver.url, [channel], description="fulfillment service")
+    publisher = api(srv, "POST", "/v1/keys", {"name": "shop backend", "scopes": [f"publish:{channel}"]}, 201)
+    event = srv.publish(channel, "order.created", {"id": 42}, session=srv.client_session(publisher["key"]))
+    receiver.wait(lambda: receiver.ids()[event["id"]] == 1, "the first attempt")
+    delivery = wait_deliveries_settled(srv, endpoint["id"], {event["id"]})[event["id"]]
+    assert delivery["status"] == "failed"
+    receiver.answer(200)
+    api(srv, "POST", f"/v1/deliveries/{delivery['id']}/retry", expect=202)
+    receiver.wait(lambda: receiver.ids()[event["id"]] == 2, "the retried attempt")
+
+    # The console shows the delivery succeeded once the second attempt is recorded.
+    sign_in(browser, srv, f"/endpoints/{endpoint['id']}")
+    wait_until(browser, lambda d: "succeeded" in row_text(d, delivery["id"]), message="the delivery shown succeeded")
+    browser.find_element(By.CSS_SELECTOR, f'tr[data-delivery="{delivery["id"]}"] a[href^="#/events/"]').click()
+    wait_until(browser, lambda d: "Webhook deliveries (1)" in text_of(d, "#page"), message="the event's story")
+    assert browser.execute_script("return location.hash") == "#/events/" + event["id"]
+    page = text_of(browser, "#page")
+    assert f"published through the HTTP API with the key {publisher['id']}" in page
+    assert browser.find_element(By.LINK_TEXT, publisher["id"]).get_attribute("href").endswith("#/keys")
+    assert f"{channel} at offset 1" in page and "order.created" in page and '"id": 42' in page
+    assert "fulfillment service" in page and delivery["id"] in page
+
+    attempts = [row.text for row in browser.find_elements(By.CSS_SELECTOR, ".story-delivery tbody tr")]
+    assert len(attempts) == 2, attempts
+    assert attempts[0].startswith("1 ") and "500" in attempts[0]
+    assert attempts[1].startswith("2 ") and "200" in attempts[1]
+    assert "succeeded" in text_of(browser, ".story-delivery h3")
+
 
 
 # ---------------------------------------------------------------------------------------------
