@@ -17,6 +17,9 @@ let package = Package(
         // For the fuzz package in Fuzz/, which can only depend on products.
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardServer", targets: ["SwitchboardServer"]),
+        // For the benchmark package in Benchmarks/ (allocation counts of the hot paths).
+        .library(name: "SwitchboardStore", targets: ["SwitchboardStore"]),
+        .library(name: "SwitchboardEngine", targets: ["SwitchboardEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -144,17 +147,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "http-client-rate",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Benchmarks/HTTPClientRate",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -13,7 +13,8 @@ Both figures come from one run on the same machine, against the same receiver (n
          Events are published in batches faster than they can be delivered; the rate of
          successful, signed attempts is read from /metrics over a window after a warm-up.
 
-Usage: swift build -c release --product switchboard && swift build -c release --product http-client-rate
+Usage: swift build -c release --product switchboard &&
+       swift build --package-path Benchmarks --scratch-path .build -c release --product http-client-rate
        python3 bench/webhook_throughput.py [--binary .build/release/switchboard] [--seconds 10]
 Needs nginx and wrk (Debian packages) and the `requests` package.
 """

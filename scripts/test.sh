@@ -88,10 +88,18 @@ log "fuzzing"
 bash scripts/fuzz.sh 15
 fuzz_status=$?
 
+log "allocation counts of the hot paths"
+# Benchmarks/HotPaths counted with ordo-one/benchmark's malloc counters, checked against
+# Benchmarks/Thresholds/ (see docs/benchmarks.md, "Numbers that cannot regress"); built in this
+# build folder, so only the benchmark targets compile.
+bash scripts/hotpath-counts.sh check
+counts_status=$?
+
 log "summary"
 echo "swift tests: exit $swift_status; interop tests: exit $interop_status; chaos test: exit $chaos_status;" \
-    "three-node chaos test: exit $cluster_chaos_status; fuzzing: exit $fuzz_status"
+    "three-node chaos test: exit $cluster_chaos_status; fuzzing: exit $fuzz_status;" \
+    "allocation counts: exit $counts_status"
 if [ "$swift_status" -ne 0 ] || [ "$interop_status" -ne 0 ] || [ "$chaos_status" -ne 0 ] \
-    || [ "$cluster_chaos_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ]; then
+    || [ "$cluster_chaos_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ] || [ "$counts_status" -ne 0 ]; then
     exit 1
 fi
