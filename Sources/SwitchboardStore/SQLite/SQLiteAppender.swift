@@ -41,19 +41,27 @@ struct SQLiteAppender: Sendable {
         refusesAppends: true
     )
 
-    mutating func commit(_ group: [PendingAppend], on connection: SQLiteConnection, logger: Logger) async {
-        if refusesAppends {
+    /// Commits `group` in one transaction on the writer's thread, then tells the observer and the callers.
+    mutating func commit(_ group: [PendingAppend], on thread: SQLiteAppendThread?, logger: Logger) async {
+        guard !refusesAppends, let thread else {
             for pending in group { pending.continuation.resume(throwing: StoreError("no event log is attached")) }
             return
         }
+        let calls = group.map(\.drafts)
+        let known = heads
+        let time = now()
+        let random = random
+        let windows = idempotencyWindows
         do {
-            let outcomes = try await transact(group, on: connection)
-            onCommit(outcomes.flatMap { (try? $0.get())?.appended ?? [] })
-            for (pending, outcome) in zip(group, outcomes) {
-                pending.continuation.resume(with: outcome)
+            let plan = try await thread.run { connection in
+                try Self.transact(calls, heads: known, time: time, random: random, windows: windows, on: connection)
+            }
+            heads = plan.heads
+            onCommit(plan.events)
+            for (pending, outcome) in zip(group, plan.outcomes) {
+                pending.continuation.resume(with: outcome.mapError { $0 as any Error })
             }
         } catch {
-            _ = try? await connection.query("ROLLBACK")
             logger.error("group commit failed", metadata: ["sb.error": "\(error)", "sb.calls": "\(group.count)"])
             for pending in group {
                 pending.continuation.resume(throwing: StoreError("append failed: \(error)"))
@@ -61,97 +69,101 @@ struct SQLiteAppender: Sendable {
         }
     }
 
-    private mutating func transact(_ group: [PendingAppend], on connection: SQLiteConnection) async throws
-        -> [Result<AppendOutcome, any Error>]
-    {
-        let time = now()
-        let keys = Set(group.flatMap { $0.drafts.compactMap(\.idempotencyKey) })
-        // The writer is the only one writing: what these reads see stays true until its INSERT.
-        let existing = try await lookUp(keys, at: time, on: connection)
-        try await loadHeads(Set(group.flatMap { $0.drafts.map(\.channel) }), on: connection)
-        var generator = random
-        let plan = AppendPlan(
-            calls: group.map(\.drafts),
-            existing: existing,
-            heads: heads,
-            time: time,
-            using: &generator
-        )
-        var eventRows: [SQLiteData] = []
-        eventRows.reserveCapacity(plan.events.count * 8)
-        for ((event, isKeyed), origin) in zip(zip(plan.events, plan.isKeyed), plan.origins) {
-            eventRows += [
-                .text(event.channel.rawValue), .integer(Int(event.offset)), .text(event.id.rawValue),
-                .text(event.type.rawValue), .integer(Int(time.millisecondsSinceEpoch)), .text(event.data),
-                .integer(isKeyed ? 1 : 0), .text(origin.storedText),
-            ]
+    /// The group's transaction, on the writer's thread: looks up idempotency keys and the heads it does
+    /// not know, plans offsets and ids, inserts the events (triggers advance the heads, remember keys
+    /// and fill the webhook outbox), commits. Rolls back and throws on any failure.
+    private static func transact(
+        _ calls: [[EventDraft]],
+        heads: [ChannelName: Int64],
+        time: Timestamp,
+        random: RandomBitsGenerator,
+        windows: IdempotencyWindows,
+        on connection: SQLiteDirectConnection
+    ) throws -> AppendPlan {
+        try connection.run("BEGIN IMMEDIATE", [])
+        do {
+            var known = heads
+            for channel in Set(calls.joined().map(\.channel)) where known[channel] == nil {
+                var head: Int64 = 0
+                try connection.run(Statements.head, [.text(channel.rawValue)]) { head = $0.integer(0) }
+                known[channel] = head
+            }
+            var generator = random
+            let plan = AppendPlan(
+                calls: calls,
+                existing: try lookUp(Set(calls.joined().compactMap(\.idempotencyKey)), at: time, windows, connection),
+                heads: known,
+                time: time,
+                using: &generator
+            )
+            for ((event, isKeyed), origin) in zip(zip(plan.events, plan.isKeyed), plan.origins) {
+                try connection.run(
+                    Statements.insert,
+                    [
+                        .text(event.channel.rawValue), .integer(event.offset), .text(event.id.rawValue),
+                        .text(event.type.rawValue), .integer(time.millisecondsSinceEpoch), .text(event.data),
+                        .integer(isKeyed ? 1 : 0), .text(origin.storedText),
+                    ]
+                )
+            }
+            try connection.run("COMMIT", [])
+            return plan
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
         }
-        // Triggers advance the channel heads and remember keys (migration 2). One statement commits on
-        // its own; a group too large for one statement is wrapped in a transaction.
-        let insert = "INSERT INTO events (channel, \"offset\", id, type, time_ms, data, keyed, origin) VALUES "
-        let fitsOneStatement = eventRows.count <= SQLiteConnection.maximumBoundValues
-        if !fitsOneStatement { _ = try await connection.query("BEGIN IMMEDIATE") }
-        try await connection.insertRows(insert, columns: 8, rows: eventRows)
-        if !fitsOneStatement { _ = try await connection.query("COMMIT") }
-        heads = plan.heads
-        return plan.outcomes.map { $0.mapError { $0 as any Error } }
     }
 
     /// Receipts of events already stored under `keys`: retained events by id, then remembered keys.
-    private func lookUp(_ keys: Set<EventID>, at time: Timestamp, on connection: SQLiteConnection) async throws
-        -> [EventID: AppendReceipt]
-    {
-        guard !keys.isEmpty else { return [:] }
+    private static func lookUp(
+        _ keys: Set<EventID>,
+        at time: Timestamp,
+        _ windows: IdempotencyWindows,
+        _ connection: SQLiteDirectConnection
+    ) throws -> [EventID: AppendReceipt] {
         var found: [EventID: AppendReceipt] = [:]
-        let binds = keys.map { SQLiteData.text($0.rawValue) }
-        for chunk in binds.chunked(by: 500) {
-            let placeholders = SQLiteConnection.placeholders(chunk.count)
-            let rows = try await connection.query(
-                """
-                SELECT id, channel, "offset", time_ms FROM events WHERE id IN (\(placeholders))
-                UNION ALL
-                SELECT id, channel, "offset", time_ms FROM idempotency_keys WHERE id IN (\(placeholders))
-                    AND time_ms >= \(IdempotencyWindows.cutoffSQL)
-                """,
-                chunk + chunk + idempotencyWindows.cutoffBinds(at: time)
-            )
-            for row in rows {
-                guard let id = row.column("id")?.string, let channel = row.column("channel")?.string,
-                    let offset = row.column("offset")?.integer, let ms = row.column("time_ms")?.integer
-                else { continue }
-                let receipt = AppendReceipt(
-                    id: EventID(stored: id),
-                    channel: try ChannelName(channel),
-                    offset: Int64(offset),
-                    time: Timestamp(millisecondsSinceEpoch: Int64(ms)),
-                    wasReplayed: true
-                )
-                found[receipt.id] = found[receipt.id] ?? receipt
+        let inboundCutoff = time.millisecondsSinceEpoch - windows.inboundMilliseconds
+        let publishCutoff = time.millisecondsSinceEpoch - windows.publishMilliseconds
+        for key in keys {
+            var receipt: AppendReceipt?
+            var failure: (any Error)?
+            try connection.run(
+                Statements.lookUp,
+                [.text(key.rawValue), .integer(inboundCutoff), .integer(publishCutoff)]
+            ) { row in
+                guard receipt == nil else { return }
+                do {
+                    receipt = AppendReceipt(
+                        id: key,
+                        channel: try ChannelName(row.text(0)),
+                        offset: row.integer(1),
+                        time: Timestamp(millisecondsSinceEpoch: row.integer(2)),
+                        wasReplayed: true
+                    )
+                } catch {
+                    failure = error
+                }
             }
+            if let failure { throw failure }
+            found[key] = receipt
         }
         return found
     }
 
-    private mutating func loadHeads(_ channels: Set<ChannelName>, on connection: SQLiteConnection) async throws {
-        let missing = channels.filter { heads[$0] == nil }
-        guard !missing.isEmpty else { return }
-        for chunk in missing.map({ SQLiteData.text($0.rawValue) }).chunked(by: 500) {
-            let placeholders = SQLiteConnection.placeholders(chunk.count)
-            let rows = try await connection.query(
-                "SELECT name, head FROM channels WHERE name IN (\(placeholders))",
-                chunk
-            )
-            for row in rows {
-                if let name = row.column("name")?.string, let head = row.column("head")?.integer {
-                    heads[try ChannelName(name)] = Int64(head)
-                }
-            }
-        }
-        for channel in missing where heads[channel] == nil {
-            heads[channel] = 0
-        }
+    /// The statements of a group commit, prepared once on the writer's connection.
+    private enum Statements {
+        static let head = "SELECT head FROM channels WHERE name = ?"
+        static let insert =
+            "INSERT INTO events (channel, \"offset\", id, type, time_ms, data, keyed, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        /// A retained event first, then a remembered key (binds: the id, then `cutoffSQL`'s two).
+        static let lookUp = """
+            SELECT channel, "offset", time_ms FROM events WHERE id = ?1
+            UNION ALL
+            SELECT channel, "offset", time_ms FROM idempotency_keys WHERE id = ?1
+                AND time_ms >= CASE WHEN substr(?1, 1, \(EventID.inboundPrefix.utf8.count)) = '\(EventID.inboundPrefix)'
+                    THEN ?2 ELSE ?3 END
+            """
     }
-
 }
 
 extension Array {

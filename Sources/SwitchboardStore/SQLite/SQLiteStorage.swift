@@ -14,10 +14,25 @@ public final class SQLiteStorage: Sendable {
     /// Serializes writes (appends, trims, admin changes) so that each runs alone in its transaction.
     public let writer: SQLiteWriter
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], maximumQueuedBytes: Int, logger: Logger) {
+    /// The writer's thread and its connection for appends.
+    private let appendThread: SQLiteAppendThread
+
+    private init(
+        writer: SQLiteConnection,
+        appendThread: SQLiteAppendThread,
+        readers: [SQLiteConnection],
+        maximumQueuedBytes: Int,
+        logger: Logger
+    ) {
         self.writerConnection = writer
+        self.appendThread = appendThread
         self.readers = SQLiteReaderPool(readers)
-        self.writer = SQLiteWriter(connection: writer, maximumQueuedBytes: maximumQueuedBytes, logger: logger)
+        self.writer = SQLiteWriter(
+            connection: writer,
+            appendThread: appendThread,
+            maximumQueuedBytes: maximumQueuedBytes,
+            logger: logger
+        )
     }
 
     /// Opens (creating when missing) `switchboard.sqlite` in the data directory and migrates it.
@@ -39,6 +54,7 @@ public final class SQLiteStorage: Sendable {
             _ = try await writer.query(pragma)
         }
         try await migrate(writer, logger: logger)
+        let appendThread = try SQLiteAppendThread(path: path, synchronous: synchronous)
         var readers: [SQLiteConnection] = []
         for _ in 0..<2 {
             let reader = try await SQLiteConnection.open(
@@ -53,6 +69,7 @@ public final class SQLiteStorage: Sendable {
         }
         return SQLiteStorage(
             writer: writer,
+            appendThread: appendThread,
             readers: readers,
             maximumQueuedBytes: configuration.maximumQueuedAppendBytes,
             logger: logger
@@ -69,6 +86,7 @@ public final class SQLiteStorage: Sendable {
     /// Closes every connection once the reads in flight are done; the writer must have stopped.
     public func close() async {
         await readers.close()
+        await appendThread.close()
         try? await writerConnection.close()
     }
 

@@ -7,7 +7,9 @@ public import SwitchboardCore
 
 /// The single writer of the embedded database. Every write runs on its loop, one at a time; appends
 /// that arrive while a commit is in flight are committed together in the next transaction, so a burst
-/// of publishes shares one fsync (group commit).
+/// of publishes shares one fsync (group commit). A group commit is one call onto the writer's own
+/// thread (`SQLiteAppendThread`), with statements prepared once; the other writes (admin records,
+/// deliveries, trims) run between commits on the SQLiteNIO connection.
 ///
 /// It is a `Service`: its `run()` must be running for writes to complete. On graceful shutdown it
 /// finishes every job already submitted, then refuses new ones. The appends waiting for it are bounded
@@ -19,12 +21,20 @@ public final class SQLiteWriter: Service, Sendable {
     }
 
     private let connection: SQLiteConnection
+    /// The thread appends are committed on, with its own connection (statements prepared once).
+    private let appendThread: SQLiteAppendThread?
     private let logger: Logger
     private let queue: GroupCommitQueue<Job>
     private let appenderSetup = NIOLockedValueBox<SQLiteAppender?>(nil)
 
-    init(connection: SQLiteConnection, maximumQueuedBytes: Int = 64 << 20, logger: Logger) {
+    init(
+        connection: SQLiteConnection,
+        appendThread: SQLiteAppendThread?,
+        maximumQueuedBytes: Int = 64 << 20,
+        logger: Logger
+    ) {
         self.connection = connection
+        self.appendThread = appendThread
         self.queue = GroupCommitQueue(maximumAppendBytes: maximumQueuedBytes)
         self.logger = logger
     }
@@ -88,7 +98,7 @@ public final class SQLiteWriter: Service, Sendable {
                     switch job {
                     case .append(let pending):
                         if groupEvents + pending.drafts.count > appender.maximumGroupEvents, !group.isEmpty {
-                            await appender.commit(group, on: connection, logger: logger)
+                            await appender.commit(group, on: appendThread, logger: logger)
                             group.removeAll(keepingCapacity: true)
                             groupEvents = 0
                         }
@@ -96,7 +106,7 @@ public final class SQLiteWriter: Service, Sendable {
                         groupEvents += pending.drafts.count
                     case .exclusive(let body):
                         if !group.isEmpty {
-                            await appender.commit(group, on: connection, logger: logger)
+                            await appender.commit(group, on: appendThread, logger: logger)
                             group.removeAll(keepingCapacity: true)
                             groupEvents = 0
                         }
@@ -104,7 +114,7 @@ public final class SQLiteWriter: Service, Sendable {
                     }
                 }
                 if !group.isEmpty {
-                    await appender.commit(group, on: connection, logger: logger)
+                    await appender.commit(group, on: appendThread, logger: logger)
                 }
             }
         } onCancelOrGracefulShutdown: {
