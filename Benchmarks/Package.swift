@@ -24,9 +24,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
+        // The events, bodies and commands both benchmark targets measure.
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [.product(name: "SwitchboardCore", package: rootIdentity)],
+            path: "Fixtures",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "HotPaths",
             dependencies: [
+                "BenchmarkFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SwitchboardCore", package: rootIdentity),
                 .product(name: "SwitchboardStore", package: rootIdentity),
@@ -42,6 +50,7 @@ let package = Package(
         .executableTarget(
             name: "JSONCodecs",
             dependencies: [
+                "BenchmarkFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SwitchboardCore", package: rootIdentity),
             ],

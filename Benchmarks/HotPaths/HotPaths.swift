@@ -3,6 +3,7 @@
 // a count is deterministic where wall time on a shared machine is not, and it is what "encode once,
 // not once per subscriber" and "no allocation per subscriber" promise.
 import Benchmark
+import BenchmarkFixtures
 import NIOCore
 import NIOEmbedded
 import SwitchboardCore

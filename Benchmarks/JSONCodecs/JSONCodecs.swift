@@ -3,6 +3,7 @@
 // a draft (with its `data` re-serialised as canonical text), and writing the `event` message every
 // subscriber receives. Figures and the decision: docs/decisions/0022-own-json-codec.md.
 import Benchmark
+import BenchmarkFixtures
 import Foundation
 import SwitchboardCore
 
@@ -15,8 +16,8 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 10_000
     )
 
-    let body = Array(JSONFixtures.publishBody.utf8)
-    let bodyData = Data(JSONFixtures.publishBody.utf8)
+    let body = Array(Fixtures.publishBody.utf8)
+    let bodyData = Data(Fixtures.publishBody.utf8)
     let limits = Limits()
     let channel = (try? ChannelName("orders")) ?? { fatalError("a valid channel name") }()
 
@@ -61,7 +62,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let event = JSONFixtures.event
+    let event = Fixtures.event(offset: 42)
     Benchmark("Event message: Switchboard's writer") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(ServerMessage.event(event))

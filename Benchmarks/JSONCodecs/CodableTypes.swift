@@ -1,21 +1,5 @@
 import SwitchboardCore
 
-/// The inputs: the load harness's kind of event, about 100 bytes of data.
-enum JSONFixtures {
-    static let data = #"{"order":"ord_1042","status":"paid","amount":4200,"currency":"eur","items":[1,2,3]}"#
-
-    static let publishBody = #"{"type":"order.paid","data":\#(data)}"#
-
-    static let event = Event(
-        id: EventID(stored: "evt_5WqgvxYAbcDeFgHiJkLmNo"),
-        channel: (try? ChannelName("orders")) ?? { fatalError("a valid channel name") }(),
-        offset: 42,
-        type: (try? EventType("order.paid")) ?? { fatalError("a valid type") }(),
-        time: Timestamp(millisecondsSinceEpoch: 1_764_000_000_000),
-        data: data
-    )
-}
-
 /// A publish body for `JSONDecoder`.
 struct PublishBody: Codable {
     let type: String
