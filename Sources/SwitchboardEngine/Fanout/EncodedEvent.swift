@@ -16,28 +16,45 @@ public struct EncodedEvent: Sendable {
     /// HTTP/1.1 chunk, the same bytes for every such stream.
     public let serverSentChunk: ByteBuffer
 
-    /// Encodes `event` with `allocator`.
+    /// Encodes `event` with `allocator`: its members are written out once, then copied into the two
+    /// buffers every subscriber shares (the WebSocket frame, whose payload is also what gets
+    /// compressed, and the SSE chunk, whose `data:` block is also the multi-channel streams' part).
     public init(_ event: Event, allocator: ByteBufferAllocator, deflater: FrameDeflater) {
         self.event = event
-        let message = ServerMessage.event(event)
-        var payload = allocator.buffer(capacity: message.utf8.count)
-        payload.writeString(message)
-        self.webSocketFrame = WebSocketFrameBytes.frame(.text, payload: payload, allocator: allocator)
+        var fields = ""
+        event.appendFields(into: &fields)
+        let fieldBytes = fields.utf8.count
+
+        // `{"op":"event",<fields>}` behind its frame header, in one buffer.
+        let messagePrefix: StaticString = "{\"op\":\"event\","
+        let payloadLength = messagePrefix.utf8CodeUnitCount + fieldBytes + 1
+        var frame = allocator.buffer(capacity: payloadLength + 10)
+        WebSocketFrameBytes.writeHeader(.text, payloadLength: payloadLength, compressed: false, into: &frame)
+        let payloadStart = frame.writerIndex
+        frame.writeStaticString(messagePrefix)
+        frame.writeString(fields)
+        frame.writeStaticString("}")
+        self.webSocketFrame = frame
+        let payload = frame.getSlice(at: payloadStart, length: payloadLength) ?? ByteBuffer()
         self.deflatedWebSocketFrame = LazyDeflatedFrame(payload: payload, deflater: deflater)
-        let canonical = event.canonicalJSON
-        var sse = allocator.buffer(capacity: canonical.utf8.count + 8)
-        sse.writeStaticString("data: ")
-        sse.writeString(canonical)
-        sse.writeStaticString("\n\n")
-        self.serverSentData = sse
-        let idLine = "id: \(event.channel.rawValue)@\(event.offset)\n"
-        let length = idLine.utf8.count + sse.readableBytes
-        var chunk = allocator.buffer(capacity: length + 12)
+
+        // The HTTP/1.1 chunk of a single-channel stream: `id: <channel>@<offset>` and `data: {<fields>}`.
+        let offsetText = String(event.offset)
+        let idLineLength = 4 + event.channel.rawValue.utf8.count + 1 + offsetText.utf8.count + 1
+        let dataLength = 7 + fieldBytes + 3
+        let length = idLineLength + dataLength
+        var chunk = allocator.buffer(capacity: length + 16)
         chunk.writeString(String(length, radix: 16))
-        chunk.writeStaticString("\r\n")
-        chunk.writeString(idLine)
-        var data = sse
-        chunk.writeBuffer(&data)
+        chunk.writeStaticString("\r\nid: ")
+        chunk.writeString(event.channel.rawValue)
+        chunk.writeStaticString("@")
+        chunk.writeString(offsetText)
+        chunk.writeStaticString("\n")
+        let dataStart = chunk.writerIndex
+        chunk.writeStaticString("data: {")
+        chunk.writeString(fields)
+        chunk.writeStaticString("}\n\n")
+        self.serverSentData = chunk.getSlice(at: dataStart, length: dataLength) ?? ByteBuffer()
         chunk.writeStaticString("\r\n")
         self.serverSentChunk = chunk
     }
@@ -101,6 +118,19 @@ public enum WebSocketFrameBytes {
     ) -> ByteBuffer {
         let length = payload.readableBytes
         var buffer = allocator.buffer(capacity: length + 10)
+        writeHeader(opcode, payloadLength: length, compressed: compressed, into: &buffer)
+        var payload = payload
+        buffer.writeBuffer(&payload)
+        return buffer
+    }
+
+    /// Writes the header of a final frame of `opcode` whose payload is `payloadLength` bytes.
+    public static func writeHeader(
+        _ opcode: Opcode,
+        payloadLength length: Int,
+        compressed: Bool,
+        into buffer: inout ByteBuffer
+    ) {
         buffer.writeInteger(UInt8(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue))
         if length < 126 {
             buffer.writeInteger(UInt8(length))
@@ -111,9 +141,6 @@ public enum WebSocketFrameBytes {
             buffer.writeInteger(UInt8(127))
             buffer.writeInteger(UInt64(length))
         }
-        var payload = payload
-        buffer.writeBuffer(&payload)
-        return buffer
     }
 
     /// A close frame with `code` and a short reason.

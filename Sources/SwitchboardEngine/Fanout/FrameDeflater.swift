@@ -1,6 +1,7 @@
 import CompressNIO
 import NIOConcurrencyHelpers
 public import NIOCore
+import Synchronization
 
 /// Compresses WebSocket message payloads for permessage-deflate (RFC 7692) with no context takeover:
 /// every message is compressed on its own, so one compressed frame is valid for every connection
@@ -43,7 +44,8 @@ public final class LazyDeflatedFrame: Sendable {
         case done(ByteBuffer?)
     }
 
-    private let slot = NIOLockedValueBox(Slot.notYet)
+    /// Inline in the object (a `NIOLockedValueBox` would be a second allocation per event).
+    private let slot = Mutex(Slot.notYet)
     private let payload: ByteBuffer
     private let deflater: FrameDeflater
 
@@ -54,7 +56,7 @@ public final class LazyDeflatedFrame: Sendable {
 
     /// The complete compressed frame (RSV1 set), or nil when the uncompressed frame should be sent.
     public func frame(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        slot.withLockedValue { slot in
+        slot.withLock { slot in
             if case .done(let frame) = slot { return frame }
             let frame = deflater.deflate(payload, allocator: allocator).map {
                 WebSocketFrameBytes.frame(.text, payload: $0, compressed: true, allocator: allocator)

@@ -106,6 +106,32 @@ struct EncodedEventTests {
         )
     }
 
+    @Test("A single-channel stream's chunk is one HTTP/1.1 chunk of the id line and the data block")
+    func serverSentChunk() throws {
+        let encoded = EncodedEvent(try sampleEvent(), allocator: allocator, deflater: FrameDeflater())
+        let body = "id: orders@7\n" + String(buffer: encoded.serverSentData)
+        #expect(String(buffer: encoded.serverSentChunk) == String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n")
+    }
+
+    @Test("The payload compressed for permessage-deflate is exactly the event message")
+    func deflatedPayload() throws {
+        let event = Event(
+            id: EventID(stored: "evt_3"),
+            channel: try ChannelName("orders"),
+            offset: 9,
+            type: try EventType("note"),
+            time: Timestamp(millisecondsSinceEpoch: 0),
+            data: #"{"text":""# + String(repeating: "ab", count: 600) + #""}"#
+        )
+        let deflater = FrameDeflater()
+        let encoded = EncodedEvent(event, allocator: allocator, deflater: deflater)
+        let expected = deflater.deflate(ByteBuffer(string: ServerMessage.event(event)), allocator: allocator).map {
+            WebSocketFrameBytes.frame(.text, payload: $0, compressed: true, allocator: allocator)
+        }
+        #expect(expected != nil, "a repetitive 1.2 KB message is worth compressing")
+        #expect(encoded.deflatedWebSocketFrame.frame(allocator: allocator) == expected)
+    }
+
     @Test("A long event uses the 16-bit length form and its payload is the whole message")
     func longEvent() throws {
         let data = #"{"text":""# + String(repeating: "a", count: 1000) + #""}"#
