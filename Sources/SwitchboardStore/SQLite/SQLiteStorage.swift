@@ -47,33 +47,43 @@ public final class SQLiteStorage: Sendable {
             on: loop
         )
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
-        for pragma in [
-            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 5000", "PRAGMA cache_size = -65536",
-        ] {
-            _ = try await writer.query(pragma)
-        }
-        try await migrate(writer, logger: logger)
-        let appendThread = try SQLiteAppendThread(path: path, synchronous: synchronous)
+        var appendThread: SQLiteAppendThread?
         var readers: [SQLiteConnection] = []
-        for _ in 0..<2 {
-            let reader = try await SQLiteConnection.open(
-                storage: .file(path: path),
-                threadPool: threadPool,
-                logger: logger,
-                on: loop
+        do {
+            for pragma in [
+                "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
+                "PRAGMA busy_timeout = 5000", "PRAGMA cache_size = -65536",
+            ] {
+                _ = try await writer.query(pragma)
+            }
+            try await migrate(writer, logger: logger)
+            let appends = try SQLiteAppendThread(path: path, synchronous: synchronous)
+            appendThread = appends
+            for _ in 0..<2 {
+                let reader = try await SQLiteConnection.open(
+                    storage: .file(path: path),
+                    threadPool: threadPool,
+                    logger: logger,
+                    on: loop
+                )
+                readers.append(reader)
+                _ = try await reader.query("PRAGMA busy_timeout = 5000")
+                _ = try await reader.query("PRAGMA cache_size = -32768")
+            }
+            return SQLiteStorage(
+                writer: writer,
+                appendThread: appends,
+                readers: readers,
+                maximumQueuedBytes: configuration.maximumQueuedAppendBytes,
+                logger: logger
             )
-            _ = try await reader.query("PRAGMA busy_timeout = 5000")
-            _ = try await reader.query("PRAGMA cache_size = -32768")
-            readers.append(reader)
+        } catch {
+            // Nothing of a store that failed to open stays open: connections, and the append thread.
+            for reader in readers { try? await reader.close() }
+            await appendThread?.close()
+            try? await writer.close()
+            throw error
         }
-        return SQLiteStorage(
-            writer: writer,
-            appendThread: appendThread,
-            readers: readers,
-            maximumQueuedBytes: configuration.maximumQueuedAppendBytes,
-            logger: logger
-        )
     }
 
     /// Runs a read query on a reader connection no other query is using; refused once the storage is
