@@ -57,9 +57,12 @@ public enum ServerMessage {
         )
     }
 
+    /// How an `event` message starts, before the event's fields.
+    public static let eventPrefix = "{\"op\":\"event\","
+
     /// `{"op":"event",…the event's fields…}`.
     public static func event(_ event: Event) -> String {
-        var out = "{\"op\":\"event\","
+        var out = eventPrefix
         event.appendFields(into: &out)
         out += "}"
         return out

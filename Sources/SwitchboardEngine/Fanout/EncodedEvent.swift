@@ -25,13 +25,12 @@ public struct EncodedEvent: Sendable {
         event.appendFields(into: &fields)
         let fieldBytes = fields.utf8.count
 
-        // `{"op":"event",<fields>}` behind its frame header, in one buffer.
-        let messagePrefix: StaticString = "{\"op\":\"event\","
-        let payloadLength = messagePrefix.utf8CodeUnitCount + fieldBytes + 1
+        // `{"op":"event",<fields>}` (as `ServerMessage.event`) behind its frame header, in one buffer.
+        let payloadLength = ServerMessage.eventPrefix.utf8.count + fieldBytes + 1
         var frame = allocator.buffer(capacity: payloadLength + 10)
         WebSocketFrameBytes.writeHeader(.text, payloadLength: payloadLength, compressed: false, into: &frame)
         let payloadStart = frame.writerIndex
-        frame.writeStaticString(messagePrefix)
+        frame.writeString(ServerMessage.eventPrefix)
         frame.writeString(fields)
         frame.writeStaticString("}")
         self.webSocketFrame = frame

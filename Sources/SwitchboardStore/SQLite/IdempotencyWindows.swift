@@ -1,4 +1,3 @@
-import SQLiteNIO
 import SwitchboardCore
 
 /// How long idempotency keys are remembered: publish keys for the publish window, inbound webhook
@@ -23,21 +22,12 @@ struct IdempotencyWindows: Sendable {
     static let isInboundSQL =
         "substr(id, 1, \(EventID.inboundPrefix.utf8.count)) = '\(EventID.inboundPrefix)'"
 
-    /// The oldest `time_ms` still remembered for a key `id`, with `cutoffBinds(at:)` bound in this order.
+    /// The oldest `time_ms` still remembered for a key `id`, with `cutoffs(at:)` bound in their order:
+    /// the inbound cutoff, then the publish one.
     static let cutoffSQL = "CASE WHEN \(isInboundSQL) THEN ? ELSE ? END"
 
-    /// The binds of `cutoffSQL` at `now`: the inbound cutoff, then the publish one.
-    func cutoffBinds(at now: Timestamp) -> [SQLiteData] {
-        [inboundCutoff(at: now), publishCutoff(at: now)]
-    }
-
-    /// The oldest `time_ms` of an inbound key still remembered at `now`.
-    func inboundCutoff(at now: Timestamp) -> SQLiteData {
-        .integer(Int(now.millisecondsSinceEpoch - inboundMilliseconds))
-    }
-
-    /// The oldest `time_ms` of a publish key still remembered at `now`.
-    func publishCutoff(at now: Timestamp) -> SQLiteData {
-        .integer(Int(now.millisecondsSinceEpoch - publishMilliseconds))
+    /// The oldest `time_ms` of an inbound key and of a publish key still remembered at `now`.
+    func cutoffs(at now: Timestamp) -> (inbound: Int64, publish: Int64) {
+        (now.millisecondsSinceEpoch - inboundMilliseconds, now.millisecondsSinceEpoch - publishMilliseconds)
     }
 }

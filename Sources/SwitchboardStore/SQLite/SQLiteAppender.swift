@@ -1,5 +1,4 @@
 import Logging
-import SQLiteNIO
 import SwitchboardCore
 
 /// Commits a group of appends in one transaction: looks up idempotency keys, assigns offsets from the
@@ -114,7 +113,7 @@ struct SQLiteAppender: Sendable {
         }
     }
 
-    /// Receipts of events already stored under `keys`: retained events by id, then remembered keys.
+    /// Receipts of events already stored under `keys`: a retained event by id, else a remembered key.
     private static func lookUp(
         _ keys: Set<EventID>,
         at time: Timestamp,
@@ -122,30 +121,23 @@ struct SQLiteAppender: Sendable {
         _ connection: SQLiteDirectConnection
     ) throws -> [EventID: AppendReceipt] {
         var found: [EventID: AppendReceipt] = [:]
-        let inboundCutoff = time.millisecondsSinceEpoch - windows.inboundMilliseconds
-        let publishCutoff = time.millisecondsSinceEpoch - windows.publishMilliseconds
+        let cutoffs = windows.cutoffs(at: time)
         for key in keys {
-            var receipt: AppendReceipt?
-            var failure: (any Error)?
+            var stored: (channel: String, offset: Int64, time: Int64)?
             try connection.run(
                 Statements.lookUp,
-                [.text(key.rawValue), .integer(inboundCutoff), .integer(publishCutoff)]
+                [.text(key.rawValue), .integer(cutoffs.inbound), .integer(cutoffs.publish)]
             ) { row in
-                guard receipt == nil else { return }
-                do {
-                    receipt = AppendReceipt(
-                        id: key,
-                        channel: try ChannelName(row.text(0)),
-                        offset: row.integer(1),
-                        time: Timestamp(millisecondsSinceEpoch: row.integer(2)),
-                        wasReplayed: true
-                    )
-                } catch {
-                    failure = error
-                }
+                if stored == nil { stored = (row.text(0), row.integer(1), row.integer(2)) }
             }
-            if let failure { throw failure }
-            found[key] = receipt
+            guard let stored else { continue }
+            found[key] = AppendReceipt(
+                id: key,
+                channel: try ChannelName(stored.channel),
+                offset: stored.offset,
+                time: Timestamp(millisecondsSinceEpoch: stored.time),
+                wasReplayed: true
+            )
         }
         return found
     }
@@ -160,15 +152,7 @@ struct SQLiteAppender: Sendable {
             SELECT channel, "offset", time_ms FROM events WHERE id = ?1
             UNION ALL
             SELECT channel, "offset", time_ms FROM idempotency_keys WHERE id = ?1
-                AND time_ms >= CASE WHEN substr(?1, 1, \(EventID.inboundPrefix.utf8.count)) = '\(EventID.inboundPrefix)'
-                    THEN ?2 ELSE ?3 END
+                AND time_ms >= \(IdempotencyWindows.cutoffSQL)
             """
-    }
-}
-
-extension Array {
-    /// Consecutive slices of at most `size` elements.
-    func chunked(by size: Int) -> [[Element]] {
-        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }

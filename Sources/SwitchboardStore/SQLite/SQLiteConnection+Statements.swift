@@ -35,3 +35,10 @@ extension SQLiteConnection {
         Array(repeating: "?", count: count).joined(separator: ",")
     }
 }
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(by size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}

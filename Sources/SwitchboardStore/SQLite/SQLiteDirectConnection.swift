@@ -27,10 +27,7 @@ final class SQLiteDirectConnection: @unchecked Sendable {
             throw StoreError("could not open \(path) for appends: SQLite status \(status)")
         }
         let connection = SQLiteDirectConnection(handle: handle)
-        for pragma in [
-            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 5000", "PRAGMA cache_size = -65536",
-        ] {
+        for pragma in SQLiteStorage.writerPragmas(synchronous: synchronous) {
             try connection.execute(pragma)
         }
         return connection

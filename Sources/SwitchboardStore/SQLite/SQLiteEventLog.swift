@@ -173,11 +173,11 @@ public final class SQLiteEventLog: EventLog {
                 // of key is forgotten after its own window, whichever of the two is longer.
                 _ = try await connection.query(
                     "DELETE FROM idempotency_keys WHERE time_ms < ? AND \(IdempotencyWindows.isInboundSQL)",
-                    [windows.inboundCutoff(at: now)]
+                    [.integer(Int(windows.cutoffs(at: now).inbound))]
                 )
                 _ = try await connection.query(
                     "DELETE FROM idempotency_keys WHERE time_ms < ? AND NOT (\(IdempotencyWindows.isInboundSQL))",
-                    [windows.publishCutoff(at: now)]
+                    [.integer(Int(windows.cutoffs(at: now).publish))]
                 )
                 return removed
             }

@@ -8,7 +8,8 @@ import SwitchboardCore
 /// The embedded database: one writer connection used by one `SQLiteWriter`, and reader connections
 /// each lent to one query at a time (WAL lets reads run beside the writer).
 public final class SQLiteStorage: Sendable {
-    /// The connection all writes go through, only ever from the writer's loop.
+    /// The SQLiteNIO connection of the writer's exclusive jobs (appends have their own, on the writer's
+    /// thread), only ever from the writer's loop.
     let writerConnection: SQLiteConnection
     private let readers: SQLiteReaderPool
     /// Serializes writes (appends, trims, admin changes) so that each runs alone in its transaction.
@@ -50,10 +51,7 @@ public final class SQLiteStorage: Sendable {
         var appendThread: SQLiteAppendThread?
         var readers: [SQLiteConnection] = []
         do {
-            for pragma in [
-                "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
-                "PRAGMA busy_timeout = 5000", "PRAGMA cache_size = -65536",
-            ] {
+            for pragma in writerPragmas(synchronous: synchronous) {
                 _ = try await writer.query(pragma)
             }
             try await migrate(writer, logger: logger)
@@ -84,6 +82,15 @@ public final class SQLiteStorage: Sendable {
             try? await writer.close()
             throw error
         }
+    }
+
+    /// The settings of both writer connections (the exclusive jobs' and the appends'), `synchronous`
+    /// being `FULL` or `NORMAL`.
+    static func writerPragmas(synchronous: String) -> [String] {
+        [
+            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = \(synchronous)", "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000", "PRAGMA cache_size = -65536",
+        ]
     }
 
     /// Runs a read query on a reader connection no other query is using; refused once the storage is
