@@ -119,6 +119,7 @@ public enum SwitchboardApplication {
         let transports = TransportSettings(
             engine: engine,
             authenticator: authenticator,
+            api: api,
             heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
             closeTimeout: .seconds(Int64(configuration.timeouts.closeSeconds)),
             serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
@@ -142,7 +143,7 @@ public enum SwitchboardApplication {
             server: try serverBuilder(transports, tls: configuration.tls),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
-                serverName: "Switchboard"
+                serverName: TransportSettings.serverName
             ),
             onServerRunning: { channel in
                 // The store's writer runs now, so the first admin key can be stored. A key that cannot

@@ -18,6 +18,10 @@ public protocol EventLog: Sendable {
     /// Appends drafts atomically; receipts come back in draft order.
     func append(_ drafts: [EventDraft]) async throws -> AppendOutcome
 
+    /// Appends drafts as `append(_:)` does and calls `completion` with the outcome, on whatever thread
+    /// the commit finishes on: for callers on an event loop that should not start a task per call.
+    func append(_ drafts: [EventDraft], then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void)
+
     /// Reads up to `limit` events of `channel` after offset `after` (0: from the start of retention),
     /// saying whether the reader missed events lost to retention or asked beyond the head. The page
     /// stops before the event that would take its `data` past `maximumBytes`, but always holds at least
@@ -99,6 +103,20 @@ public struct AppendReceipt: Hashable, Sendable {
 }
 
 extension EventLog {
+    /// Runs `append(_:)` in a task: for logs without a writer loop of their own.
+    public func append(
+        _ drafts: [EventDraft],
+        then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void
+    ) {
+        Task {
+            do {
+                completion(.success(try await append(drafts)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
     /// The heads of `channels`, one read each.
     public func heads(of channels: [ChannelName]) async throws -> [ChannelName: Int64] {
         var heads: [ChannelName: Int64] = [:]

@@ -102,8 +102,16 @@ final class GroupCommitQueue<Job: Sendable>: Sendable {
     }
 }
 
-/// One `append` call waiting for its group commit.
+/// One `append` call waiting for its group commit, and what to call with its outcome (exactly once).
 struct PendingAppend: Sendable {
     let drafts: [EventDraft]
-    let continuation: CheckedContinuation<AppendOutcome, any Error>
+    let completion: @Sendable (Result<AppendOutcome, any Error>) -> Void
+
+    func resume(with outcome: Result<AppendOutcome, any Error>) {
+        completion(outcome)
+    }
+
+    func resume(throwing error: any Error) {
+        completion(.failure(error))
+    }
 }

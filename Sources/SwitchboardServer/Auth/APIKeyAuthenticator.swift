@@ -37,11 +37,7 @@ public final class APIKeyAuthenticator: Sendable {
     public func principal(for credential: String) async throws(SwitchboardError) -> Principal {
         let digest = APIKeyDigest(of: credential)
         let clock = ambient.monotonicClock()
-        if let cached = cache.withLockedValue({ $0[digest] }), clock - cached.fetchedAt < .seconds(5),
-            cached.record.digest.constantTimeEquals(digest)
-        {
-            return Principal(scopes: cached.record.scopes, keyID: cached.record.id)
-        }
+        if let principal = cachedPrincipal(digest: digest, at: clock) { return principal }
         if unknown.withLockedValue({ $0.contains(digest, at: clock) }) {
             throw SwitchboardError(.unauthorized, "unknown or revoked API key")
         }
@@ -64,6 +60,19 @@ public final class APIKeyAuthenticator: Sendable {
         }
         if shouldTouch { try? await store.touchAPIKey(id: record.id, at: ambient.wallClock()) }
         return Principal(scopes: record.scopes, keyID: record.id)
+    }
+
+    /// The principal for `credential` when the key was looked up within the last few seconds; nil when
+    /// it must be looked up (with `principal(for:)`).
+    public func cachedPrincipal(for credential: String) -> Principal? {
+        cachedPrincipal(digest: APIKeyDigest(of: credential), at: ambient.monotonicClock())
+    }
+
+    private func cachedPrincipal(digest: APIKeyDigest, at clock: ContinuousClock.Instant) -> Principal? {
+        guard let cached = cache.withLockedValue({ $0[digest] }), clock - cached.fetchedAt < .seconds(5),
+            cached.record.digest.constantTimeEquals(digest)
+        else { return nil }
+        return Principal(scopes: cached.record.scopes, keyID: cached.record.id)
     }
 
     /// Drops a revoked key from the cache, so that it is refused from the next request on.

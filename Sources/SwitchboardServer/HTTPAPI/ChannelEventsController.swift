@@ -17,25 +17,24 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
         group.post("events", use: publishBatch)
     }
 
+    /// Also served without the router by `HTTPPublishHandler`, for the requests it can take; both
+    /// build the draft and the answer with the same `APIContext` calls.
     @Sendable func publish(_ request: Request, context: Context) async throws -> Response {
         let principal = try await api.principal(of: request)
-        let channel = try Self.channel(in: context)
-        let body = try await api.jsonBody(of: request)
-        let draft = try EventDraft.parse(
-            body,
-            channel: channel,
-            headerKey: request.headers[HTTPField.Name.idempotencyKey],
-            limits: api.limits
+        let segment = context.parameters.get("channel") ?? ""
+        let body = try await APIContext.body(of: request, upTo: api.limits.maximumRequestBytes)
+        let draft = try api.publishDraft(
+            channelSegment: segment,
+            body: body,
+            idempotencyKey: request.headers[HTTPField.Name.idempotencyKey],
+            by: principal
         )
-        .published(by: .api(key: principal.keyID))
-        try api.access.authorizeAPIPublish(principal, to: channel)
-        try api.takePublishTokens(1, for: principal)
-        let receipts = try await api.engine.publisher.publish([draft])
-        guard let receipt = receipts.first else { throw SwitchboardError(.internalError, "no receipt") }
-        if receipt.wasReplayed {
-            return APIContext.json(receipt.json, status: .ok, headers: [HTTPField.Name.idempotentReplayed: "true"])
-        }
-        return APIContext.json(receipt.json, status: .created)
+        let answer = try APIContext.publishAnswer(try await api.engine.publisher.publish([draft]))
+        return APIContext.json(
+            answer.json,
+            status: .init(code: answer.status),
+            headers: answer.replayed ? [HTTPField.Name.idempotentReplayed: "true"] : [:]
+        )
     }
 
     @Sendable func publishBatch(_ request: Request, context: Context) async throws -> Response {
@@ -67,7 +66,7 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
 
     @Sendable func history(_ request: Request, context: Context) async throws -> Response {
         let principal = try await api.readerPrincipal(of: request)
-        let channel = try Self.channel(in: context)
+        let channel = try APIContext.channel(fromPathSegment: context.parameters.get("channel") ?? "")
         try api.access.authorizeSubscribe(principal, to: channel)
         let query = request.uri.queryParameters
         let after = try Self.integer(query["after"].map(String.init), name: "after", default: 0, range: 0...Int64.max)
@@ -92,46 +91,6 @@ struct ChannelEventsController<Context: RequestContext>: Sendable {
         )
         api.engine.metrics.deliveredLongPoll.increment(by: Int64(page.events.count))
         return APIContext.json(page.json)
-    }
-
-    /// The `{channel}` path segment, percent-decoded: the router hands it over as sent, and a client
-    /// that encodes path segments (`encodeURIComponent("chat:1")` is `chat%3A1`) means the same channel.
-    private static func channel(in context: Context) throws(SwitchboardError) -> ChannelName {
-        let segment = context.parameters.get("channel") ?? ""
-        guard let name = percentDecoded(segment) else {
-            throw SwitchboardError(.invalidChannel, "the channel in the path is not valid percent-encoding")
-        }
-        return try ChannelName(name)
-    }
-
-    /// `text` with every `%XX` replaced by its byte; nil when an escape is malformed or the result is not UTF-8.
-    private static func percentDecoded(_ text: String) -> String? {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
-        func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        let input = Array(text.utf8)
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count)
-        var index = 0
-        while index < input.count {
-            if input[index] == UInt8(ascii: "%") {
-                guard index + 2 < input.count, let high = hexValue(input[index + 1]),
-                    let low = hexValue(input[index + 2])
-                else { return nil }
-                output.append(high << 4 | low)
-                index += 3
-            } else {
-                output.append(input[index])
-                index += 1
-            }
-        }
-        return String(validating: output, as: UTF8.self)
     }
 
     private static func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>)

@@ -13,8 +13,9 @@ import SwitchboardEngine
 import SwitchboardStore
 
 /// How each accepted connection is set up: WebSocket upgrades on `/v1/ws` become a plain NIO
-/// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler`, and
-/// everything else is served by Hummingbird's HTTP/1.1 responder (the router).
+/// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler`, plain
+/// single publishes by `HTTPPublishHandler`, and everything else is served by Hummingbird's HTTP/1.1
+/// responder (the router).
 ///
 /// Upgraded connections get no task: `handle` returns as soon as the upgrade is done and the
 /// connection lives on in its NIO handler.
@@ -100,6 +101,9 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                                 transports: transports,
                                 logger: logger
                             )
+                        )
+                        try operations.addHandler(
+                            HTTPPublishHandler(api: transports.api, serverName: TransportSettings.serverName)
                         )
                         try operations.addHandler(HTTP1ToHTTPServerCodec(secure: transports.isSecure))
                         try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))

@@ -13,6 +13,8 @@ import SwitchboardStore
 struct TransportSettings: Sendable {
     let engine: Engine
     let authenticator: Authenticator
+    /// What the HTTP API's handlers share; the single publish is served in front of the router with it.
+    let api: APIContext
     let heartbeat: TimeAmount
     /// How long a closing connection may take to read its goodbye before its socket is cut.
     let closeTimeout: TimeAmount
@@ -28,6 +30,9 @@ struct TransportSettings: Sendable {
     let isSecure: Bool
     /// Deadlines and the per-address cap of plain HTTP connections that owe a request head.
     let requestHeads: RequestHeadDeadlineHandler.Settings
+
+    /// The `Server` header of every HTTP answer.
+    static let serverName = "Switchboard"
 
     func webSocketSettings(
         credential: String?,

@@ -20,13 +20,23 @@ public final class PostgresAppendWriter: Service, Sendable {
 
     /// Appends drafts in the next group commit.
     func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            append(drafts) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Appends drafts in the next group commit and calls `completion` with the outcome.
+    func append(_ drafts: [EventDraft], then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void)
+    {
         let bytes = GroupCommitQueue<PendingAppend>.queuedBytes(drafts)
-        try queue.reserve(appendBytes: bytes)
-        return try await withCheckedThrowingContinuation { continuation in
-            if !queue.enqueue(PendingAppend(drafts: drafts, continuation: continuation)) {
-                queue.release(appendBytes: bytes)
-                continuation.resume(throwing: StoreError("the store is shutting down"))
-            }
+        do {
+            try queue.reserve(appendBytes: bytes)
+        } catch {
+            return completion(.failure(error))
+        }
+        if !queue.enqueue(PendingAppend(drafts: drafts, completion: completion)) {
+            queue.release(appendBytes: bytes)
+            completion(.failure(StoreError("the store is shutting down")))
         }
     }
 

@@ -50,7 +50,7 @@ struct PostgresAppender: Sendable {
                 }
                 knownChannels = known
                 onCommit(outcomes.flatMap { (try? $0.get())?.appended ?? [] })
-                for (pending, outcome) in zip(group, outcomes) { pending.continuation.resume(with: outcome) }
+                for (pending, outcome) in zip(group, outcomes) { pending.resume(with: outcome) }
                 return
             } catch  where Self.isWorthRetrying(error) && attempt < Self.attempts {
                 attempt += 1
@@ -60,7 +60,7 @@ struct PostgresAppender: Sendable {
                     metadata: ["sb.error": "\(postgresErrorText(error))", "sb.calls": "\(group.count)"]
                 )
                 for pending in group {
-                    pending.continuation.resume(throwing: StoreError("append failed: \(postgresErrorText(error))"))
+                    pending.resume(throwing: StoreError("append failed: \(postgresErrorText(error))"))
                 }
                 return
             }

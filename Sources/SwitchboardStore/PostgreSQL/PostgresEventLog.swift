@@ -41,6 +41,16 @@ public final class PostgresEventLog: EventLog {
         return try await writer.append(drafts)
     }
 
+    /// Appends drafts in the next group commit and calls `completion` with the outcome; see
+    /// `EventLog.append(_:then:)`.
+    public func append(
+        _ drafts: [EventDraft],
+        then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void
+    ) {
+        guard !drafts.isEmpty else { return completion(.success(AppendOutcome(receipts: [], appended: []))) }
+        writer.append(drafts, then: completion)
+    }
+
     /// The last offset assigned in `channel`.
     public func head(of channel: ChannelName) async throws -> Int64 {
         try await StoreDeadline.run("reading a channel's head") { try await self.readHead(of: channel) }

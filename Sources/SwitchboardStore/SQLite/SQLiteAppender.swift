@@ -43,7 +43,7 @@ struct SQLiteAppender: Sendable {
     /// Commits `group` in one transaction on the writer's thread, then tells the observer and the callers.
     mutating func commit(_ group: [PendingAppend], on thread: SQLiteAppendThread?, logger: Logger) async {
         guard !refusesAppends, let thread else {
-            for pending in group { pending.continuation.resume(throwing: StoreError("no event log is attached")) }
+            for pending in group { pending.resume(throwing: StoreError("no event log is attached")) }
             return
         }
         let calls = group.map(\.drafts)
@@ -58,12 +58,12 @@ struct SQLiteAppender: Sendable {
             heads = plan.heads
             onCommit(plan.events)
             for (pending, outcome) in zip(group, plan.outcomes) {
-                pending.continuation.resume(with: outcome.mapError { $0 as any Error })
+                pending.resume(with: outcome.mapError { $0 as any Error })
             }
         } catch {
             logger.error("group commit failed", metadata: ["sb.error": "\(error)", "sb.calls": "\(group.count)"])
             for pending in group {
-                pending.continuation.resume(throwing: StoreError("append failed: \(error)"))
+                pending.resume(throwing: StoreError("append failed: \(error)"))
             }
         }
     }

@@ -36,6 +36,16 @@ public final class SQLiteEventLog: EventLog {
         return try await database.writer.append(drafts)
     }
 
+    /// Appends drafts in the next group commit and calls `completion` with the outcome; see
+    /// `EventLog.append(_:then:)`.
+    public func append(
+        _ drafts: [EventDraft],
+        then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void
+    ) {
+        guard !drafts.isEmpty else { return completion(.success(AppendOutcome(receipts: [], appended: []))) }
+        database.writer.append(drafts, then: completion)
+    }
+
     /// The last offset assigned in `channel`.
     public func head(of channel: ChannelName) async throws -> Int64 {
         let rows = try await database.read("SELECT head FROM channels WHERE name = ?", [.text(channel.rawValue)])

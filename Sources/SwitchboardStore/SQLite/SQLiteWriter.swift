@@ -46,13 +46,24 @@ public final class SQLiteWriter: Service, Sendable {
 
     /// Appends drafts in the next group commit.
     func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            append(drafts) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Appends drafts in the next group commit and calls `completion` with the outcome, on the writer's
+    /// loop (or at once when the append is refused).
+    func append(_ drafts: [EventDraft], then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void)
+    {
         let bytes = GroupCommitQueue<Job>.queuedBytes(drafts)
-        try queue.reserve(appendBytes: bytes)
-        return try await withCheckedThrowingContinuation { continuation in
-            enqueue(.append(PendingAppend(drafts: drafts, continuation: continuation))) {
-                queue.release(appendBytes: bytes)
-                continuation.resume(throwing: StoreError("the store is shutting down"))
-            }
+        do {
+            try queue.reserve(appendBytes: bytes)
+        } catch {
+            return completion(.failure(error))
+        }
+        enqueue(.append(PendingAppend(drafts: drafts, completion: completion))) {
+            queue.release(appendBytes: bytes)
+            completion(.failure(StoreError("the store is shutting down")))
         }
     }
 

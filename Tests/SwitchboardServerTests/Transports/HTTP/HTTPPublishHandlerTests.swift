@@ -1,0 +1,145 @@
+import Foundation
+import SwitchboardCore
+import SwitchboardServer
+import SwitchboardTestSupport
+import Testing
+
+/// The single publish served in front of the router, over real sockets: answers keep the order of
+/// their requests however the two paths mix, a connection is closed when the client asks, and what the
+/// handler does not take is answered by the router as before. The servers run on a clock that only
+/// the test moves, so that a key looked up once stays cached and later publishes are taken in front of
+/// the router however slow the machine.
+@Suite("HTTP publish in front of the router", .timeLimit(.minutes(5)))
+struct HTTPPublishHandlerTests {
+    private static func publish(_ channel: String, data: String, key: String, extra: String = "") -> String {
+        let body = "{\"type\":\"t\",\"data\":\"\(data)\"}"
+        return "POST /v1/channels/\(channel)/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+    }
+
+    /// The status lines of the answers in `received`, in order.
+    private static func statusLines(_ received: String) -> [String] {
+        received.components(separatedBy: "HTTP/1.1 ").dropFirst().map {
+            "HTTP/1.1 " + ($0.components(separatedBy: "\r\n").first ?? "")
+        }
+    }
+
+    @Test("Pipelined publishes and reads are answered in the order they were sent")
+    func pipelinedOrder() async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            let key = server.adminKey
+            // The key is looked up once through the router, so that the publishes below are taken in front of it.
+            try await TestHTTP(server).publish("warmup")
+            let socket = try await TestRawSocket.connect(port: server.port)
+            try await socket.send(
+                Self.publish("orders", data: "one", key: key)
+                    + "GET /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n\r\n"
+                    + Self.publish("orders", data: "two", key: key)
+                    + Self.publish("orders", data: "three", key: key)
+                    + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + Self.publish("orders", data: "four", key: key, extra: "Connection: close\r\n")
+            )
+            let received = try #require(await socket.readUntilClosed())
+            #expect(
+                Self.statusLines(received) == [
+                    "HTTP/1.1 201 Created", "HTTP/1.1 200 OK", "HTTP/1.1 201 Created", "HTTP/1.1 201 Created",
+                    "HTTP/1.1 200 OK", "HTTP/1.1 201 Created",
+                ],
+                "got \(received)"
+            )
+            // Each publish's answer names its own offset, and the read between them saw the first only.
+            let offsets = received.components(separatedBy: "\"offset\":").dropFirst().map { $0.prefix(1) }
+            #expect(offsets == ["1", "1", "2", "3", "4"], "got \(received)")
+            let stored = try await TestHTTP(server).storedEvents("orders")
+            #expect(stored.map { $0["data"]?.stringValue } == ["one", "two", "three", "four"])
+        }
+    }
+
+    @Test("Connection: close is honoured: the answer comes, then the connection closes")
+    func connectionClose() async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            try await TestHTTP(server).publish("warmup")
+            let socket = try await TestRawSocket.connect(port: server.port)
+            try await socket.send(
+                Self.publish("orders", data: "x", key: server.adminKey, extra: "Connection: close\r\n")
+            )
+            let received = try #require(await socket.readUntilClosed())
+            #expect(received.hasPrefix("HTTP/1.1 201 Created\r\n"), "got \(received)")
+            #expect(received.lowercased().contains("connection: close\r\n"))
+            #expect(received.contains("Date: ") && received.contains("Server: Switchboard\r\n"))
+        }
+    }
+
+    @Test("Refusals are problems on a connection that stays open; the next request is served")
+    func refusalsKeepTheConnection() async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            let key = server.adminKey
+            try await TestHTTP(server).publish("warmup")
+            let socket = try await TestRawSocket.connect(port: server.port)
+            let broken = "{\"type\":"
+            try await socket.send(
+                "POST /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
+                    + "Content-Length: \(broken.utf8.count)\r\n\r\n\(broken)"
+                    + Self.publish("bad%ZZ", data: "x", key: key)
+                    + Self.publish("orders", data: "ok", key: key, extra: "Connection: close\r\n")
+            )
+            let received = try #require(await socket.readUntilClosed())
+            #expect(
+                Self.statusLines(received) == [
+                    "HTTP/1.1 400 Bad Request", "HTTP/1.1 400 Bad Request", "HTTP/1.1 201 Created",
+                ],
+                "got \(received)"
+            )
+            #expect(received.contains("\"code\":\"bad_request\"") && received.contains("\"code\":\"invalid_channel\""))
+            #expect(received.contains("Content-Type: application/problem+json\r\n"))
+            #expect(try await TestHTTP(server).storedEvents("orders").map { $0["data"]?.stringValue } == ["ok"])
+        }
+    }
+
+    @Test("A key's publish scope is checked on every publish, and a revoked key is refused at once")
+    func scopesAndRevocation() async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            let admin = TestHTTP(server)
+            let created = try await admin.request(
+                "POST",
+                "/v1/keys",
+                body: "{\"name\":\"orders only\",\"scopes\":[\"publish:orders\"]}"
+            )
+            let id = try #require(try created.json["id"]?.stringValue)
+            let key = try #require(try created.json["key"]?.stringValue)
+            let publisher = TestHTTP(baseURL: server.baseURL, key: key)
+            // Twice: the second is taken in front of the router with the key looked up by the first.
+            try await publisher.publish("orders")
+            try await publisher.publish("orders")
+            let forbidden = try await publisher.request(
+                "POST",
+                "/v1/channels/payments/events",
+                body: "{\"type\":\"t\",\"data\":1}"
+            )
+            forbidden.expectProblem("forbidden")
+            #expect(try await admin.request("DELETE", "/v1/keys/\(id)").status == 204)
+            let revoked = try await publisher.request(
+                "POST",
+                "/v1/channels/orders/events",
+                body: "{\"type\":\"t\",\"data\":1}"
+            )
+            revoked.expectProblem("unauthorized")
+            #expect(try await admin.storedEvents("orders").count == 2)
+            #expect(try await admin.storedEvents("payments").isEmpty)
+        }
+    }
+
+    @Test("An idempotency key replays on both paths: 200 with Idempotent-Replayed, one event stored")
+    func idempotentReplay() async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            try await TestHTTP(server).publish("warmup")
+            let socket = try await TestRawSocket.connect(port: server.port)
+            let request = Self.publish("orders", data: "x", key: server.adminKey, extra: "Idempotency-Key: order-7\r\n")
+            try await socket.send(request + request)
+            let received = try #require(await socket.readUntil(containing: "Idempotent-Replayed: true"))
+            #expect(Self.statusLines(received).prefix(2) == ["HTTP/1.1 201 Created", "HTTP/1.1 200 OK"])
+            #expect(try await TestHTTP(server).storedEvents("orders").count == 1)
+            await socket.close()
+        }
+    }
+}
