@@ -83,23 +83,15 @@ extension WebSocketConnection {
             return sendError(error, ref: ref)
         }
         guard takePublishToken(ref: ref) else { return }
-        let publisher = engine.publisher
         let loop = eventLoop
-        Task {
-            let result: Result<AppendReceipt, SwitchboardError>
-            do throws(SwitchboardError) {
-                let receipts = try await publisher.publish([draft])
-                if let receipt = receipts.first {
-                    result = .success(receipt)
-                } else {
-                    result = .failure(SwitchboardError(.internalError, "no receipt"))
-                }
-            } catch {
-                result = .failure(error)
-            }
+        // Straight to the writer with a callback: no task per publish.
+        engine.publisher.publish([draft]) { result in
             loop.execute {
                 switch result {
-                case .success(let receipt):
+                case .success(let receipts):
+                    guard let receipt = receipts.first else {
+                        return self.sendError(SwitchboardError(.internalError, "no receipt"), ref: ref)
+                    }
                     self.send(
                         ServerMessage.published(
                             id: receipt.id,
