@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
@@ -103,7 +104,9 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
                 let request = HTTPPublishRoute.request(head, maximumBodyBytes: api.limits.maximumRequestBytes),
                 let principal = api.knownPrincipal(authorization: head.headers.first(name: "Authorization"))
             {
-                let body = context.channel.allocator.buffer(capacity: request.contentLength)
+                // Grown as bytes arrive, not reserved for what the head claims: a head that announces
+                // megabytes and sends nothing holds nothing.
+                let body = context.channel.allocator.buffer(capacity: min(request.contentLength, 16_384))
                 state = .reading(request.by(principal), body: body)
             } else {
                 routerAnswersOwed += 1
@@ -172,7 +175,13 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
         headers.add(name: "Date", value: date.header(atMillisecondsSinceEpoch: now))
         headers.add(name: "Server", value: serverName)
         if closes { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        // The reason phrase as the router writes it: HTTPTypes', not NIO's table.
+        let phrase = HTTPResponse.Status(code: status).reasonPhrase
+        let head = HTTPResponseHead(
+            version: .http1_1,
+            status: HTTPResponseStatus(statusCode: status, reasonPhrase: phrase),
+            headers: headers
+        )
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
         buffer.writeString(body)

@@ -55,6 +55,35 @@ struct HTTPPublishHandlerTests {
         }
     }
 
+    @Test("A body sent in pieces, larger than the first buffer, is read whole; one over the data limit is refused")
+    func bodyInPieces() async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            try await TestHTTP(server).publish("warmup")
+            let socket = try await TestRawSocket.connect(port: server.port)
+            let data = String(repeating: "x", count: 60_000)
+            let body = "{\"type\":\"t\",\"data\":\"\(data)\"}"
+            try await socket.send(
+                "POST /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.adminKey)\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n"
+            )
+            for piece in stride(from: 0, to: body.utf8.count, by: 7_000) {
+                let end = min(piece + 7_000, body.utf8.count)
+                try await socket.send(String(body.utf8.dropFirst(piece).prefix(end - piece)) ?? "")
+            }
+            let tooLarge = String(repeating: "y", count: 70_000)
+            try await socket.send(
+                Self.publish("orders", data: tooLarge, key: server.adminKey, extra: "Connection: close\r\n")
+            )
+            let received = try #require(await socket.readUntilClosed())
+            #expect(
+                Self.statusLines(received) == ["HTTP/1.1 201 Created", "HTTP/1.1 413 Payload Too Large"],
+                "got \(received.prefix(600))"
+            )
+            let stored = try await TestHTTP(server).storedEvents("orders")
+            #expect(stored.map { $0["data"]?.stringValue?.count } == [60_000])
+        }
+    }
+
     @Test("Connection: close is honoured: the answer comes, then the connection closes")
     func connectionClose() async throws {
         try await TestServer.with(ambient: ManualClock().ambient) { server in
