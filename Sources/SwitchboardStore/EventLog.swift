@@ -15,11 +15,9 @@ public import SwitchboardCore
 /// - Committed events are handed to the commit observer in commit order, before `append` returns.
 /// - Reads never block on appends; they see only committed events.
 public protocol EventLog: Sendable {
-    /// Appends drafts atomically; receipts come back in draft order.
-    func append(_ drafts: [EventDraft]) async throws -> AppendOutcome
-
-    /// Appends drafts as `append(_:)` does and calls `completion` with the outcome, on whatever thread
-    /// the commit finishes on: for callers on an event loop that should not start a task per call.
+    /// Appends drafts atomically and calls `completion` once with the outcome (receipts in draft
+    /// order), on whatever thread the commit finishes on: callers on an event loop need no task per
+    /// call. `append(_:)` is the same, awaited.
     func append(_ drafts: [EventDraft], then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void)
 
     /// Reads up to `limit` events of `channel` after offset `after` (0: from the start of retention),
@@ -103,17 +101,10 @@ public struct AppendReceipt: Hashable, Sendable {
 }
 
 extension EventLog {
-    /// Runs `append(_:)` in a task: for logs without a writer loop of their own.
-    public func append(
-        _ drafts: [EventDraft],
-        then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void
-    ) {
-        Task {
-            do {
-                completion(.success(try await append(drafts)))
-            } catch {
-                completion(.failure(error))
-            }
+    /// Appends drafts atomically; receipts come back in draft order (see `append(_:then:)`).
+    public func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            append(drafts) { continuation.resume(with: $0) }
         }
     }
 

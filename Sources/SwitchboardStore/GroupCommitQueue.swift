@@ -25,13 +25,13 @@ final class GroupCommitQueue<Job: Sendable>: Sendable {
     }
 
     /// What one queued draft counts for: its data and a fixed amount for the rest.
-    static func queuedBytes(_ drafts: [EventDraft]) -> Int {
+    private static func queuedBytes(_ drafts: [EventDraft]) -> Int {
         drafts.reduce(0) { $0 + $1.data.utf8.count + 256 }
     }
 
     /// Counts `bytes` of an append about to be enqueued; throws `unavailable` past the bound. An empty
     /// queue takes any append, so that one large batch is never refused for good.
-    func reserve(appendBytes bytes: Int) throws(SwitchboardError) {
+    private func reserve(appendBytes bytes: Int) throws(SwitchboardError) {
         let maximum = maximumAppendBytes
         let fits = state.withLockedValue { state -> Bool in
             guard state.appendBytes == 0 || state.appendBytes + bytes <= maximum else { return false }
@@ -48,8 +48,23 @@ final class GroupCommitQueue<Job: Sendable>: Sendable {
     }
 
     /// Gives back bytes reserved for an append that was not enqueued.
-    func release(appendBytes bytes: Int) {
+    private func release(appendBytes bytes: Int) {
         state.withLockedValue { $0.appendBytes -= bytes }
+    }
+
+    /// Queues an append as the job `job(pending)`: its bytes counted against the bound, or `pending`
+    /// refused at once (`unavailable` past the bound, a store error once closed) with nothing queued.
+    func enqueueAppend(_ pending: PendingAppend, as job: (PendingAppend) -> Job) {
+        let bytes = Self.queuedBytes(pending.drafts)
+        do {
+            try reserve(appendBytes: bytes)
+        } catch {
+            return pending.resume(throwing: error)
+        }
+        if !enqueue(job(pending)) {
+            release(appendBytes: bytes)
+            pending.resume(throwing: StoreError("the store is shutting down"))
+        }
     }
 
     /// Adds `job` for the writer loop; false once the queue is closed.

@@ -18,26 +18,10 @@ public final class PostgresAppendWriter: Service, Sendable {
         self.queue = GroupCommitQueue(maximumAppendBytes: maximumQueuedBytes)
     }
 
-    /// Appends drafts in the next group commit.
-    func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            append(drafts) { continuation.resume(with: $0) }
-        }
-    }
-
     /// Appends drafts in the next group commit and calls `completion` with the outcome.
     func append(_ drafts: [EventDraft], then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void)
     {
-        let bytes = GroupCommitQueue<PendingAppend>.queuedBytes(drafts)
-        do {
-            try queue.reserve(appendBytes: bytes)
-        } catch {
-            return completion(.failure(error))
-        }
-        if !queue.enqueue(PendingAppend(drafts: drafts, completion: completion)) {
-            queue.release(appendBytes: bytes)
-            completion(.failure(StoreError("the store is shutting down")))
-        }
+        queue.enqueueAppend(PendingAppend(drafts: drafts, completion: completion), as: { $0 })
     }
 
     /// Stops accepting appends; those already queued are still committed.

@@ -35,12 +35,6 @@ public final class PostgresEventLog: EventLog {
         )
     }
 
-    /// Appends drafts in the next group commit; see `EventLog.append`.
-    public func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
-        guard !drafts.isEmpty else { return AppendOutcome(receipts: [], appended: []) }
-        return try await writer.append(drafts)
-    }
-
     /// Appends drafts in the next group commit and calls `completion` with the outcome; see
     /// `EventLog.append(_:then:)`.
     public func append(

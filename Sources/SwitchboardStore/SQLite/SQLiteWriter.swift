@@ -44,27 +44,11 @@ public final class SQLiteWriter: Service, Sendable {
         appenderSetup.withLockedValue { $0 = appender }
     }
 
-    /// Appends drafts in the next group commit.
-    func append(_ drafts: [EventDraft]) async throws -> AppendOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            append(drafts) { continuation.resume(with: $0) }
-        }
-    }
-
     /// Appends drafts in the next group commit and calls `completion` with the outcome, on the writer's
     /// loop (or at once when the append is refused).
     func append(_ drafts: [EventDraft], then completion: @escaping @Sendable (Result<AppendOutcome, any Error>) -> Void)
     {
-        let bytes = GroupCommitQueue<Job>.queuedBytes(drafts)
-        do {
-            try queue.reserve(appendBytes: bytes)
-        } catch {
-            return completion(.failure(error))
-        }
-        enqueue(.append(PendingAppend(drafts: drafts, completion: completion))) {
-            queue.release(appendBytes: bytes)
-            completion(.failure(StoreError("the store is shutting down")))
-        }
+        queue.enqueueAppend(PendingAppend(drafts: drafts, completion: completion), as: Job.append)
     }
 
     /// Runs `body` alone on the writer connection, between group commits.
@@ -72,22 +56,15 @@ public final class SQLiteWriter: Service, Sendable {
         -> T
     {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            enqueue(
-                .exclusive({ connection in
-                    do {
-                        continuation.resume(returning: try await body(connection))
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                })
-            ) {
-                continuation.resume(throwing: StoreError("the store is shutting down"))
+            let job = Job.exclusive { connection in
+                do {
+                    continuation.resume(returning: try await body(connection))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
             }
+            if !queue.enqueue(job) { continuation.resume(throwing: StoreError("the store is shutting down")) }
         }
-    }
-
-    private func enqueue(_ job: Job, refused: () -> Void) {
-        if !queue.enqueue(job) { refused() }
     }
 
     /// Stops accepting jobs; those already queued still run.

@@ -32,9 +32,9 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
         /// A request the router answers: its parts pass through up to its end.
         case passingThrough
         /// A publish taken here, its body being read.
-        case reading(HTTPPublishRoute.Request, body: ByteBuffer)
+        case reading(HTTPPublishRoute.Request, Principal, body: ByteBuffer)
         /// A publish taken here, waiting for its commit; then its answer is written.
-        case committing(HTTPPublishRoute.Request)
+        case committing
     }
 
     private let api: APIContext
@@ -107,7 +107,7 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
                 // Grown as bytes arrive, not reserved for what the head claims: a head that announces
                 // megabytes and sends nothing holds nothing.
                 let body = context.channel.allocator.buffer(capacity: min(request.contentLength, 16_384))
-                state = .reading(request.by(principal), body: body)
+                state = .reading(request, principal, body: body)
             } else {
                 routerAnswersOwed += 1
                 state = .passingThrough
@@ -118,12 +118,12 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
             context.fireChannelRead(wrapInboundOut(part))
         case (.idle, _), (.passingThrough, _):
             context.fireChannelRead(wrapInboundOut(part))
-        case (.reading(let request, var body), .body(var chunk)):
+        case (.reading(let request, let principal, var body), .body(var chunk)):
             state = .idle  // no copy of `body` while it grows
             body.writeBuffer(&chunk)
-            state = .reading(request, body: body)
-        case (.reading(let request, let body), .end):
-            commit(request, body: body, context: context)
+            state = .reading(request, principal, body: body)
+        case (.reading(let request, let principal, let body), .end):
+            commit(request, by: principal, body: body, context: context)
         case (.reading, .head), (.committing, _):
             // The decoder never sends a head before the end of the request it follows, and parts that
             // arrive while committing wait in `channelRead`: should either happen, the connection ends.
@@ -131,10 +131,15 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    private func commit(_ request: HTTPPublishRoute.Request, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func commit(
+        _ request: HTTPPublishRoute.Request,
+        by principal: Principal,
+        body: ByteBuffer,
+        context: ChannelHandlerContext
+    ) {
+        state = .committing
         let draft: EventDraft
         do throws(SwitchboardError) {
-            guard let principal = request.principal else { throw SwitchboardError(.internalError, "no principal") }
             draft = try api.publishDraft(
                 channelSegment: request.channelSegment,
                 body: body,
@@ -142,10 +147,8 @@ final class HTTPPublishHandler: ChannelDuplexHandler, @unchecked Sendable {
                 by: principal
             )
         } catch {
-            state = .committing(request)
             return answer(request, with: .failure(error))
         }
-        state = .committing(request)
         let loop = context.eventLoop
         api.engine.publisher.publish([draft]) { result in
             loop.execute { self.answer(request, with: result) }

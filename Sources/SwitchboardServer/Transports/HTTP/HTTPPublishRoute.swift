@@ -1,5 +1,4 @@
 import NIOHTTP1
-import SwitchboardCore
 
 /// Which requests `HTTPPublishHandler` answers itself: `POST /v1/channels/{channel}/events` over
 /// HTTP/1.1 with a `Content-Length` body within the request limit, no `Transfer-Encoding`, no `Expect`
@@ -14,14 +13,6 @@ enum HTTPPublishRoute {
         let contentLength: Int
         /// Whether the connection stays open after the answer.
         let keepAlive: Bool
-        /// Who publishes; set once the credential is known.
-        private(set) var principal: Principal?
-
-        func by(_ principal: Principal) -> Request {
-            var request = self
-            request.principal = principal
-            return request
-        }
     }
 
     private static let prefix = "/v1/channels/"
@@ -45,8 +36,7 @@ enum HTTPPublishRoute {
             channelSegment: segment,
             idempotencyKey: keys.first.map(String.init),
             contentLength: length,
-            keepAlive: head.isKeepAlive,
-            principal: nil
+            keepAlive: head.isKeepAlive
         )
     }
 
