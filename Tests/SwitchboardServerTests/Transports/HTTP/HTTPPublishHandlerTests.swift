@@ -11,10 +11,26 @@ import Testing
 /// the router however slow the machine.
 @Suite("HTTP publish in front of the router", .timeLimit(.minutes(5)))
 struct HTTPPublishHandlerTests {
+    /// A publish request's head, for a body of `bodyBytes` bytes.
+    private static func publishHead(_ channel: String, bodyBytes: Int, key: String, extra: String = "") -> String {
+        "POST /v1/channels/\(channel)/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(bodyBytes)\r\n\(extra)\r\n"
+    }
+
+    /// A whole publish request of an event whose `data` is the string `data`.
     private static func publish(_ channel: String, data: String, key: String, extra: String = "") -> String {
         let body = "{\"type\":\"t\",\"data\":\"\(data)\"}"
-        return "POST /v1/channels/\(channel)/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+        return publishHead(channel, bodyBytes: body.utf8.count, key: key, extra: extra) + body
+    }
+
+    /// Runs `body` with a server on a clock only the test moves, whose admin key was looked up once
+    /// through the router (so that later publishes with it are taken in front of the router), and a
+    /// raw connection to it.
+    private static func withWarmServer(_ body: (TestServer, TestRawSocket) async throws -> Void) async throws {
+        try await TestServer.with(ambient: ManualClock().ambient) { server in
+            try await TestHTTP(server).publish("warmup")
+            try await body(server, try await TestRawSocket.connect(port: server.port))
+        }
     }
 
     /// The status lines of the answers in `received`, in order.
@@ -26,11 +42,8 @@ struct HTTPPublishHandlerTests {
 
     @Test("Pipelined publishes and reads are answered in the order they were sent")
     func pipelinedOrder() async throws {
-        try await TestServer.with(ambient: ManualClock().ambient) { server in
+        try await Self.withWarmServer { server, socket in
             let key = server.adminKey
-            // The key is looked up once through the router, so that the publishes below are taken in front of it.
-            try await TestHTTP(server).publish("warmup")
-            let socket = try await TestRawSocket.connect(port: server.port)
             try await socket.send(
                 Self.publish("orders", data: "one", key: key)
                     + "GET /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n\r\n"
@@ -57,15 +70,10 @@ struct HTTPPublishHandlerTests {
 
     @Test("A body sent in pieces, larger than the first buffer, is read whole; one over the data limit is refused")
     func bodyInPieces() async throws {
-        try await TestServer.with(ambient: ManualClock().ambient) { server in
-            try await TestHTTP(server).publish("warmup")
-            let socket = try await TestRawSocket.connect(port: server.port)
+        try await Self.withWarmServer { server, socket in
             let data = String(repeating: "x", count: 60_000)
             let body = "{\"type\":\"t\",\"data\":\"\(data)\"}"
-            try await socket.send(
-                "POST /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.adminKey)\r\n"
-                    + "Content-Length: \(body.utf8.count)\r\n\r\n"
-            )
+            try await socket.send(Self.publishHead("orders", bodyBytes: body.utf8.count, key: server.adminKey))
             for piece in stride(from: 0, to: body.utf8.count, by: 7_000) {
                 let end = min(piece + 7_000, body.utf8.count)
                 try await socket.send(String(body.utf8.dropFirst(piece).prefix(end - piece)) ?? "")
@@ -86,9 +94,7 @@ struct HTTPPublishHandlerTests {
 
     @Test("Connection: close is honoured: the answer comes, then the connection closes")
     func connectionClose() async throws {
-        try await TestServer.with(ambient: ManualClock().ambient) { server in
-            try await TestHTTP(server).publish("warmup")
-            let socket = try await TestRawSocket.connect(port: server.port)
+        try await Self.withWarmServer { server, socket in
             try await socket.send(
                 Self.publish("orders", data: "x", key: server.adminKey, extra: "Connection: close\r\n")
             )
@@ -101,14 +107,11 @@ struct HTTPPublishHandlerTests {
 
     @Test("Refusals are problems on a connection that stays open; the next request is served")
     func refusalsKeepTheConnection() async throws {
-        try await TestServer.with(ambient: ManualClock().ambient) { server in
+        try await Self.withWarmServer { server, socket in
             let key = server.adminKey
-            try await TestHTTP(server).publish("warmup")
-            let socket = try await TestRawSocket.connect(port: server.port)
             let broken = "{\"type\":"
             try await socket.send(
-                "POST /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
-                    + "Content-Length: \(broken.utf8.count)\r\n\r\n\(broken)"
+                Self.publishHead("orders", bodyBytes: broken.utf8.count, key: key) + broken
                     + Self.publish("bad%ZZ", data: "x", key: key)
                     + Self.publish("orders", data: "ok", key: key, extra: "Connection: close\r\n")
             )
@@ -160,9 +163,7 @@ struct HTTPPublishHandlerTests {
 
     @Test("An idempotency key replays on both paths: 200 with Idempotent-Replayed, one event stored")
     func idempotentReplay() async throws {
-        try await TestServer.with(ambient: ManualClock().ambient) { server in
-            try await TestHTTP(server).publish("warmup")
-            let socket = try await TestRawSocket.connect(port: server.port)
+        try await Self.withWarmServer { server, socket in
             let request = Self.publish("orders", data: "x", key: server.adminKey, extra: "Idempotency-Key: order-7\r\n")
             try await socket.send(request + request)
             let received = try #require(await socket.readUntil(containing: "Idempotent-Replayed: true"))
