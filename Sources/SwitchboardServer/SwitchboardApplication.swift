@@ -122,7 +122,9 @@ public enum SwitchboardApplication {
             api: api,
             heartbeat: .seconds(Int64(configuration.heartbeatSeconds)),
             closeTimeout: .seconds(Int64(configuration.timeouts.closeSeconds)),
-            serverSentEventsPing: .seconds(Int64(configuration.serverSentEventsPingSeconds)),
+            serverSentEventPings: HeartbeatSweeper(
+                interval: .seconds(Int64(configuration.serverSentEventsPingSeconds))
+            ),
             maximumFrameBytes: limits.maximumFrameBytes,
             webSocketNoDelay: configuration.webSocketNoDelay,
             heartbeats: HeartbeatSweeper(interval: .seconds(Int64(configuration.heartbeatSeconds))),

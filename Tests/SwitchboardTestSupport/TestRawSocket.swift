@@ -29,6 +29,11 @@ public final class TestRawSocket: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text)).get()
     }
 
+    /// Sends `bytes` as they are (a WebSocket frame, say), in one write.
+    public func send(bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
     /// Everything received until the server closed the connection; nil when it was still open after
     /// `seconds`.
     public func readUntilClosed(timeout seconds: Double = 60) async -> String? {

@@ -13,15 +13,18 @@ import SwitchboardEngine
 import SwitchboardStore
 
 /// How each accepted connection is set up: WebSocket upgrades on `/v1/ws` become a plain NIO
-/// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler`, plain
-/// single publishes by `HTTPPublishHandler`, and everything else is served by Hummingbird's HTTP/1.1
-/// responder (the router).
+/// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler` (in front of
+/// the upgrade handler), plain single publishes by `HTTPPublishHandler`, and everything else is served
+/// by Hummingbird's HTTP/1.1 responder (the router).
 ///
-/// Upgraded connections get no task: `handle` returns as soon as the upgrade is done and the
-/// connection lives on in its NIO handler.
+/// WebSockets and SSE streams keep no task: `handle` returns as soon as the connection is known to be
+/// one, and it lives on in its NIO handler. The router's async channel is made only for a connection
+/// whose first request is not an SSE stream.
 struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         case webSocket
+        /// The first request was an SSE stream: the connection never serves another request.
+        case serverSentEvents
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
     }
@@ -34,17 +37,46 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let transports: TransportSettings
 
+    /// Receive buffers start at 256 bytes (a request head, a client command) and grow, read by read, up
+    /// to 64 KiB for a client that sends more; they shrink back after small reads.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // Each socket keeps its last receive buffer for the next read: start it small, so that an
+            // idle connection holds a few hundred bytes instead of NIO's default 2 KiB.
+            try channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveBuffers)
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let transports = self.transports
             let requestHeads = RequestHeadDeadlineHandler(settings: transports.requestHeads)
+            let outcome = ConnectionOutcome<UpgradeResult>(eventLoop: channel.eventLoop)
+            let serverSentEvents = ServerSentEventsHandler(
+                eventLoop: channel.eventLoop,
+                transports: transports,
+                logger: logger,
+                taken: { context in
+                    outcome.settle(.success(.serverSentEvents))
+                    // A stream serves no other request: the upgrade handler and the request-head
+                    // deadline (whose wait ended with this head) have nothing left to do.
+                    let operations = context.pipeline.syncOperations
+                    operations.removeHandler(requestHeads, promise: nil)
+                    if let upgrade = try? operations.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+                    {
+                        operations.removeHandler(upgrade, promise: nil)
+                    }
+                }
+            )
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: transports.maximumFrameBytes,
                 enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     upgradeAttempted.value = true
                     guard URI(head.uri).path == "/v1/ws" else { return channel.eventLoop.makeSucceededFuture(nil) }
+                    // The upgrade goes ahead: the HTTP-only handlers leave before the request decoder,
+                    // which hands any bytes that came with the request (a first frame) to what follows it.
+                    let operations = channel.pipeline.syncOperations
+                    operations.removeHandler(requestHeads, promise: nil)
+                    operations.removeHandler(serverSentEvents, promise: nil)
                     var headers = HTTPHeaders()
                     if head.headers[canonicalForm: "Sec-WebSocket-Protocol"].contains("switchboard.v1") {
                         headers.add(name: "Sec-WebSocket-Protocol", value: "switchboard.v1")
@@ -57,8 +89,6 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
-                        // A WebSocket has its heartbeat: the request deadlines end with HTTP.
-                        operations.removeHandler(requestHeads, promise: nil)
                         // Frames are written as ready-made bytes through a writer next to the socket.
                         try RawBytesWriter.install(in: operations)
                         if !transports.webSocketNoDelay {
@@ -96,13 +126,6 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
                         try operations.addHandler(
-                            ServerSentEventsHandler(
-                                eventLoop: channel.eventLoop,
-                                transports: transports,
-                                logger: logger
-                            )
-                        )
-                        try operations.addHandler(
                             HTTPPublishHandler(api: transports.api, serverName: TransportSettings.serverName)
                         )
                         try operations.addHandler(HTTP1ToHTTPServerCodec(secure: transports.isSecure))
@@ -124,14 +147,17 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
             // Right after the request decoder: it sees every request head and every response's end.
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try operations.addHandler(requestHeads, position: .after(decoder))
-            return Value(upgradeResult: result, channel: channel)
+            // Before the upgrade handler: an SSE stream is taken without the router's machinery.
+            try operations.addHandler(serverSentEvents, position: .after(requestHeads))
+            outcome.settle(with: result)
+            return Value(upgradeResult: outcome.future, channel: channel)
         }
     }
 
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.upgradeResult.get() {
-            case .webSocket:
+            case .webSocket, .serverSentEvents:
                 return
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)

@@ -10,7 +10,10 @@ import SwitchboardEngine
 import SwitchboardStore
 
 /// What the real-time transports share: the engine, authentication and their timing settings.
-struct TransportSettings: Sendable {
+///
+/// A class, made once per server: every connection's handler keeps a reference to it rather than a
+/// copy of all of it (an idle connection's memory is part of what the server promises).
+final class TransportSettings: Sendable {
     let engine: Engine
     let authenticator: Authenticator
     /// What the HTTP API's handlers share; the single publish is served in front of the router with it.
@@ -18,7 +21,8 @@ struct TransportSettings: Sendable {
     let heartbeat: TimeAmount
     /// How long a closing connection may take to read its goodbye before its socket is cut.
     let closeTimeout: TimeAmount
-    let serverSentEventsPing: TimeAmount
+    /// The comments that keep idle SSE streams open through proxies, one task per event loop.
+    let serverSentEventPings: HeartbeatSweeper
     let maximumFrameBytes: Int
     /// TCP_NODELAY on upgraded WebSocket connections.
     let webSocketNoDelay: Bool
@@ -31,6 +35,34 @@ struct TransportSettings: Sendable {
     /// Deadlines and the per-address cap of plain HTTP connections that owe a request head.
     let requestHeads: RequestHeadDeadlineHandler.Settings
 
+    init(
+        engine: Engine,
+        authenticator: Authenticator,
+        api: APIContext,
+        heartbeat: TimeAmount,
+        closeTimeout: TimeAmount,
+        serverSentEventPings: HeartbeatSweeper,
+        maximumFrameBytes: Int,
+        webSocketNoDelay: Bool,
+        heartbeats: HeartbeatSweeper,
+        origins: OriginPolicy,
+        isSecure: Bool,
+        requestHeads: RequestHeadDeadlineHandler.Settings
+    ) {
+        self.engine = engine
+        self.authenticator = authenticator
+        self.api = api
+        self.heartbeat = heartbeat
+        self.closeTimeout = closeTimeout
+        self.serverSentEventPings = serverSentEventPings
+        self.maximumFrameBytes = maximumFrameBytes
+        self.webSocketNoDelay = webSocketNoDelay
+        self.heartbeats = heartbeats
+        self.origins = origins
+        self.isSecure = isSecure
+        self.requestHeads = requestHeads
+    }
+
     /// The `Server` header of every HTTP answer.
     static let serverName = "Switchboard"
 
@@ -41,11 +73,7 @@ struct TransportSettings: Sendable {
         logger: Logger
     ) -> WebSocketConnection.Settings {
         WebSocketConnection.Settings(
-            engine: engine,
-            authenticator: authenticator,
-            heartbeat: heartbeat,
-            closeTimeout: closeTimeout,
-            heartbeats: heartbeats,
+            transports: self,
             initialCredential: credential,
             deflate: deflate,
             refusal: refusal,

@@ -10,9 +10,10 @@ import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
 
-/// Serves `GET /v1/sse` as a plain NIO handler in front of the HTTP responder: it takes the request,
-/// authorizes it, recovers missed events from the log, then streams live events from the Hub.
-/// Other requests pass through untouched.
+/// Serves `GET /v1/sse` as a plain NIO handler right after the request decoder, in front of the
+/// upgrade handler and the HTTP responder: it takes the request, authorizes it, recovers missed events
+/// from the log, then streams live events from the Hub. Other requests pass through untouched. A
+/// connection whose request it takes serves nothing else (the stream, or a problem, ends it).
 ///
 /// Recovery: each channel of the stream follows `ChannelCatchUp`, as WebSocket subscriptions do: the
 /// stream registers with the Hub first, reads missed events in pages bounded by count and bytes, reads
@@ -22,8 +23,8 @@ import SwitchboardStore
 ///
 /// `@unchecked Sendable`: all mutable state is touched only on `eventLoop` (NIO and the Hub call in
 /// there; async results hop back with `eventLoop.execute`).
-final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, RegisteredConnection,
-    @unchecked Sendable
+final class ServerSentEventsHandler: ChannelInboundHandler, RemovableChannelHandler, HubSubscriber,
+    RegisteredConnection, Heartbeating, @unchecked Sendable
 {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -56,7 +57,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     private var outbound = OutboundAccount()
     /// Writes next to the socket, past the HTTP encoder (see `RawBytesWriter`); set once streaming.
     private var rawWriter: ChannelHandlerContext?
-    private var pingTask: RepeatedTask?
+    /// This stream's place in its loop's ping list (-1: not in it).
+    var heartbeatSlot = -1
     private var policy = NamespacePolicy()
     /// CORS headers for the request's origin (empty when it is not a cross-origin browser request).
     private var corsHeaders: [(String, String)] = []
@@ -67,13 +69,21 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
     private var expiryTimer: Scheduled<Void>?
     /// Who the stream serves, once its credentials were checked.
     private var principal: Principal?
+    /// Told once, when a request is taken: the connection is an SSE stream from then on.
+    private var taken: ((ChannelHandlerContext) -> Void)?
 
     private var engine: Engine { transports.engine }
 
-    init(eventLoop: any EventLoop, transports: TransportSettings, logger: Logger) {
+    init(
+        eventLoop: any EventLoop,
+        transports: TransportSettings,
+        logger: Logger,
+        taken: @escaping (ChannelHandlerContext) -> Void
+    ) {
         self.eventLoop = eventLoop
         self.transports = transports
         self.logger = logger
+        self.taken = taken
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -118,6 +128,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         case .passthrough:
             if case .head(let head) = part, head.method == .GET, URI(head.uri).path == "/v1/sse" {
                 state = .readingRequest(head)
+                taken?(context)
+                taken = nil
             } else {
                 context.fireChannelRead(data)
             }
@@ -250,11 +262,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         var comment = context.channel.allocator.buffer(capacity: 16)
         comment.writeStaticString(": connected\n\n")
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(comment))), promise: nil)
-        let ping = transports.serverSentEventsPing
-        // Strong capture, cancelled in stop() (see WebSocketConnection's heartbeat).
-        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: ping, delay: ping) { _ in
-            self.writePing()
-        }
+        transports.serverSentEventPings.register(self)
     }
 
     /// Reads the head of each channel that starts live (no cursor), off the loop: every event's id
@@ -415,7 +423,8 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
         }
     }
 
-    private func writePing() {
+    /// Called by the loop's ping task every `sse.ping_seconds`.
+    func heartbeat(now: NIODeadline, interval: TimeAmount) {
         guard case .streaming = state, let context else { return }
         var ping = context.channel.allocator.buffer(capacity: 8)
         ping.writeStaticString(": ping\n\n")
@@ -520,8 +529,7 @@ final class ServerSentEventsHandler: ChannelInboundHandler, HubSubscriber, Regis
 
     /// Stops deliveries, pings and the expiry timer.
     private func stop() {
-        pingTask?.cancel()
-        pingTask = nil
+        transports.serverSentEventPings.deregister(self)
         expiryTimer?.cancel()
         expiryTimer = nil
         switch state {

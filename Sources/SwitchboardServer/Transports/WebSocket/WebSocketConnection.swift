@@ -22,18 +22,14 @@ import SwitchboardStore
 /// and written only on `eventLoop` — NIO calls the handler methods there, the Hub calls `deliver` and
 /// `flushDeliveries` there, and every async result hops back with `eventLoop.execute` before it
 /// touches state.
-final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecked Sendable {
+final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeating, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
+    /// What is the connection's own, beside what every connection shares.
     struct Settings: Sendable {
-        let engine: Engine
-        let authenticator: Authenticator
-        let heartbeat: TimeAmount
-        /// How long a close waits for the peer to take the close frame before the socket is cut.
-        let closeTimeout: TimeAmount
-        /// Sends the pings of every connection of a loop from one task.
-        let heartbeats: HeartbeatSweeper
+        /// Shared by every connection: the engine, authentication, heartbeat and close timings.
+        let transports: TransportSettings
         /// The credential from `?token=` or `Authorization` at upgrade time.
         let initialCredential: String?
         /// permessage-deflate, when negotiated.
@@ -42,6 +38,14 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, @unchecke
         /// accepted and closed at once with this code, so that the browser can see why.
         let refusal: (code: CloseCode, reason: String)?
         let logger: Logger
+
+        var engine: Engine { transports.engine }
+        var authenticator: Authenticator { transports.authenticator }
+        var heartbeat: TimeAmount { transports.heartbeat }
+        /// How long a close waits for the peer to take the close frame before the socket is cut.
+        var closeTimeout: TimeAmount { transports.closeTimeout }
+        /// Sends the pings of every connection of a loop from one task.
+        var heartbeats: HeartbeatSweeper { transports.heartbeats }
     }
 
     let eventLoop: any EventLoop

@@ -204,6 +204,31 @@ struct WebSocketProtocolTests {
         }
     }
 
+    @Test("A client command sent in the same packet as the upgrade request is answered, and the server stays up")
+    func commandWithTheUpgradeRequest() async throws {
+        try await TestServer.with { server in
+            let socket = try await TestRawSocket.connect(port: server.port)
+            let upgrade =
+                "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            // A masked text frame, as a client must send it, right behind the request's head.
+            let command = Array(#"{"op":"ping","ref":"early"}"#.utf8)
+            let mask: [UInt8] = [0x11, 0x22, 0x33, 0x44]
+            let frame =
+                [0x81, 0x80 | UInt8(command.count)] + mask
+                + command.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+            try await socket.send(bytes: Array(upgrade.utf8) + frame)
+            let received = await socket.readUntil(containing: #""ref":"early""#, timeout: 30)
+            #expect(received?.hasPrefix("HTTP/1.1 101") == true, "got \(received ?? "nothing")")
+            #expect(received?.contains(#"{"op":"pong","ref":"early"}"#) == true, "got \(received ?? "nothing")")
+            await socket.close()
+            // The server still serves.
+            let next = try await TestWebSocket.connect(port: server.port)
+            #expect(try json(await next.nextText())["op"] == .string("welcome"))
+            await next.drop()
+        }
+    }
+
     @Test("A malformed extension offer is declined and the connection works without compression")
     func malformedExtensionOffer() async throws {
         try await TestServer.with { server in

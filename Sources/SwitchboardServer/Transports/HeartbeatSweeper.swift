@@ -1,7 +1,18 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Pings the WebSocket connections of each event loop from one repeated task per loop, instead of a
+/// A long-lived connection a `HeartbeatSweeper` keeps alive: a WebSocket (pinged, and closed when
+/// silent) or an SSE stream (sent a comment).
+protocol Heartbeating: AnyObject {
+    /// The loop the connection lives on; `heartbeat` is called there.
+    var eventLoop: any EventLoop { get }
+    /// The connection's place in its loop's list (-1: not in it); kept by the sweeper.
+    var heartbeatSlot: Int { get set }
+    /// Called every interval while the connection is registered.
+    func heartbeat(now: NIODeadline, interval: TimeAmount)
+}
+
+/// Pings the long-lived connections of each event loop from one repeated task per loop, instead of a
 /// timer per connection: a timer costs memory on every idle connection, and idle connections are
 /// what a real-time server has most of. A loop's task runs only while the loop has connections.
 final class HeartbeatSweeper: Sendable {
@@ -13,7 +24,7 @@ final class HeartbeatSweeper: Sendable {
     }
 
     /// Starts pinging `connection` (on its event loop).
-    func register(_ connection: WebSocketConnection) {
+    func register(_ connection: some Heartbeating) {
         let loop = connection.eventLoop
         let heartbeat = loops.withLockedValue { loops in
             if let existing = loops[ObjectIdentifier(loop)] { return existing }
@@ -25,7 +36,7 @@ final class HeartbeatSweeper: Sendable {
     }
 
     /// Stops pinging `connection` (on its event loop).
-    func deregister(_ connection: WebSocketConnection) {
+    func deregister(_ connection: some Heartbeating) {
         let heartbeat = loops.withLockedValue { $0[ObjectIdentifier(connection.eventLoop)] }
         heartbeat?.remove(connection)
     }
@@ -38,7 +49,7 @@ final class HeartbeatSweeper: Sendable {
 final class LoopHeartbeat: @unchecked Sendable {
     private let loop: any EventLoop
     private let interval: TimeAmount
-    private var connections: [WebSocketConnection] = []
+    private var connections: [any Heartbeating] = []
     private var task: RepeatedTask?
 
     init(loop: any EventLoop, interval: TimeAmount) {
@@ -46,7 +57,7 @@ final class LoopHeartbeat: @unchecked Sendable {
         self.interval = interval
     }
 
-    func add(_ connection: WebSocketConnection) {
+    func add(_ connection: some Heartbeating) {
         loop.preconditionInEventLoop()
         connection.heartbeatSlot = connections.count
         connections.append(connection)
@@ -54,7 +65,7 @@ final class LoopHeartbeat: @unchecked Sendable {
         task = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in self.tick() }
     }
 
-    func remove(_ connection: WebSocketConnection) {
+    func remove(_ connection: some Heartbeating) {
         loop.preconditionInEventLoop()
         let slot = connection.heartbeatSlot
         guard slot >= 0, slot < connections.count, connections[slot] === connection else { return }
