@@ -127,6 +127,7 @@ public enum SwitchboardApplication {
             ),
             maximumFrameBytes: limits.maximumFrameBytes,
             webSocketNoDelay: configuration.webSocketNoDelay,
+            serverSentEventsNoDelay: configuration.serverSentEventsNoDelay,
             heartbeats: HeartbeatSweeper(interval: .seconds(Int64(configuration.heartbeatSeconds))),
             origins: origins,
             isSecure: configuration.tls != nil,

@@ -15,6 +15,8 @@ public struct EncodedEvent: Sendable {
     /// The whole SSE event of a single-channel stream (`id: <channel>@<offset>` and the data) as one
     /// HTTP/1.1 chunk, the same bytes for every such stream.
     public let serverSentChunk: ByteBuffer
+    /// The event inside `serverSentChunk` without the chunk's framing (`id:` line and data block).
+    public let serverSentEvent: ByteBuffer
 
     /// Encodes `event` with `allocator`: its members are written out once, then copied into the two
     /// buffers every subscriber shares (the WebSocket frame, whose payload is also what gets
@@ -44,7 +46,9 @@ public struct EncodedEvent: Sendable {
         let length = idLineLength + dataLength
         var chunk = allocator.buffer(capacity: length + 16)
         chunk.writeString(String(length, radix: 16))
-        chunk.writeStaticString("\r\nid: ")
+        chunk.writeStaticString("\r\n")
+        let eventStart = chunk.writerIndex
+        chunk.writeStaticString("id: ")
         chunk.writeString(event.channel.rawValue)
         chunk.writeStaticString("@")
         chunk.writeString(offsetText)
@@ -54,6 +58,7 @@ public struct EncodedEvent: Sendable {
         chunk.writeString(fields)
         chunk.writeStaticString("}\n\n")
         self.serverSentData = chunk.getSlice(at: dataStart, length: dataLength) ?? ByteBuffer()
+        self.serverSentEvent = chunk.getSlice(at: eventStart, length: length) ?? ByteBuffer()
         chunk.writeStaticString("\r\n")
         self.serverSentChunk = chunk
     }
@@ -62,19 +67,24 @@ public struct EncodedEvent: Sendable {
     public var offset: Int64 { event.offset }
 }
 
-/// Consecutive events of one channel from one commit, encoded once, with their WebSocket frames also
-/// joined into one buffer so that a subscriber that is in step takes the whole batch in one write.
+/// Consecutive events of one channel from one commit, encoded once, with their WebSocket frames and
+/// their SSE events also joined, so that a subscriber that is in step takes the whole batch in one
+/// write (and an SSE client reads it as one chunk).
 public struct EncodedBatch: Sendable {
     /// The events, in offset order.
     public let events: [EncodedEvent]
     /// Every event's WebSocket frame back to back (the single frame when there is one event).
     public let joinedWebSocketFrames: ByteBuffer
+    /// Every event of a single-channel SSE stream in one HTTP/1.1 chunk (the event's own chunk when
+    /// there is one event).
+    public let joinedServerSentChunk: ByteBuffer
 
-    /// Joins `events`' frames (once, for every subscriber).
+    /// Joins `events`' frames and SSE events (once, for every subscriber).
     public init(_ events: [EncodedEvent], allocator: ByteBufferAllocator) {
         self.events = events
         if events.count == 1 {
             joinedWebSocketFrames = events[0].webSocketFrame
+            joinedServerSentChunk = events[0].serverSentChunk
         } else {
             var joined = allocator.buffer(capacity: events.reduce(0) { $0 + $1.webSocketFrame.readableBytes })
             for event in events {
@@ -82,6 +92,16 @@ public struct EncodedBatch: Sendable {
                 joined.writeBuffer(&frame)
             }
             joinedWebSocketFrames = joined
+            let length = events.reduce(0) { $0 + $1.serverSentEvent.readableBytes }
+            var chunk = allocator.buffer(capacity: length + 16)
+            chunk.writeString(String(length, radix: 16))
+            chunk.writeStaticString("\r\n")
+            for event in events {
+                var block = event.serverSentEvent
+                chunk.writeBuffer(&block)
+            }
+            chunk.writeStaticString("\r\n")
+            joinedServerSentChunk = chunk
         }
     }
 

@@ -13,7 +13,8 @@ extension ServerConfiguration {
     public static let keys = [
         "http.host", "http.port", "data.dir", "dev", "store.durability", "store.idempotency_window_seconds",
         "store.database_url", "store.cluster_poll_ms", "store.node_ttl_ms",
-        "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "metrics.require_key",
+        "websocket.heartbeat_seconds", "websocket.tcp_nodelay", "sse.ping_seconds", "sse.tcp_nodelay",
+        "metrics.require_key",
         "limits.max_data_bytes",
         "limits.max_batch", "limits.max_history_page", "limits.max_wait_seconds", "retention.interval_seconds",
         "namespaces", "retention_count", "retention_seconds", "public", "client_publish", "mailbox_bytes",
@@ -46,6 +47,7 @@ extension ServerConfiguration {
     /// - `websocket.heartbeat_seconds` (int, `25`)
     /// - `websocket.tcp_nodelay` (bool, `false`)
     /// - `sse.ping_seconds` (int, `15`)
+    /// - `sse.tcp_nodelay` (bool, `false`)
     /// - `metrics.require_key` (bool, `false`)
     /// - `http.web_dir` (string: serve the browser client, console and examples from this directory instead
     ///   of the built-in copies)
@@ -84,6 +86,7 @@ extension ServerConfiguration {
         heartbeatSeconds = try Self.ranged(reader, "websocket.heartbeat_seconds", default: 25, 1...3600)
         webSocketNoDelay = try Self.flag(reader, "websocket.tcp_nodelay", default: false)
         serverSentEventsPingSeconds = try Self.ranged(reader, "sse.ping_seconds", default: 15, 1...3600)
+        serverSentEventsNoDelay = try Self.flag(reader, "sse.tcp_nodelay", default: false)
         metricsRequireKey = try Self.flag(reader, "metrics.require_key", default: false)
         clientTokens = ClientTokenSettings(
             secret: reader.string(forKey: "jwt.secret", isSecret: true),

@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var webSocketNoDelay: Bool
     /// SSE keep-alive comment interval in seconds.
     public var serverSentEventsPingSeconds: Int
+    /// TCP_NODELAY on SSE streams; off by default for the same reason as on WebSocket connections.
+    public var serverSentEventsNoDelay: Bool
     /// Whether `/metrics` needs an API key.
     public var metricsRequireKey: Bool
     /// Client tokens: the shared HS256 secret, PEM public key files, and required `iss`/`aud`.
@@ -44,6 +46,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         heartbeatSeconds: Int = 25,
         webSocketNoDelay: Bool = false,
         serverSentEventsPingSeconds: Int = 15,
+        serverSentEventsNoDelay: Bool = false,
         metricsRequireKey: Bool = false,
         clientTokens: ClientTokenSettings = ClientTokenSettings(),
         tls: TLSFiles? = nil,
@@ -59,6 +62,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.heartbeatSeconds = heartbeatSeconds
         self.webSocketNoDelay = webSocketNoDelay
         self.serverSentEventsPingSeconds = serverSentEventsPingSeconds
+        self.serverSentEventsNoDelay = serverSentEventsNoDelay
         self.metricsRequireKey = metricsRequireKey
         self.clientTokens = clientTokens
         self.tls = tls

@@ -26,6 +26,8 @@ final class TransportSettings: Sendable {
     let maximumFrameBytes: Int
     /// TCP_NODELAY on upgraded WebSocket connections.
     let webSocketNoDelay: Bool
+    /// TCP_NODELAY on SSE streams.
+    let serverSentEventsNoDelay: Bool
     /// The WebSocket pings, one task per event loop.
     let heartbeats: HeartbeatSweeper
     /// Which browser origins may connect.
@@ -44,6 +46,7 @@ final class TransportSettings: Sendable {
         serverSentEventPings: HeartbeatSweeper,
         maximumFrameBytes: Int,
         webSocketNoDelay: Bool,
+        serverSentEventsNoDelay: Bool,
         heartbeats: HeartbeatSweeper,
         origins: OriginPolicy,
         isSecure: Bool,
@@ -57,6 +60,7 @@ final class TransportSettings: Sendable {
         self.serverSentEventPings = serverSentEventPings
         self.maximumFrameBytes = maximumFrameBytes
         self.webSocketNoDelay = webSocketNoDelay
+        self.serverSentEventsNoDelay = serverSentEventsNoDelay
         self.heartbeats = heartbeats
         self.origins = origins
         self.isSecure = isSecure

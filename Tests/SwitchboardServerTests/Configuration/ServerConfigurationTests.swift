@@ -29,6 +29,7 @@ struct ServerConfigurationTests {
         #expect(configuration.engine.isDevelopmentMode == false)
         #expect(configuration.engine.limits.maximumDataBytes == 65_536)
         #expect(configuration.engine.namespaces.defaultPolicy == NamespacePolicy())
+        #expect(!configuration.webSocketNoDelay && !configuration.serverSentEventsNoDelay)
     }
 
     @Test("SWITCHBOARD_ variables set keys, and namespaces get their own policies")
@@ -44,8 +45,11 @@ struct ServerConfigurationTests {
             "SWITCHBOARD_NAMESPACE_ORDERS_RETENTION_COUNT": "0",
             "SWITCHBOARD_STORE_DATABASE_URL": "postgres://sb:secret@db.internal:6432/events?sslmode=require",
             "SWITCHBOARD_STORE_CLUSTER_POLL_MS": "250",
+            "SWITCHBOARD_SSE_TCP_NODELAY": "true",
         ])
         #expect(configuration.port == 9000)
+        #expect(configuration.serverSentEventsNoDelay)
+        #expect(!configuration.webSocketNoDelay)
         #expect(configuration.engine.isDevelopmentMode)
         #expect(configuration.engine.store.durability == .normal)
         #expect(configuration.engine.store.database?.host == "db.internal")

@@ -247,6 +247,11 @@ final class ServerSentEventsHandler: ChannelInboundHandler, RemovableChannelHand
     private func writeResponseHead() {
         guard let context else { return }
         engine.metrics.serverSentEventStreams.increment()
+        if !transports.serverSentEventsNoDelay {
+            // As on WebSocket connections (decision 0009): a lone event still leaves at once, and events
+            // that follow within the round trip share a segment.
+            try? context.channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 0)
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/event-stream; charset=utf-8")
         headers.add(name: "Cache-Control", value: "no-cache")
@@ -366,6 +371,17 @@ final class ServerSentEventsHandler: ChannelInboundHandler, RemovableChannelHand
                 _ = catchUps[channel]?.live(offset: encoded.offset, batchEnd: batch.lastOffset)
             }
             return 0
+        }
+        if channels.count == 1, let rawWriter,
+            catchUps[channel]?.takeInStep(first: batch.firstOffset, last: batch.lastOffset) == true
+        {
+            // In step: the whole batch as one chunk, the bytes every such stream shares, in one write.
+            cursor.set(channel, to: batch.lastOffset)
+            outbound.bytesWritten += batch.joinedServerSentChunk.readableBytes
+            rawWriter.write(NIOAny(batch.joinedServerSentChunk), promise: nil)
+            unflushedEvents += batch.events.count
+            outbound.eventsInBatch += batch.events.count
+            return batch.events.count
         }
         var written = 0
         for encoded in batch.events {

@@ -30,6 +30,35 @@ struct ServerSentEventsTests {
         }
     }
 
+    @Test("A batch committed at once reaches a single-channel stream whole, each event with its own id")
+    func batchToLiveStream() async throws {
+        try await TestServer.with { server in
+            let stream = try await TestSSE.connect(
+                port: server.port,
+                path: "/v1/sse?channel=orders",
+                headers: ["Authorization": "Bearer \(server.adminKey)"]
+            )
+            let http = TestHTTP(server)
+            try await http.publish("orders", data: "0")
+            #expect(await stream.next()?.id == "orders@1")
+            let items = (1...5).map { #"{"channel":"orders","type":"test","data":\#($0)}"# }
+            let response = try await http.request(
+                "POST",
+                "/v1/events",
+                body: #"{"events":[\#(items.joined(separator: ","))]}"#
+            )
+            #expect(response.status == 201)
+            for n in 1...5 {
+                let message = try #require(await stream.next())
+                #expect(message.id == "orders@\(n + 1)")
+                #expect(try JSONParser.parse(message.data)["data"] == .int(Int64(n)))
+            }
+            try await http.publish("orders", data: "6")
+            #expect(await stream.next()?.id == "orders@7")
+            await stream.close()
+        }
+    }
+
     @Test("Resuming with Last-Event-ID delivers exactly the 100 missed events, in order")
     func resumeWithLastEventID() async throws {
         try await TestServer.with { server in
