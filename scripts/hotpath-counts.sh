@@ -25,6 +25,10 @@ fi
 
 build=(swift build --package-path Benchmarks --scratch-path .build -c "$configuration" --product HotPaths)
 mkdir -p .build
+# The two packages share the build folder but not its build plan (`<configuration>.yaml`): a plan left by
+# the other package can name targets this one lacks ("No target named … in build description") or keep
+# the next main build from relinking. Dropping it before and after makes each build plan afresh.
+rm -f ".build/$configuration.yaml"
 "${build[@]}" > .build/hotpaths-build.log 2>&1
 build_status=$?
 tail -n 1 .build/hotpaths-build.log
@@ -34,4 +38,5 @@ if [ "$build_status" -ne 0 ]; then
     exit "$build_status"
 fi
 executable="$("${build[@]}" --show-bin-path)/HotPaths"
+rm -f ".build/$configuration.yaml"
 exec python3 scripts/hotpath_counts.py "$mode" "$executable" "$thresholds"
