@@ -134,6 +134,7 @@ public enum SwitchboardApplication {
             requestHeads: RequestHeadDeadlineHandler.Settings(
                 requestHead: .seconds(Int64(configuration.timeouts.requestHeadSeconds)),
                 idle: .seconds(Int64(configuration.timeouts.idleSeconds)),
+                requestBody: .seconds(Int64(configuration.timeouts.requestBodySeconds)),
                 waiting: WaitingConnections(maximumPerAddress: configuration.timeouts.maximumWaitingPerAddress),
                 ambient: engine.ambient
             )

@@ -19,8 +19,8 @@ public final class ManualClock: Sendable {
         var elapsed = Duration.zero
         var pending: [Pending] = []
         var nextID = 0
-        /// Tests waiting for a deadline of a kind to be set.
-        var watchers: [(kind: DeadlineKind, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Tests waiting for a deadline of a kind to be set (due no later than `latestDue`, when given).
+        var watchers: [(kind: DeadlineKind, latestDue: Duration?, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -48,12 +48,17 @@ public final class ManualClock: Sendable {
         }
     }
 
-    /// Returns once a deadline of `kind` is pending (at once when one is).
-    public func waitForDeadline(_ kind: DeadlineKind) async {
+    /// Returns once a deadline of `kind` is pending (at once when one is); with `within`, one that comes
+    /// due no later than that from now (a shorter deadline set after a longer one, say).
+    public func waitForDeadline(_ kind: DeadlineKind, within: Duration? = nil) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let isPending = state.withLockedValue { state -> Bool in
-                if state.pending.contains(where: { $0.kind == kind }) { return true }
-                state.watchers.append((kind, continuation))
+                let latestDue = within.map { state.elapsed + $0 }
+                let isDue = { (pending: Pending) in
+                    pending.kind == kind && (latestDue.map { pending.due <= $0 } ?? true)
+                }
+                if state.pending.contains(where: isDue) { return true }
+                state.watchers.append((kind, latestDue, continuation))
                 return false
             }
             if isPending { continuation.resume() }
@@ -81,8 +86,12 @@ public final class ManualClock: Sendable {
             state.nextID += 1
             let due = state.elapsed + .nanoseconds(delay.nanoseconds)
             state.pending.append(Pending(id: state.nextID, kind: kind, due: due, loop: loop, task: task))
-            let woken = state.watchers.filter { $0.kind == kind }.map(\.continuation)
-            state.watchers.removeAll { $0.kind == kind }
+            let wakes = {
+                (watcher: (kind: DeadlineKind, latestDue: Duration?, continuation: CheckedContinuation<Void, Never>)) in
+                watcher.kind == kind && (watcher.latestDue.map { due <= $0 } ?? true)
+            }
+            let woken = state.watchers.filter(wakes).map(\.continuation)
+            state.watchers.removeAll(where: wakes)
             return (state.nextID, woken)
         }
         for continuation in woken { continuation.resume() }

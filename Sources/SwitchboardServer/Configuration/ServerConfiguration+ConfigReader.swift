@@ -27,6 +27,7 @@ extension ServerConfiguration {
         "presence", "personal", "store.inbound_dedup_seconds", "sources", "verify", "secrets", "channel",
         "type_from", "default_type", "id_from", "max_body_bytes", "tolerance_seconds", "hmac_header",
         "hmac_algorithm", "hmac_encoding", "hmac_prefix", "timeouts.request_head_seconds", "timeouts.idle_seconds",
+        "timeouts.request_body_seconds",
         "timeouts.close_seconds", "limits.max_page_bytes", "limits.max_waiting_connections_per_address",
         "limits.presence_join_rate",
     ]
@@ -65,7 +66,8 @@ extension ServerConfiguration {
     /// - `tls.cert`, `tls.key` (PEM file paths; `--tls-cert`, `--tls-key`)
     /// - `http.allowed_origins` (string list; `*` for any; empty: same host only, any with `dev`)
     /// - `timeouts.request_head_seconds` (int, `10`), `timeouts.idle_seconds` (int, `60`: an idle keep-alive
-    ///   connection), `timeouts.close_seconds` (int, `5`: a closing WebSocket or SSE stream),
+    ///   connection), `timeouts.request_body_seconds` (int, `60`: the rest of a request after its head),
+    ///   `timeouts.close_seconds` (int, `5`: a closing WebSocket or SSE stream),
     ///   `limits.max_waiting_connections_per_address` (int, `1000`: plain HTTP connections owing a head)
     /// - `retention.interval_seconds` (int, `30`)
     /// - `namespaces` (string list of configured namespace names, empty)
@@ -114,6 +116,7 @@ extension ServerConfiguration {
         timeouts = ConnectionTimeouts(
             requestHeadSeconds: try Self.ranged(reader, "timeouts.request_head_seconds", default: 10, 1...3600),
             idleSeconds: try Self.ranged(reader, "timeouts.idle_seconds", default: 60, 1...86_400),
+            requestBodySeconds: try Self.ranged(reader, "timeouts.request_body_seconds", default: 60, 1...3600),
             closeSeconds: try Self.ranged(reader, "timeouts.close_seconds", default: 5, 1...600),
             maximumWaitingPerAddress: try Self.ranged(
                 reader,

@@ -80,6 +80,9 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     public var requestHeadSeconds: Int
     /// Seconds an HTTP keep-alive connection may sit idle between requests (`timeouts.idle_seconds`, 60).
     public var idleSeconds: Int
+    /// Seconds a request has, once its head arrived, to send the rest of itself (its body)
+    /// (`timeouts.request_body_seconds`, 60).
+    public var requestBodySeconds: Int
     /// Seconds a closing WebSocket or SSE stream has to read its goodbye before its socket is cut
     /// (`timeouts.close_seconds`, 5).
     public var closeSeconds: Int
@@ -91,11 +94,13 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     public init(
         requestHeadSeconds: Int = 10,
         idleSeconds: Int = 60,
+        requestBodySeconds: Int = 60,
         closeSeconds: Int = 5,
         maximumWaitingPerAddress: Int = 1000
     ) {
         self.requestHeadSeconds = requestHeadSeconds
         self.idleSeconds = idleSeconds
+        self.requestBodySeconds = requestBodySeconds
         self.closeSeconds = closeSeconds
         self.maximumWaitingPerAddress = maximumWaitingPerAddress
     }

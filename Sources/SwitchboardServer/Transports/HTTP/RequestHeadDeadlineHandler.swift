@@ -3,8 +3,8 @@ import NIOHTTP1
 import SwitchboardEngine
 
 /// Executes `RequestHeadWait` on a plain HTTP connection: sits right after the HTTP request decoder,
-/// sees request heads arrive and responses end, keeps the per-address count of waiting connections
-/// and the deadline of the current wait. Removed when the connection upgrades to a WebSocket, which
+/// sees request heads and ends arrive and responses end, keeps the per-address count of waiting
+/// connections and the deadline of the current wait (a head, or the rest of a request: its body). Removed when the connection upgrades to a WebSocket, which
 /// has its own heartbeat from then on.
 ///
 /// One timer serves many waits: a keep-alive connection answers request after request, and
@@ -20,6 +20,8 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     struct Settings: Sendable {
         let requestHead: TimeAmount
         let idle: TimeAmount
+        /// For the rest of a request (its body) once its head arrived.
+        let requestBody: TimeAmount
         let waiting: WaitingConnections
         /// The clock and the deadlines.
         let ambient: Ambient
@@ -27,8 +29,9 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private let settings: Settings
     private var wait = RequestHeadWait()
-    /// The armed timer, if any.
+    /// The armed timer, if any, and when it fires.
     private var timer: (any Deadline)?
+    private var timerEnds: ContinuousClock.Instant?
     /// When the current wait ends; nil while a request is served.
     private var waitEnds: ContinuousClock.Instant?
     private var address = "unknown"
@@ -65,7 +68,11 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { perform(wait.event(.headReceived), context: context) }
+        switch unwrapInboundIn(data) {
+        case .head: perform(wait.event(.headReceived), context: context)
+        case .end: perform(wait.event(.requestReceived), context: context)
+        case .body: break
+        }
         context.fireChannelRead(data)
     }
 
@@ -91,9 +98,10 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
                 return
             }
             isCounted = true
-            let delay = kind == .requestHead ? settings.requestHead : settings.idle
-            waitEnds = settings.ambient.monotonicClock() + .nanoseconds(delay.nanoseconds)
-            if timer == nil { arm(in: delay, context: context) }
+            wait(for: kind == .requestHead ? settings.requestHead : settings.idle, context: context)
+        case .awaitRequestBody:
+            stopWaiting()
+            wait(for: settings.requestBody, context: context)
         case .stopWaiting:
             stopWaiting()
         case .closeConnection:
@@ -102,8 +110,18 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         }
     }
 
+    /// Starts a wait of `delay`: the armed timer serves it unless it would fire after the wait ends.
+    private func wait(for delay: TimeAmount, context: ChannelHandlerContext) {
+        let ends = settings.ambient.monotonicClock() + .nanoseconds(delay.nanoseconds)
+        waitEnds = ends
+        if let timerEnds, timerEnds <= ends, timer != nil { return }
+        timer?.cancel()
+        arm(in: delay, context: context)
+    }
+
     private func arm(in delay: TimeAmount, context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timerEnds = settings.ambient.monotonicClock() + .nanoseconds(delay.nanoseconds)
         timer = settings.ambient.deadline(.requestHead, in: delay, on: context.eventLoop) {
             let (handler, context) = bound.value
             handler.timerFired(context: context)
@@ -112,6 +130,7 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private func timerFired(context: ChannelHandlerContext) {
         timer = nil
+        timerEnds = nil
         guard let waitEnds else { return }
         let left = settings.ambient.monotonicClock().duration(to: waitEnds)
         guard left > .zero else { return perform(wait.event(.deadlinePassed), context: context) }

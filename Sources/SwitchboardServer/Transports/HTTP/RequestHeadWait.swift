@@ -3,12 +3,15 @@
 /// a complete request head. Until it arrives the connection is *waiting*: it counts against the
 /// per-address cap of waiting connections and has a deadline — `requestHead` for a new connection,
 /// `idle` for a kept-alive one. A peer that sends a byte a minute never completes a head, so the
-/// deadline closes it. Once a head arrives nothing is owed until the response ends (a long-poll or
-/// an SSE stream is a request in progress, never idle).
+/// deadline closes it. Once a head arrives the rest of the request (its body) is owed within
+/// `requestBody`, so a body sent a byte a minute is closed too; once the request is complete nothing
+/// is owed until the response ends (a long-poll or an SSE stream is a request in progress, never idle).
 struct RequestHeadWait {
     enum State: Equatable {
         /// Waiting for a request head.
         case waiting
+        /// The head arrived; the rest of the request (its body) is still owed.
+        case readingRequest
         /// A request is being served.
         case serving
         /// The connection is closed.
@@ -20,6 +23,8 @@ struct RequestHeadWait {
         case opened
         /// A complete request head arrived.
         case headReceived
+        /// The request's last part (the end of its body) arrived.
+        case requestReceived
         /// The response to the current request ended (the connection is kept alive).
         case responseEnded
         /// The armed deadline passed.
@@ -34,6 +39,8 @@ struct RequestHeadWait {
         case requestHead
         /// Between requests on a kept-alive connection.
         case idle
+        /// For the rest of a request once its head arrived.
+        case requestBody
     }
 
     enum Action: Equatable {
@@ -42,6 +49,8 @@ struct RequestHeadWait {
         case startWaiting(Deadline)
         /// Stop counting it as waiting and cancel the deadline.
         case stopWaiting
+        /// Stop counting it as waiting (it is being served) and arm the `requestBody` deadline.
+        case awaitRequestBody
         /// Close the connection: it did not send a head in time (it is no longer counted).
         case closeConnection
     }
@@ -57,19 +66,27 @@ struct RequestHeadWait {
             state = .waiting
             return .startWaiting(.idle)
         case (.waiting, .headReceived):
+            state = .readingRequest
+            return .awaitRequestBody
+        case (.readingRequest, .requestReceived):
             state = .serving
             return .stopWaiting
-        case (.waiting, .deadlinePassed):
+        case (.readingRequest, .responseEnded):
+            // Answered before the whole body came (a refusal): what follows is the next request.
+            state = .waiting
+            return .startWaiting(.idle)
+        case (.waiting, .deadlinePassed), (.readingRequest, .deadlinePassed):
             state = .closed
             return .closeConnection
-        case (.waiting, .closed):
+        case (.waiting, .closed), (.readingRequest, .closed):
             state = .closed
             return .stopWaiting
         case (.serving, .closed):
             state = .closed
             return .none
-        case (.waiting, .opened), (.waiting, .responseEnded), (.serving, .headReceived), (.serving, .deadlinePassed),
-            (.closed, _):
+        case (.waiting, .opened), (.waiting, .responseEnded), (.waiting, .requestReceived), (.serving, .headReceived),
+            (.serving, .requestReceived), (.serving, .deadlinePassed), (.readingRequest, .opened),
+            (.readingRequest, .headReceived), (.closed, _):
             return .none
         }
     }

@@ -39,6 +39,59 @@ struct SlowPeerTests {
         }
     }
 
+    /// A head deadline far beyond the body's, so that only the body's can close these connections.
+    private static func configureBody(_ configuration: inout ServerConfiguration) {
+        configuration.timeouts.requestHeadSeconds = 30
+        configuration.timeouts.requestBodySeconds = 3
+    }
+
+    @Test("A request whose body trickles a byte at a time is closed at the body deadline, without a response")
+    func trickledBody() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(configure: Self.configureBody, ambient: clock.ambient) { server in
+            let socket = try await TestRawSocket.connect(port: server.port)
+            await clock.waitForDeadline(.requestHead)
+            try await socket.send(
+                "POST /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer \(server.adminKey)\r\nContent-Length: 40\r\n\r\n"
+            )
+            // The head is in: the body's 3 s deadline replaced the head's 30 s one.
+            await clock.waitForDeadline(.requestHead, within: .seconds(3))
+            // One body byte every 500 ms would take 20 s: the 3 s body deadline comes first.
+            for character in #"{"type":"t","data":"#.prefix(8) {
+                try? await socket.send(String(character))
+                await clock.advance(by: .milliseconds(500))
+            }
+            #expect(await socket.readUntilClosed() == "")
+            // Nothing was stored.
+            let history = try await TestHTTP(server).request("GET", "/v1/channels/orders/events")
+            #expect(history.status == 200)
+            #expect(!history.body.contains("\"offset\":1"), "got \(history.body)")
+        }
+    }
+
+    @Test("A body that arrives in pieces within the body deadline is served")
+    func bodyInPieces() async throws {
+        let clock = ManualClock()
+        try await TestServer.with(configure: Self.configureBody, ambient: clock.ambient) { server in
+            let socket = try await TestRawSocket.connect(port: server.port)
+            await clock.waitForDeadline(.requestHead)
+            let body = #"{"type":"t","data":1}"#
+            try await socket.send(
+                "POST /v1/channels/orders/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer \(server.adminKey)\r\nConnection: close\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n"
+            )
+            await clock.waitForDeadline(.requestHead, within: .seconds(3))
+            await clock.advance(by: .milliseconds(1500))
+            try await socket.send(String(body.prefix(10)))
+            await clock.advance(by: .milliseconds(1000))
+            try await socket.send(String(body.dropFirst(10)))
+            let received = await socket.readUntilClosed()
+            #expect(received?.hasPrefix("HTTP/1.1 201") == true, "got \(received ?? "nothing")")
+        }
+    }
+
     @Test("A kept-alive connection is served, then closed once idle past the idle deadline")
     func idleKeepAlive() async throws {
         try await TestServer.with(configure: Self.configure) { server in
