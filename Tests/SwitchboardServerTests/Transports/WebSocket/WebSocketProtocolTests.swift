@@ -218,7 +218,7 @@ struct WebSocketProtocolTests {
                 [0x81, 0x80 | UInt8(command.count)] + mask
                 + command.enumerated().map { $0.element ^ mask[$0.offset % 4] }
             try await socket.send(bytes: Array(upgrade.utf8) + frame)
-            let received = await socket.readUntil(containing: #""ref":"early""#, timeout: 30)
+            let received = await socket.readUntil(containing: #""ref":"early""#)
             #expect(received?.hasPrefix("HTTP/1.1 101") == true, "got \(received ?? "nothing")")
             #expect(received?.contains(#"{"op":"pong","ref":"early"}"#) == true, "got \(received ?? "nothing")")
             await socket.close()
