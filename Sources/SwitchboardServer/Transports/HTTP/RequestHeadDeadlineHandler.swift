@@ -4,8 +4,9 @@ import SwitchboardEngine
 
 /// Executes `RequestHeadWait` on a plain HTTP connection: sits right after the HTTP request decoder,
 /// sees request heads and ends arrive and responses end, keeps the per-address count of waiting
-/// connections and the deadline of the current wait (a head, or the rest of a request: its body). Removed when the connection upgrades to a WebSocket, which
-/// has its own heartbeat from then on.
+/// connections and the deadline of the current wait (a head, or the rest of a request: its body).
+/// Removed when the connection upgrades to a WebSocket, which has its own heartbeat from then on, and
+/// when an SSE stream takes the connection.
 ///
 /// One timer serves many waits: a keep-alive connection answers request after request, and
 /// cancelling and setting a timer for each would cost every request. The timer stays armed across
