@@ -94,28 +94,7 @@ public enum SwitchboardApplication {
             allowedOrigins: configuration.allowedOrigins,
             isDevelopmentMode: configuration.engine.isDevelopmentMode
         )
-        let router = Router(context: BasicRequestContext.self)
-        router.middlewares.add(CORSMiddleware(origins: origins))
-        router.middlewares.add(ProblemMiddleware())
-        OperationsController<BasicRequestContext>(api: api, metricsRequireKey: configuration.metricsRequireKey)
-            .addRoutes(to: router)
-        ChannelEventsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        EndpointsController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        DeliveriesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        EventStoryController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        KeysController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        PresenceController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        UsersController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        SourcesController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        InboundController<BasicRequestContext>(api: api).addRoutes(to: router.group("v1"))
-        WebController<BasicRequestContext>(
-            source: WebAssetSource(directory: configuration.webDirectory),
-            isDevelopmentMode: configuration.engine.isDevelopmentMode
-        )
-        .addRoutes(to: router)
-        router.get("v1/ws") { _, _ -> Response in
-            throw SwitchboardError(.badRequest, "GET /v1/ws needs a WebSocket upgrade (Upgrade: websocket)")
-        }
+        let router = makeRouter(api: api, origins: origins, configuration: configuration)
         let transports = TransportSettings(
             engine: engine,
             authenticator: authenticator,

@@ -57,7 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
         // Keys nothing reads stop the server: a typo must not pass as a setting.
         let keyCheck = ConfigurationKeyCheck(
             namespaces: Array(configuration.engine.namespaces.named.keys),
-            sources: configuration.engine.inboundSources.map(\.name)
+            sources: configuration.engine.inboundSources.map(\.name),
+            pusherApps: configuration.pusherApps.all.map(\.id)
         )
         try keyCheck.check(environment: ProcessInfo.processInfo.environment)
         if let configFile {

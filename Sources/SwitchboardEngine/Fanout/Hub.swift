@@ -94,6 +94,22 @@ public final class Hub: Sendable {
         state.withLockedValue { $0.subscriptionCount }
     }
 
+    /// How many local subscribers `channel` has (this node's; nodes sharing a store each know their own).
+    public func subscriberCount(of channel: ChannelName) -> Int {
+        state.withLockedValue { state in
+            state.channels[channel]?.loops.values.reduce(0) { $0 + $1.subscribers.count } ?? 0
+        }
+    }
+
+    /// Every channel with at least one local subscriber, with how many it has.
+    public func occupiedChannels() -> [(channel: ChannelName, subscribers: Int)] {
+        state.withLockedValue { state in
+            state.channels.map { channel, entry in
+                (channel, entry.loops.values.reduce(0) { $0 + $1.subscribers.count })
+            }
+        }
+    }
+
     /// A doorbell rung by the next event committed on `channel`. Register it before reading the log,
     /// so that an event committed in between is not missed.
     public func makeWaiter(for channel: ChannelName) -> ChannelWaiter {

@@ -25,8 +25,9 @@ public struct ConfigurationKeyCheck: Sendable {
     /// Every key that is read, given the configured namespace and source names.
     public let knownKeys: [String]
 
-    /// A check for a configuration with these `namespaces` (besides `default`) and inbound `sources`.
-    public init(namespaces: [String], sources: [String]) {
+    /// A check for a configuration with these `namespaces` (besides `default`), inbound `sources` and
+    /// Pusher apps named by `pusher.apps`.
+    public init(namespaces: [String], sources: [String], pusherApps: [String] = []) {
         let fixed = ServerConfiguration.keys.filter {
             $0.contains(".") || ["dev", "namespaces", "sources"].contains($0)
         }
@@ -36,6 +37,9 @@ public struct ConfigurationKeyCheck: Sendable {
         }
         for name in sources {
             keys += Self.sourceFields.map { "source.\(name).\($0)" }
+        }
+        for id in pusherApps {
+            keys += ServerConfiguration.pusherAppFields.map { "pusher.app.\(id).\($0)" }
         }
         self.knownKeys = keys
     }

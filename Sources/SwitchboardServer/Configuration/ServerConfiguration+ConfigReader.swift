@@ -29,7 +29,7 @@ extension ServerConfiguration {
         "hmac_algorithm", "hmac_encoding", "hmac_prefix", "timeouts.request_head_seconds", "timeouts.idle_seconds",
         "timeouts.request_body_seconds",
         "timeouts.close_seconds", "limits.max_page_bytes", "limits.max_waiting_connections_per_address",
-        "limits.presence_join_rate",
+        "limits.presence_join_rate", "pusher.app_id", "pusher.key", "pusher.secret", "pusher.apps",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.
@@ -80,6 +80,9 @@ extension ServerConfiguration {
     ///   `webhooks.endpoint_concurrency` (int, `16`), `webhooks.allow_private_targets` (bool, `false`; on
     ///   with `dev`), `webhooks.disable_after_hours` (int, `120`), `webhooks.history_days` (int, `30`: how long
     ///   finished deliveries and their attempts are kept)
+    /// - `pusher.app_id`, `pusher.key`, `pusher.secret` (strings, set together; `SWITCHBOARD_PUSHER_APP_ID`,
+    ///   `SWITCHBOARD_PUSHER_KEY`, `SWITCHBOARD_PUSHER_SECRET`): a Pusher app; `pusher.apps` (string list of
+    ///   more app ids) and `pusher.app.<id>.key`, `pusher.app.<id>.secret` (see docs/pusher.md)
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let defaults = ServerConfiguration()
         self.init()
@@ -113,6 +116,7 @@ extension ServerConfiguration {
         }
         allowedOrigins = reader.stringArray(forKey: "http.allowed_origins", default: []).filter { !$0.isEmpty }
         webDirectory = reader.string(forKey: "http.web_dir").flatMap { $0.isEmpty ? nil : $0 }
+        pusherApps = try Self.pusherApps(reader)
         timeouts = ConnectionTimeouts(
             requestHeadSeconds: try Self.ranged(reader, "timeouts.request_head_seconds", default: 10, 1...3600),
             idleSeconds: try Self.ranged(reader, "timeouts.idle_seconds", default: 60, 1...86_400),

@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var webDirectory: String?
     /// Deadlines of slow and idle peers (`timeouts.*`).
     public var timeouts: ConnectionTimeouts
+    /// The Pusher apps whose protocol is spoken (`pusher.*`); none: the Pusher endpoints are off.
+    public var pusherApps: PusherApps
     /// The engine's settings.
     public var engine: EngineConfiguration
 
@@ -53,6 +55,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         allowedOrigins: [String] = [],
         webDirectory: String? = nil,
         timeouts: ConnectionTimeouts = ConnectionTimeouts(),
+        pusherApps: PusherApps = PusherApps.none,
         engine: EngineConfiguration = EngineConfiguration(
             store: StoreConfiguration(dataDirectory: "./switchboard-data")
         )
@@ -69,6 +72,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.allowedOrigins = allowedOrigins
         self.webDirectory = webDirectory
         self.timeouts = timeouts
+        self.pusherApps = pusherApps
         self.engine = engine
     }
 }

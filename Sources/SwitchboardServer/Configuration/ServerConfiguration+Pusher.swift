@@ -1,0 +1,49 @@
+import Configuration
+
+extension ServerConfiguration {
+    /// Fields of `pusher.app.<id>.*`.
+    public static let pusherAppFields = ["key", "secret"]
+
+    /// The Pusher apps: one from `pusher.app_id`, `pusher.key` and `pusher.secret` (also
+    /// `SWITCHBOARD_PUSHER_APP_ID`, `…_KEY`, `…_SECRET`), and any more named by `pusher.apps`, each with
+    /// `pusher.app.<id>.key` and `pusher.app.<id>.secret`. None: the Pusher endpoints are off.
+    static func pusherApps(_ reader: ConfigReader) throws(ConfigurationError) -> PusherApps {
+        func value(_ key: String, isSecret: Bool = false) -> String? {
+            reader.string(forKey: ConfigKey(key), isSecret: isSecret).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func app(id: String, key: String, secret: String, scope: String) throws(ConfigurationError) -> PusherApp {
+            do {
+                return try PusherApp(id: id, key: key, secret: secret)
+            } catch {
+                let field =
+                    error.field == "app_id"
+                    ? (scope == "pusher" ? "pusher.app_id" : "pusher.apps") : "\(scope).\(error.field)"
+                throw ConfigurationError(key: field, message: error.message)
+            }
+        }
+        var apps: [PusherApp] = []
+        switch (value("pusher.app_id"), value("pusher.key"), value("pusher.secret", isSecret: true)) {
+        case (nil, nil, nil):
+            break
+        case (let id?, let key?, let secret?):
+            apps.append(try app(id: id, key: key, secret: secret, scope: "pusher"))
+        default:
+            throw ConfigurationError(
+                key: "pusher.app_id",
+                message: "pusher.app_id, pusher.key and pusher.secret go together"
+            )
+        }
+        for id in reader.stringArray(forKey: "pusher.apps", default: []) where !id.isEmpty {
+            let scope = "pusher.app.\(id)"
+            guard let key = value("\(scope).key"), let secret = value("\(scope).secret", isSecret: true) else {
+                throw ConfigurationError(key: scope, message: "needs \(scope).key and \(scope).secret")
+            }
+            apps.append(try app(id: id, key: key, secret: secret, scope: scope))
+        }
+        do {
+            return try PusherApps(apps)
+        } catch {
+            throw ConfigurationError(key: "pusher.\(error.field)", message: error.message)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import SwitchboardCore
+import Testing
+
+@testable import SwitchboardServer
+
+/// How the Pusher HTTP API reads its query strings and names.
+@Suite("Pusher names and queries")
+struct PusherNamesTests {
+    @Test("Query pairs keep their order and repeats, percent-decoded, + read as a space")
+    func query() throws {
+        let pairs = try #require(PusherQuery.pairs("b=2&a=x%2Cy&a=&c&d=one+two"))
+        #expect(pairs.map(\.0) == ["b", "a", "a", "c", "d"])
+        #expect(pairs.map(\.1) == ["2", "x,y", "", "", "one two"])
+        #expect(try #require(PusherQuery.pairs(nil)).isEmpty)
+        #expect(try #require(PusherQuery.pairs("")).isEmpty)
+    }
+
+    @Test(
+        "A malformed escape or bytes that are not UTF-8 refuse the whole query",
+        arguments: ["a=%", "a=%2", "a=%zz", "a=%ff"]
+    )
+    func malformedQuery(query: String) {
+        #expect(PusherQuery.pairs(query) == nil)
+    }
+
+    @Test("Pusher channels are Switchboard channels of the same name; $ channels and Pusher's @ , ; are refused")
+    func channels() throws {
+        #expect(try PusherChannel.name("private-orders.1").rawValue == "private-orders.1")
+        for refused in ["$system", "room@1", "a,b", "a;b", "", String(repeating: "a", count: 201)] {
+            #expect(throws: SwitchboardError.self) { try PusherChannel.name(refused) }
+        }
+    }
+
+    @Test("Socket ids are digits.digits")
+    func socketIDs() {
+        #expect(PusherChannel.isSocketID("1234.5678"))
+        for refused in ["1234", "1234.", ".5", "12a.4", "1.2.3", String(repeating: "9", count: 21) + ".1"] {
+            #expect(!PusherChannel.isSocketID(refused))
+        }
+    }
+}
