@@ -116,7 +116,8 @@ public enum SwitchboardApplication {
                 requestBody: .seconds(Int64(configuration.timeouts.requestBodySeconds)),
                 waiting: WaitingConnections(maximumPerAddress: configuration.timeouts.maximumWaitingPerAddress),
                 ambient: engine.ambient
-            )
+            ),
+            pusherApps: configuration.pusherApps
         )
         let writer = engine.services
         let startupFailure = NIOLockedValueBox<(any Error)?>(nil)

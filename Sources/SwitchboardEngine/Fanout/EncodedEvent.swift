@@ -2,7 +2,8 @@ public import NIOCore
 public import SwitchboardCore
 
 /// An event encoded once, for every subscriber of every transport: the WebSocket frame bytes
-/// (header included, unmasked, as a server sends them) and the SSE `data:` block.
+/// (header included, unmasked, as a server sends them), the SSE `data:` block, and the Pusher frame
+/// when the channel has Pusher subscribers.
 public struct EncodedEvent: Sendable {
     /// The event.
     public let event: Event
@@ -17,12 +18,16 @@ public struct EncodedEvent: Sendable {
     public let serverSentChunk: ByteBuffer
     /// The event inside `serverSentChunk` without the chunk's framing (`id:` line and data block).
     public let serverSentEvent: ByteBuffer
+    /// The event as a Pusher protocol text frame (`PusherMessage.event`), made only when a Pusher
+    /// connection subscribes to the channel.
+    public let pusherFrame: ByteBuffer?
 
     /// Encodes `event` with `allocator`: its members are written out once, then copied into the two
     /// buffers every subscriber shares (the WebSocket frame, whose payload is also what gets
     /// compressed, and the SSE chunk, whose `data:` block is also the multi-channel streams' part).
-    public init(_ event: Event, allocator: ByteBufferAllocator, deflater: FrameDeflater) {
+    public init(_ event: Event, allocator: ByteBufferAllocator, deflater: FrameDeflater, pusher: Bool = false) {
         self.event = event
+        self.pusherFrame = pusher ? WebSocketFrameBytes.text(PusherMessage.event(event), allocator: allocator) : nil
         var fields = ""
         event.appendFields(into: &fields)
         let fieldBytes = fields.utf8.count

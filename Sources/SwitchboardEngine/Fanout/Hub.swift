@@ -18,6 +18,8 @@ public final class Hub: Sendable {
 
     private struct ChannelEntry {
         var loops: [ObjectIdentifier: LoopSubscribers] = [:]
+        /// Subscribers speaking the Pusher protocol: while any, events are also encoded as Pusher frames.
+        var pusherSubscribers = 0
         var isEmpty: Bool { loops.isEmpty }
     }
 
@@ -62,6 +64,7 @@ public final class Hub: Sendable {
             guard !loop.subscribers.contains(where: { $0 === subscriber }) else { return (false, nil) }
             loop.subscribers.append(subscriber)
             entry.loops[loopKey] = loop
+            if subscriber.transport == .pusher { entry.pusherSubscribers += 1 }
             state.channels[channel] = entry
             state.subscriptionCount += 1
             return (true, state.interest)
@@ -80,6 +83,7 @@ public final class Hub: Sendable {
             else { return (false, nil) }
             loop.subscribers.remove(at: index)
             entry.loops[loopKey] = loop.subscribers.isEmpty ? nil : loop
+            if subscriber.transport == .pusher { entry.pusherSubscribers -= 1 }
             state.channels[channel] = entry.isEmpty ? nil : entry
             state.subscriptionCount -= 1
             return (true, state.interest)
@@ -143,13 +147,15 @@ public final class Hub: Sendable {
         }
         var perLoop: [ObjectIdentifier: (loop: any EventLoop, flusher: LoopFlusher, work: [DeliveryWork])] = [:]
         var rung: [ChannelWaiter] = []
-        var live: [(ChannelName, [ObjectIdentifier: LoopSubscribers])] = []
+        var live: [(ChannelName, [ObjectIdentifier: LoopSubscribers], pusher: Bool)] = []
         state.withLockedValue { state in
             for channel in order {
                 if let waiters = state.waiters.removeValue(forKey: channel) { rung += waiters }
-                if let entry = state.channels[channel] { live.append((channel, entry.loops)) }
+                if let entry = state.channels[channel] {
+                    live.append((channel, entry.loops, entry.pusherSubscribers > 0))
+                }
             }
-            for (_, loops) in live {
+            for (_, loops, _) in live {
                 for (key, loop) in loops where perLoop[key] == nil {
                     let flusher = state.flushers[key] ?? LoopFlusher(loop: loop.loop, metrics: metrics)
                     state.flushers[key] = flusher
@@ -159,10 +165,10 @@ public final class Hub: Sendable {
         }
         for waiter in rung { waiter.ring() }
         // Encode once per event, and only events someone listens to.
-        for (channel, loops) in live {
+        for (channel, loops, pusher) in live {
             guard let raw = byChannel[channel] else { continue }
             let encoded = EncodedBatch(
-                raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater) },
+                raw.map { EncodedEvent($0, allocator: allocator, deflater: deflater, pusher: pusher) },
                 allocator: allocator
             )
             for (key, loop) in loops {
@@ -213,7 +219,7 @@ final class LoopFlusher: @unchecked Sendable {
                 let written = subscriber.deliver(item.events, of: item.channel)
                 guard written > 0 else { continue }
                 switch subscriber.transport {
-                case .webSocket: viaWebSocket += written
+                case .webSocket, .pusher: viaWebSocket += written
                 case .serverSentEvents: viaServerSentEvents += written
                 }
                 if dirtyIdentifiers.insert(ObjectIdentifier(subscriber)).inserted { dirty.append(subscriber) }

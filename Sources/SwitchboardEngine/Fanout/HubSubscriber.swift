@@ -21,4 +21,7 @@ public protocol HubSubscriber: AnyObject, Sendable {
 public enum DeliveryTransport: Sendable {
     case webSocket
     case serverSentEvents
+    /// A WebSocket speaking the Pusher protocol: its events are Pusher frames, encoded once per event
+    /// only for channels such connections subscribe to.
+    case pusher
 }

@@ -168,7 +168,8 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
 
     /// The distinct users present in `channel` (none where the channel keeps no presence).
     private func userIDs(in channel: ChannelName) async throws -> [String] {
-        guard api.engine.configuration.namespaces.keepsPresence(channel) else { return [] }
+        guard channel.rawValue.hasPrefix("presence-") || api.engine.configuration.namespaces.keepsPresence(channel)
+        else { return [] }
         var seen = Set<String>()
         return try await api.engine.presence.members(of: channel)
             .compactMap { (try? JSONParser.parse($0))?["user"]?.stringValue }

@@ -12,8 +12,8 @@ import SwitchboardCore
 import SwitchboardEngine
 import SwitchboardStore
 
-/// How each accepted connection is set up: WebSocket upgrades on `/v1/ws` become a plain NIO
-/// `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler` (in front of
+/// How each accepted connection is set up: WebSocket upgrades on `/v1/ws` (and, with a Pusher app
+/// configured, on `/app/{key}`) become a plain NIO `WebSocketConnection`, SSE requests on `/v1/sse` are taken by `ServerSentEventsHandler` (in front of
 /// the upgrade handler), plain single publishes by `HTTPPublishHandler`, and everything else is served
 /// by Hummingbird's HTTP/1.1 responder (the router).
 ///
@@ -71,14 +71,19 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                 enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     upgradeAttempted.value = true
-                    guard URI(head.uri).path == "/v1/ws" else { return channel.eventLoop.makeSucceededFuture(nil) }
+                    let path = URI(head.uri).path
+                    guard path == "/v1/ws" || (transports.pusherApps.isEnabled && path.hasPrefix("/app/")) else {
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
                     // The upgrade goes ahead: the HTTP-only handlers leave before the request decoder,
                     // which hands any bytes that came with the request (a first frame) to what follows it.
                     let operations = channel.pipeline.syncOperations
                     operations.removeHandler(requestHeads, promise: nil)
                     operations.removeHandler(serverSentEvents, promise: nil)
                     var headers = HTTPHeaders()
-                    if head.headers[canonicalForm: "Sec-WebSocket-Protocol"].contains("switchboard.v1") {
+                    if path == "/v1/ws",
+                        head.headers[canonicalForm: "Sec-WebSocket-Protocol"].contains("switchboard.v1")
+                    {
                         headers.add(name: "Sec-WebSocket-Protocol", value: "switchboard.v1")
                     }
                     if let deflate = PerMessageDeflate.negotiate(offers: head.headers["Sec-WebSocket-Extensions"]) {
@@ -97,13 +102,20 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
                             try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 0)
                         }
                         let uri = URI(head.uri)
-                        let credential =
-                            uri.queryParameters["token"].map(String.init)
-                            ?? APIKeyAuthenticator.bearer(head.headers.first(name: "Authorization"))
+                        let dialect = Self.dialect(of: uri, apps: transports.pusherApps)
+                        // A Pusher client is authorised per channel, by the app's signatures.
+                        let credential: String? =
+                            if case .switchboard = dialect {
+                                uri.queryParameters["token"].map(String.init)
+                                    ?? APIKeyAuthenticator.bearer(head.headers.first(name: "Authorization"))
+                            } else {
+                                nil
+                            }
                         try operations.addHandler(
                             WebSocketConnection(
                                 eventLoop: channel.eventLoop,
                                 settings: transports.webSocketSettings(
+                                    dialect: dialect,
                                     credential: credential,
                                     deflate: PerMessageDeflate.negotiate(
                                         offers: head.headers["Sec-WebSocket-Extensions"]
@@ -152,6 +164,21 @@ struct SwitchboardChildChannel: ServerChildChannel, HTTPChannelHandler {
             outcome.settle(with: result)
             return Value(upgradeResult: outcome.future, channel: channel)
         }
+    }
+
+    /// The protocol of an upgrade: Switchboard's own on `/v1/ws`; on `/app/{key}` Pusher's (version 5
+    /// to 7) for a configured app, or a refusal with Pusher's code (4001: no such app, 4007: protocol).
+    static func dialect(of uri: URI, apps: PusherApps) -> WebSocketConnection.Dialect {
+        guard uri.path.hasPrefix("/app/") else { return .switchboard }
+        let key = String(uri.path.dropFirst("/app/".count))
+        guard let app = apps.app(key: key) else {
+            return .pusherRefused(code: 4001, message: "no app has the key \(key.prefix(64))")
+        }
+        guard let version = uri.queryParameters["protocol"].flatMap({ Int(String($0)) }), (5...7).contains(version)
+        else {
+            return .pusherRefused(code: 4007, message: "unsupported protocol version: this server speaks 5 to 7")
+        }
+        return .pusher(app)
     }
 
     func handle(value: Value, logger: Logger) async {

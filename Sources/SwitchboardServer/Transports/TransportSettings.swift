@@ -36,6 +36,8 @@ final class TransportSettings: Sendable {
     let isSecure: Bool
     /// Deadlines and the per-address cap of plain HTTP connections that owe a request head.
     let requestHeads: RequestHeadDeadlineHandler.Settings
+    /// The Pusher apps whose clients connect on `/app/{key}` (none: that path is not upgraded).
+    let pusherApps: PusherApps
 
     init(
         engine: Engine,
@@ -50,7 +52,8 @@ final class TransportSettings: Sendable {
         heartbeats: HeartbeatSweeper,
         origins: OriginPolicy,
         isSecure: Bool,
-        requestHeads: RequestHeadDeadlineHandler.Settings
+        requestHeads: RequestHeadDeadlineHandler.Settings,
+        pusherApps: PusherApps = .none
     ) {
         self.engine = engine
         self.authenticator = authenticator
@@ -65,12 +68,14 @@ final class TransportSettings: Sendable {
         self.origins = origins
         self.isSecure = isSecure
         self.requestHeads = requestHeads
+        self.pusherApps = pusherApps
     }
 
     /// The `Server` header of every HTTP answer.
     static let serverName = "Switchboard"
 
     func webSocketSettings(
+        dialect: WebSocketConnection.Dialect = .switchboard,
         credential: String?,
         deflate: PerMessageDeflate?,
         refusal: (code: CloseCode, reason: String)?,
@@ -78,6 +83,7 @@ final class TransportSettings: Sendable {
     ) -> WebSocketConnection.Settings {
         WebSocketConnection.Settings(
             transports: self,
+            dialect: dialect,
             initialCredential: credential,
             deflate: deflate,
             refusal: refusal,

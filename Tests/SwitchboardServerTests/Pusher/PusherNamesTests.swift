@@ -39,3 +39,35 @@ struct PusherNamesTests {
         }
     }
 }
+
+/// What a Pusher connection reads from a presence subscription, and the close codes it is sent.
+@Suite("Pusher connection rules")
+struct PusherConnectionRulesTests {
+    @Test("A presence member is user_id (a string or an integer) and the optional user_info")
+    func presenceMember() throws {
+        let ada = try WebSocketConnection.presenceMember(#"{"user_id":"ada","user_info":{"name":"Ada"}}"#)
+        #expect(ada.id == "ada" && ada.info?.jsonText == #"{"name":"Ada"}"#)
+        let numbered = try WebSocketConnection.presenceMember(#"{"user_id":42}"#)
+        #expect(numbered.id == "42" && numbered.info == nil)
+    }
+
+    @Test(
+        "Bad channel_data is refused",
+        arguments: [
+            "", "not json", "[]", #"{"user_info":{}}"#, #"{"user_id":""}"#, #"{"user_id":true}"#,
+            #"{"user_id":"a","user_info":""# + String(repeating: "x", count: 1100) + #""}"#,
+            #"{"user_id":""# + String(repeating: "u", count: 129) + #""}"#,
+        ]
+    )
+    func badPresenceMember(channelData: String) {
+        #expect(throws: SwitchboardError.self) { try WebSocketConnection.presenceMember(channelData) }
+    }
+
+    @Test("Close codes tell Pusher clients to come back after a slow read or a rate limit, not after a refusal")
+    func closeCodes() {
+        #expect(WebSocketConnection.pusherCloseCode(.slowConsumer) == 4200)
+        #expect(WebSocketConnection.pusherCloseCode(.rateLimited) == 4100)
+        #expect(WebSocketConnection.pusherCloseCode(.unauthorized) == 4009)
+        #expect(WebSocketConnection.pusherCloseCode(.restarting) == 1012)
+    }
+}

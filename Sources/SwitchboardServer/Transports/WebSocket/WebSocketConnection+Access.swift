@@ -74,7 +74,8 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
 
     /// Leaves `channel`'s presence, if a member.
     func leavePresence(_ channel: ChannelName) {
-        guard presentIn.remove(channel) != nil, let user = principal.user else { return }
+        let pusherUser = pusherPresence.removeValue(forKey: channel)?.user
+        guard presentIn.remove(channel) != nil, let user = principal.user ?? pusherUser else { return }
         engine.presence.leave(channel, client: clientID, user: user)
     }
 
@@ -154,7 +155,12 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
     // MARK: Called from other threads
 
     func presenceChanged(_ frame: String) {
-        eventLoop.execute { self.send(frame) }
+        if pusherApp != nil {
+            guard let message = PusherMessage.presenceChange(fromSwitchboardFrame: frame) else { return }
+            eventLoop.execute { self.send(message) }
+        } else {
+            eventLoop.execute { self.send(frame) }
+        }
     }
 
     func disconnect(_ code: CloseCode, reason: String) {

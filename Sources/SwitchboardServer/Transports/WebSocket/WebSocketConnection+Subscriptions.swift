@@ -15,10 +15,12 @@ extension WebSocketConnection {
     /// NIO's default high watermark for a channel's write buffer.
     static let writeBufferHighWatermark = 64 * 1024
 
-    func subscribe(_ channel: ChannelName, since: Int64?, ref: JSONValue?) {
+    /// Subscribes to `channel`; `isAuthorized` when the caller checked the right to it already (a
+    /// Pusher subscription, authorised by the app's signature instead of Switchboard's access policy).
+    func subscribe(_ channel: ChannelName, since: Int64?, ref: JSONValue?, isAuthorized: Bool = false) {
         guard !isTornDown, !isClosing else { return }
         do {
-            try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel)
+            if !isAuthorized { try engine.configuration.accessPolicy.authorizeSubscribe(principal, to: channel) }
         } catch {
             return sendError(error, ref: ref)
         }
@@ -135,20 +137,27 @@ extension WebSocketConnection {
         if let reply = subscription.pendingReply {
             subscription.pendingReply = nil
             let isTruncated = page?.isTruncated ?? false
-            send(
-                ServerMessage.subscribed(
-                    channel: channel,
-                    head: head,
-                    recovered: reply.since != nil && !isTruncated,
-                    truncated: isTruncated,
-                    ref: reply.ref
+            if pusherApp != nil {
+                let presence = pusherPresence[channel]?.reply
+                pusherPresence[channel]?.reply = nil
+                send(presence ?? PusherMessage.subscriptionSucceeded(channel: channel))
+            } else {
+                send(
+                    ServerMessage.subscribed(
+                        channel: channel,
+                        head: head,
+                        recovered: reply.since != nil && !isTruncated,
+                        truncated: isTruncated,
+                        ref: reply.ref
+                    )
                 )
-            )
+            }
         }
         subscriptions[channel] = subscription
         if let context, !events.isEmpty {
             for event in events {
-                writeRaw(WebSocketFrameBytes.text(ServerMessage.event(event), allocator: context.channel.allocator))
+                let message = pusherApp == nil ? ServerMessage.event(event) : PusherMessage.event(event)
+                writeRaw(WebSocketFrameBytes.text(message, allocator: context.channel.allocator))
             }
             outbound.eventsInBatch += events.count
             engine.metrics.deliveredWebSocket.increment(by: Int64(events.count))
@@ -173,11 +182,11 @@ extension WebSocketConnection {
         }
     }
 
-    var transport: DeliveryTransport { .webSocket }
+    var transport: DeliveryTransport { pusherApp == nil ? .webSocket : .pusher }
 
     func deliver(_ batch: EncodedBatch, of channel: ChannelName) -> Int {
         guard !isClosing, let index = subscriptions.index(forKey: channel) else { return 0 }
-        if settings.deflate == nil,
+        if pusherApp == nil, settings.deflate == nil,
             subscriptions.values[index].catchUp.takeInStep(first: batch.firstOffset, last: batch.lastOffset)
         {
             // In step: the whole batch in one write of the buffer every such subscriber shares.
@@ -197,7 +206,18 @@ extension WebSocketConnection {
                 continueCatchUp(channel)
                 return written
             case .write:
-                if settings.deflate != nil, let allocator = context?.channel.allocator,
+                if pusherApp != nil {
+                    guard
+                        let frame = encoded.pusherFrame
+                            ?? context.map({
+                                WebSocketFrameBytes.text(
+                                    PusherMessage.event(encoded.event),
+                                    allocator: $0.channel.allocator
+                                )
+                            })
+                    else { continue }
+                    writeRaw(frame)
+                } else if settings.deflate != nil, let allocator = context?.channel.allocator,
                     let compressed = encoded.deflatedWebSocketFrame.frame(allocator: allocator)
                 {
                     writeRaw(compressed)

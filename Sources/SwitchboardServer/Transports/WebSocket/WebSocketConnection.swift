@@ -26,10 +26,23 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
+    /// The protocol a connection speaks.
+    enum Dialect: Sendable {
+        /// Switchboard's own (PROTOCOL.md), on `/v1/ws`.
+        case switchboard
+        /// The Pusher protocol for this app, on `/app/{key}` (`WebSocketConnection+Pusher`).
+        case pusher(PusherApp)
+        /// A Pusher connection that cannot be served (unknown key, unsupported protocol version): it is
+        /// told with `pusher:error` and closed with `code`.
+        case pusherRefused(code: UInt16, message: String)
+    }
+
     /// What is the connection's own, beside what every connection shares.
     struct Settings: Sendable {
         /// Shared by every connection: the engine, authentication, heartbeat and close timings.
         let transports: TransportSettings
+        /// Which protocol the connection speaks.
+        let dialect: Dialect
         /// The credential from `?token=` or `Authorization` at upgrade time.
         let initialCredential: String?
         /// permessage-deflate, when negotiated.
@@ -100,6 +113,16 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     var publishBucket: TokenBucket?
     /// Presence joins a second (past it: a presence subscribe gets `rate_limited`).
     var presenceBucket: TokenBucket
+    /// The Pusher app this connection speaks for (nil: Switchboard's own protocol).
+    var pusherApp: PusherApp? {
+        if case .pusher(let app) = settings.dialect { return app }
+        return nil
+    }
+    /// The socket id a Pusher client signs its subscriptions with (`digits.digits`; empty otherwise).
+    let pusherSocketID: String
+    /// A Pusher connection's presence channels: the user it is present as, and the subscription's
+    /// first answer (the member list) until it is sent.
+    var pusherPresence: [ChannelName: (user: String, reply: String?)] = [:]
 
     var engine: Engine { settings.engine }
 
@@ -108,6 +131,12 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
         self.settings = settings
         var rng = settings.engine.ambient.randomNumberGenerator
         self.clientID = "cl_" + RandomToken.base62(count: 20, using: &rng)
+        if case .switchboard = settings.dialect {
+            self.pusherSocketID = ""
+        } else {
+            self.pusherSocketID =
+                "\(UInt32.random(in: 1...UInt32.max, using: &rng)).\(UInt32.random(in: 1...UInt32.max, using: &rng))"
+        }
         let defaults = settings.engine.configuration.namespaces.defaultPolicy
         self.mailbox = (defaults.mailboxBytes, defaults.mailboxEvents)
         let limits = settings.engine.configuration.limits
@@ -144,6 +173,11 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
         if let refusal = settings.refusal {
             engine.metrics.refused(by: "origin")
             return close(refusal.code, reason: refusal.reason)
+        }
+        if case .pusherRefused(let code, let message) = settings.dialect {
+            engine.metrics.refused(by: "pusher_app")
+            send(PusherMessage.error(message, code: Int(code)))
+            return perform(closing.event(.close), rawCode: code, reason: message)
         }
         let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         do {
@@ -218,10 +252,21 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
 
     func becomeReady() {
         isReady = true
-        send(ServerMessage.welcome(client: clientID, heartbeatSeconds: heartbeatSeconds, user: principal.user))
+        if pusherApp != nil {
+            send(
+                PusherMessage.connectionEstablished(
+                    socketID: pusherSocketID,
+                    activityTimeoutSeconds: Self.pusherActivityTimeout
+                )
+            )
+        } else {
+            send(ServerMessage.welcome(client: clientID, heartbeatSeconds: heartbeatSeconds, user: principal.user))
+        }
         let queued = commandsBeforeReady
         commandsBeforeReady.removeAll()
-        for frame in queued { handleText(frame) }
+        for frame in queued {
+            if pusherApp != nil { handlePusherText(frame) } else { handleText(frame) }
+        }
     }
 
     var heartbeatSeconds: Int { Int(settings.heartbeat.nanoseconds / 1_000_000_000) }
@@ -322,7 +367,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
             }
         }
         if isReady {
-            handleText(message)
+            if pusherApp != nil { handlePusherText(message) } else { handleText(message) }
         } else if commandsBeforeReady.count < Self.maximumCommandsBeforeReady {
             commandsBeforeReady.append(message)
         } else {
@@ -354,17 +399,22 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     }
 
     func sendError(_ error: SwitchboardError, ref: JSONValue?) {
-        send(ServerMessage.error(error, ref: ref))
+        if pusherApp != nil {
+            send(PusherMessage.error(error.detail, code: Self.pusherErrorCode(error)))
+        } else {
+            send(ServerMessage.error(error, ref: ref))
+        }
     }
 
     /// Ends the connection with `code`: stops all deliveries, sends the close frame, and closes the
     /// socket once it is written, or at the close deadline.
     func close(_ code: CloseCode, reason: String) {
-        perform(closing.event(.close), rawCode: code.rawValue, reason: reason)
+        let rawCode = pusherApp == nil ? code.rawValue : Self.pusherCloseCode(code)
+        perform(closing.event(.close), rawCode: rawCode, reason: reason)
     }
 
     /// Executes what `closing` decided.
-    private func perform(_ action: ConnectionClosing.Action, rawCode: UInt16, reason: String) {
+    func perform(_ action: ConnectionClosing.Action, rawCode: UInt16, reason: String) {
         guard let context else { return }
         switch action {
         case .none, .release:

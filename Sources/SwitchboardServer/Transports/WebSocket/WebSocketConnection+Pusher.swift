@@ -1,0 +1,196 @@
+import NIOCore
+import SwitchboardCore
+import SwitchboardEngine
+
+/// The Pusher protocol (version 7) on `/app/{key}`: the same connection, limits, catch-up and
+/// deliveries as Switchboard's own protocol, with Pusher's messages. A Pusher channel is the
+/// Switchboard channel of the same name (`PusherChannel`); names with a `:` belong to Switchboard's
+/// namespaces and tokens and are refused here. Public channels are open to anyone with the app's
+/// key; `private-` channels need the app's signature over the socket id and the channel.
+extension WebSocketConnection {
+    /// Seconds a Pusher client may stay silent before it pings (`activity_timeout`).
+    static let pusherActivityTimeout = 120
+
+    /// Decodes and runs one Pusher client message.
+    func handlePusherText(_ message: ByteBuffer) {
+        guard let app = pusherApp else { return }
+        guard let json = try? JSONParser.parse(Array(message.readableBytesView)),
+            let event = json["event"]?.stringValue
+        else {
+            return send(PusherMessage.error("messages are JSON objects with an \"event\"", code: nil))
+        }
+        switch event {
+        case "pusher:ping":
+            send(PusherMessage.pong)
+        case "pusher:pong":
+            break
+        case "pusher:subscribe":
+            pusherSubscribe(Self.pusherData(of: json), app: app)
+        case "pusher:unsubscribe":
+            guard let name = Self.pusherData(of: json)["channel"]?.stringValue,
+                let channel = try? PusherChannel.name(name)
+            else { return }
+            if endSubscription(channel) { updateMailbox() }
+        default:
+            if event.hasPrefix("client-") {
+                send(PusherMessage.error("client events are not supported yet", code: nil))
+            } else {
+                send(PusherMessage.error("unknown event \(event.prefix(64))", code: nil))
+            }
+        }
+    }
+
+    /// `pusher:subscribe`: the channel, its signature when it is private, and Switchboard's own
+    /// extension, `since` (an offset), to resume after what the client last received.
+    private func pusherSubscribe(_ data: JSONValue, app: PusherApp) {
+        guard let name = data["channel"]?.stringValue else {
+            return send(PusherMessage.error("pusher:subscribe needs a channel", code: nil))
+        }
+        let channel: ChannelName
+        do throws(SwitchboardError) {
+            channel = try PusherChannel.name(name)
+            guard !name.contains(":") else {
+                throw SwitchboardError(.forbidden, "channels with a : belong to Switchboard's namespaces")
+            }
+            let isPresence = name.hasPrefix("presence-")
+            if isPresence || name.hasPrefix("private-") {
+                let expected = PusherSignature.channelAuth(
+                    key: app.key,
+                    secret: app.secretBytes,
+                    socketID: pusherSocketID,
+                    channel: name,
+                    channelData: isPresence ? (data["channel_data"]?.stringValue ?? "") : nil
+                )
+                guard let auth = data["auth"]?.stringValue, PusherSignature.matches(auth, expected: expected) else {
+                    engine.metrics.refused(by: "pusher_channel_auth")
+                    throw SwitchboardError(.unauthorized, "the channel's auth signature does not match")
+                }
+            }
+        } catch {
+            let status = error.code == .unauthorized ? 401 : error.code == .forbidden ? 403 : 400
+            return send(PusherMessage.subscriptionError(channel: name, message: error.detail, status: status))
+        }
+        var since: Int64?
+        if let value = data["since"] {
+            guard let offset = value.intValue, offset >= 0 else {
+                return send(
+                    PusherMessage.subscriptionError(channel: name, message: "since must be an offset", status: 400)
+                )
+            }
+            since = offset
+        }
+        // A repeated subscribe of a channel already held is answered as Pusher does: success again.
+        guard subscriptions[channel] == nil, pusherPresence[channel] == nil else {
+            return send(PusherMessage.subscriptionSucceeded(channel: channel))
+        }
+        guard name.hasPrefix("presence-") else { return subscribe(channel, since: since, ref: nil, isAuthorized: true) }
+        let member: (id: String, info: JSONValue?)
+        do throws(SwitchboardError) {
+            member = try Self.presenceMember(data["channel_data"]?.stringValue ?? "")
+        } catch {
+            return send(PusherMessage.subscriptionError(channel: name, message: error.detail, status: 400))
+        }
+        // Each join (and its leave) is a durable event: churning subscriptions may not flood the log.
+        guard presenceBucket.take(at: engine.ambient.monotonicClock()) else {
+            engine.metrics.refused(by: "presence_join_rate")
+            return send(PusherMessage.subscriptionError(channel: name, message: "too many presence joins", status: 429))
+        }
+        pusherPresence[channel] = (member.id, nil)
+        let presence = engine.presence
+        let loop = eventLoop
+        Task {
+            let listed = try? await presence.members(of: channel)
+            loop.execute { self.joinPusherPresence(channel, as: member, listed: listed, since: since) }
+        }
+    }
+
+    /// Subscribes to a presence channel once its members are known, then joins it: the first answer
+    /// lists the members with this connection's user among them.
+    private func joinPusherPresence(
+        _ channel: ChannelName,
+        as member: (id: String, info: JSONValue?),
+        listed: [String]?,
+        since: Int64?
+    ) {
+        guard !isClosing, pusherPresence[channel] != nil, subscriptions[channel] == nil else { return }
+        guard let listed else {
+            pusherPresence[channel] = nil
+            return send(
+                PusherMessage.subscriptionError(
+                    channel: channel.rawValue,
+                    message: "presence is unavailable",
+                    status: 503
+                )
+            )
+        }
+        var members: [(id: String, info: JSONValue?)] = listed.compactMap { json in
+            guard let parsed = try? JSONParser.parse(json), let user = parsed["user"]?.stringValue else { return nil }
+            return (user, parsed["info"])
+        }
+        if !members.contains(where: { $0.id == member.id }) { members.append(member) }
+        pusherPresence[channel] = (member.id, PusherMessage.presenceSucceeded(channel: channel, members: members))
+        subscribe(channel, since: since, ref: nil, isAuthorized: true)
+        guard subscriptions[channel] != nil else {
+            pusherPresence[channel] = nil
+            return
+        }
+        presentIn.insert(channel)
+        engine.presence.join(
+            channel,
+            member: PresenceMember(client: clientID, user: member.id, info: member.info),
+            watcher: self
+        )
+    }
+
+    /// The member a presence subscription's `channel_data` names: `user_id` (a string or an integer)
+    /// and the optional `user_info`, at most 1 KiB of it as Pusher allows.
+    static func presenceMember(_ channelData: String) throws(SwitchboardError) -> (id: String, info: JSONValue?) {
+        guard channelData.utf8.count <= 2048, let parsed = try? JSONParser.parse(channelData) else {
+            throw SwitchboardError(.badRequest, "channel_data must be a JSON object of at most 2 KiB")
+        }
+        let id: String
+        switch parsed["user_id"] {
+        case .string(let text)? where !text.isEmpty && text.utf8.count <= 128: id = text
+        case let value? where value.intValue != nil: id = String(value.intValue ?? 0)
+        default:
+            throw SwitchboardError(.badRequest, "channel_data needs a user_id (a string of 1–128 bytes or an integer)")
+        }
+        let info = parsed["user_info"]
+        guard (info?.jsonText.utf8.count ?? 0) <= 1024 else {
+            throw SwitchboardError(.badRequest, "user_info is limited to 1 KiB")
+        }
+        return (id, info)
+    }
+
+    /// A message's `data`: an object, or (as some clients send it) JSON text of one.
+    private static func pusherData(of message: JSONValue) -> JSONValue {
+        switch message["data"] {
+        case .object?: message["data"] ?? .null
+        case .string(let text)?: (try? JSONParser.parse(text)) ?? .null
+        default: .null
+        }
+    }
+
+    /// The code of a `pusher:error` for a refusal: Pusher's 4009 (not authorised) and 4301 (rate
+    /// limited), none for the rest.
+    static func pusherErrorCode(_ error: SwitchboardError) -> Int? {
+        switch error.code {
+        case .unauthorized, .forbidden: 4009
+        case .rateLimited: 4301
+        default: nil
+        }
+    }
+
+    /// Pusher clients decide from the close code whether to reconnect: 4000–4099 never, 4100–4199
+    /// after a back-off, 4200–4299 at once. Switchboard's own codes are mapped so that a slow consumer
+    /// or a rate-limited client comes back (after a pause) and a refused one does not.
+    static func pusherCloseCode(_ code: CloseCode) -> UInt16 {
+        switch code {
+        case .slowConsumer: 4200
+        case .rateLimited: 4100
+        case .unauthorized: 4009
+        case .forbidden: 4009
+        case .normal, .goingAway, .policy, .frameTooBig, .internalError, .restarting: code.rawValue
+        }
+    }
+}

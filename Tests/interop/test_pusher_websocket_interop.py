@@ -1,0 +1,211 @@
+"""The Pusher WebSocket protocol (`/app/{key}`) driven by `pysher`, a stock Pusher client from PyPI,
+and by a plain WebSocket client for what pysher cannot express (Switchboard's `since` extension).
+Events published natively or through the Pusher HTTP API reach Pusher clients, and the other way
+round nothing a Pusher client is refused leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+
+import pusher
+import pysher
+import pytest
+from websockets.asyncio.client import connect
+
+from interop_support import run, unique_channel
+
+APP_ID = "4343"
+KEY = "interop-ws-key"
+SECRET = "interop-ws-secret-0123456789abcd"
+WAIT = 15
+
+
+@pytest.fixture(scope="module")
+def pusher_server(module_server_factory):
+    return module_server_factory(dev=True, env={
+        "SWITCHBOARD_PUSHER_APP_ID": APP_ID,
+        "SWITCHBOARD_PUSHER_KEY": KEY,
+        "SWITCHBOARD_PUSHER_SECRET": SECRET,
+    })
+
+
+class Client:
+    """A pysher client whose connection and channel messages land in one queue, in the order they
+    arrive (channel messages are taken where pysher routes them, so none is missed while a channel
+    is being bound)."""
+
+    def __init__(self, server, *, key: str = KEY, secret: str = SECRET, user_data: dict | None = None):
+        self.messages: queue.Queue = queue.Queue()
+        self.pusher = pysher.Pusher(key, secure=False, custom_host="127.0.0.1", port=server.port,
+                                    secret=secret, reconnect_interval=60, user_data=user_data)
+        for event in ("pusher:connection_established", "pusher:error"):
+            self.pusher.connection.bind(event, lambda data, event=event: self.messages.put((event, None, data)))
+        routed = self.pusher.connection.event_handler
+
+        def route(event, data, channel):
+            self.messages.put((event, channel, data))
+            routed(event, data, channel)
+
+        self.pusher.connection.event_handler = route
+        self.pusher.connect()
+        event, _, data = self.next()
+        assert event == "pusher:connection_established", (event, data)
+        self.socket_id = json.loads(data)["socket_id"]
+
+    def subscribe(self, channel: str):
+        return self.pusher.subscribe(channel)
+
+    def next(self):
+        return self.messages.get(timeout=WAIT)
+
+    def close(self):
+        self.pusher.disconnect(timeout=5)
+
+
+@pytest.fixture
+def pysher_client(pusher_server):
+    clients = []
+
+    def make(**kwargs) -> Client:
+        made = Client(pusher_server, **kwargs)
+        clients.append(made)
+        return made
+
+    yield make
+    for made in clients:
+        made.close()
+
+
+def http_client(server) -> pusher.Pusher:
+    return pusher.Pusher(app_id=APP_ID, key=KEY, secret=SECRET, ssl=False, host="127.0.0.1",
+                         port=server.port, timeout=10)
+
+
+def test_public_channel_receives_native_and_pusher_publishes(pusher_server, pysher_client):
+    client = pysher_client()
+    assert client.socket_id.count(".") == 1
+    channel = unique_channel("pub")
+    client.subscribe(channel)
+    assert client.next() == ("pusher_internal:subscription_succeeded", channel, "{}")
+    pusher_server.publish(channel, "order.created", {"id": 1})
+    event, on, data = client.next()
+    assert (event, on, json.loads(data)) == ("order.created", channel, {"id": 1})
+    http_client(pusher_server).trigger(channel, "note", "just text")
+    assert client.next() == ("note", channel, "just text")
+
+
+def test_private_channel_needs_the_apps_signature(pusher_server, pysher_client):
+    channel = "private-" + unique_channel("priv")
+    signed = pysher_client()
+    signed.subscribe(channel)
+    assert signed.next() == ("pusher_internal:subscription_succeeded", channel, "{}")
+    forged = pysher_client(secret="someone-elses-secret-0123456789")
+    forged.subscribe(channel)
+    event, on, data = forged.next()
+    assert (event, on) == ("pusher:subscription_error", channel)
+    assert json.loads(data)["status"] == 401
+    http_client(pusher_server).trigger(channel, "secret.thing", {"x": 1})
+    event, on, data = signed.next()
+    assert (event, on, json.loads(data)) == ("secret.thing", channel, {"x": 1})
+    # The refused client holds no subscription: nothing reaches it.
+    with pytest.raises(queue.Empty):
+        forged.messages.get(timeout=1)
+
+
+def test_presence_channel_members_join_and_leave(pusher_server, pysher_client):
+    channel = "presence-" + unique_channel("room")
+    ada = pysher_client(user_data={"user_id": "ada", "user_info": {"name": "Ada"}})
+    ada.subscribe(channel)
+    event, on, data = ada.next()
+    assert (event, on) == ("pusher_internal:subscription_succeeded", channel)
+    assert json.loads(data) == {"presence": {"ids": ["ada"], "hash": {"ada": {"name": "Ada"}}, "count": 1}}
+
+    bob = pysher_client(user_data={"user_id": 42})
+    bob.subscribe(channel)
+    event, on, data = bob.next()
+    assert (event, on) == ("pusher_internal:subscription_succeeded", channel)
+    presence = json.loads(data)["presence"]
+    assert sorted(presence["ids"]) == ["42", "ada"] and presence["count"] == 2
+    assert ada.next() == ("pusher_internal:member_added", channel, json.dumps(
+        {"user_id": "42", "user_info": None}, separators=(",", ":")))
+
+    assert http_client(pusher_server).users_info(channel) == {"users": [{"id": "ada"}, {"id": "42"}]}
+    info = http_client(pusher_server).channel_info(channel, ["user_count", "subscription_count"])
+    assert info == {"occupied": True, "user_count": 2, "subscription_count": 2}
+
+    bob.close()
+    assert ada.next() == ("pusher_internal:member_removed", channel, '{"user_id":"42"}')
+    assert http_client(pusher_server).users_info(channel) == {"users": [{"id": "ada"}]}
+
+
+def test_presence_needs_the_signature_over_the_channel_data(pusher_server, pysher_client):
+    channel = "presence-" + unique_channel("guarded")
+    forged = pysher_client(secret="someone-elses-secret-0123456789", user_data={"user_id": "mallory"})
+    forged.subscribe(channel)
+    event, on, data = forged.next()
+    assert (event, on, json.loads(data)["status"]) == ("pusher:subscription_error", channel, 401)
+    assert http_client(pusher_server).users_info(channel) == {"users": []}
+
+
+def test_an_unknown_key_is_told_4001_and_disconnected(pusher_server):
+    async def scenario():
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/nobody?protocol=7", proxy=None) as ws:
+            message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert message["event"] == "pusher:error"
+            assert message["data"]["code"] == 4001
+            await asyncio.wait_for(ws.wait_closed(), WAIT)
+            assert ws.close_code == 4001
+
+    run(scenario())
+
+
+def test_an_unsupported_protocol_version_is_told_4007(pusher_server):
+    async def scenario():
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=2", proxy=None) as ws:
+            message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert message["data"]["code"] == 4007
+            await asyncio.wait_for(ws.wait_closed(), WAIT)
+            assert ws.close_code == 4007
+
+    run(scenario())
+
+
+def test_ping_pong_bad_messages_and_namespaced_channels(pusher_server):
+    async def scenario():
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=7", proxy=None) as ws:
+            established = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert established["event"] == "pusher:connection_established"
+            assert json.loads(established["data"])["activity_timeout"] == 120
+            await ws.send(json.dumps({"event": "pusher:ping", "data": {}}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), WAIT)) == {"event": "pusher:pong", "data": "{}"}
+            await ws.send("not json")
+            assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["event"] == "pusher:error"
+            for refused in ("chat:1", "$system", "a@b"):
+                await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": refused}}))
+                message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+                assert (message["event"], message["channel"]) == ("pusher:subscription_error", refused)
+            # Still connected and serving.
+            await ws.send(json.dumps({"event": "pusher:ping", "data": {}}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["event"] == "pusher:pong"
+
+    run(scenario())
+
+
+def test_a_reconnecting_client_resumes_after_its_last_offset(pusher_server):
+    channel = unique_channel("resume")
+    for n in range(1, 4):
+        pusher_server.publish(channel, "step", {"n": n})
+
+    async def scenario():
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=7", proxy=None) as ws:
+            await asyncio.wait_for(ws.recv(), WAIT)
+            await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel, "since": 1}}))
+            succeeded = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert succeeded["event"] == "pusher_internal:subscription_succeeded"
+            missed = [json.loads(await asyncio.wait_for(ws.recv(), WAIT)) for _ in range(2)]
+            assert [(m["event"], json.loads(m["data"]), m["offset"]) for m in missed] == [
+                ("step", {"n": 2}, 2), ("step", {"n": 3}, 3)]
+
+    run(scenario())
