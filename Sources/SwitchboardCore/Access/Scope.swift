@@ -6,12 +6,14 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the wire form.
     public init(_ text: String) throws(SwitchboardError) {
+        // Compared as bytes: a combining mark after the colon must not hide the prefix.
+        let bytes = Array(text.utf8)
         if text == "admin" {
             self = .admin
-        } else if text.hasPrefix("publish:") {
-            self = .publish(try NamePattern(String(text.dropFirst("publish:".count))))
-        } else if text.hasPrefix("subscribe:") {
-            self = .subscribe(try NamePattern(String(text.dropFirst("subscribe:".count))))
+        } else if bytes.starts(with: "publish:".utf8) {
+            self = .publish(try NamePattern(String(decoding: bytes.dropFirst(8), as: UTF8.self)))
+        } else if bytes.starts(with: "subscribe:".utf8) {
+            self = .subscribe(try NamePattern(String(decoding: bytes.dropFirst(10), as: UTF8.self)))
         } else {
             throw SwitchboardError(.badRequest, "a scope is admin, publish:<pattern> or subscribe:<pattern>")
         }

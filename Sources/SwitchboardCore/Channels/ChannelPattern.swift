@@ -5,7 +5,9 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     private let prefix: Substring
     private let isPrefix: Bool
 
-    /// Parses a pattern; `*` may appear only at the end.
+    /// Parses a pattern: the characters of a name (`A–Z a–z 0–9 _ - . : =`, a leading `$`), and `*`
+    /// only at the end. Anything else could match no name, and a space would split a key's stored
+    /// scopes (`publish:x admin` must never read back as two scopes).
     public init(_ rawValue: String) throws(SwitchboardError) {
         guard !rawValue.isEmpty, rawValue.utf8.count <= 201 else {
             throw SwitchboardError(.badRequest, "a pattern is 1 to 200 characters, optionally followed by *")
@@ -13,6 +15,13 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
         let star = rawValue.firstIndex(of: "*")
         if let star, star != rawValue.index(before: rawValue.endIndex) {
             throw SwitchboardError(.badRequest, "* may appear only at the end of a pattern")
+        }
+        for (index, byte) in rawValue.utf8.enumerated()
+        where !(ChannelName.isAllowed(byte) || (byte == UInt8(ascii: "$") && index == 0) || byte == UInt8(ascii: "*")) {
+            throw SwitchboardError(
+                .badRequest,
+                "a pattern may contain only A-Z a-z 0-9 _ - . : = (a leading $, a trailing *)"
+            )
         }
         self.rawValue = rawValue
         self.isPrefix = star != nil

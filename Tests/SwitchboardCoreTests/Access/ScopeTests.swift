@@ -30,6 +30,22 @@ struct ScopeTests {
         #expect(error?.code == .badRequest)
     }
 
+    @Test("A scope cannot smuggle a second scope: a pattern holds no space, so stored scopes split back as written")
+    func noSecondScopeInAPattern() throws {
+        for text in ["publish:x admin", "subscribe:* admin", "publish:a\tadmin"] {
+            #expect(throws: SwitchboardError.self) { try Scope(text) }
+        }
+        let scopes = [try Scope("publish:orders.*"), try Scope("subscribe:$presence:*"), Scope.admin]
+        let stored = scopes.map(\.description).joined(separator: " ")
+        #expect(try stored.split(separator: " ").map { try Scope(String($0)) } == scopes)
+    }
+
+    @Test("A scope's prefix is read as bytes: a combining mark after the colon does not hide it")
+    func prefixAsBytes() {
+        let error = #expect(throws: SwitchboardError.self) { try Scope("publish:\u{1F3FB}x") }
+        #expect(error?.detail.contains("pattern") == true)
+    }
+
     @Test("A key's principal collects its scopes")
     func principalFromScopes() throws {
         let principal = Principal(scopes: [

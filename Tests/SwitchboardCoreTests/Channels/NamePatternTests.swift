@@ -31,7 +31,10 @@ struct NamePatternTests {
 
     @Test(
         "Malformed patterns are refused as bad_request",
-        arguments: ["", "*chat", "a*b", "**", "a**", "*:*", String(repeating: "x", count: 202)]
+        arguments: [
+            "", "*chat", "a*b", "**", "a**", "*:*", String(repeating: "x", count: 202), "x admin", "chat@1", "a$",
+            "caf\u{e9}", "tab\there", "🏻",
+        ]
     )
     func refusesMalformedPatterns(pattern: String) {
         let error = #expect(throws: SwitchboardError.self) { try NamePattern(pattern) }

@@ -53,6 +53,23 @@ struct KeysAPITests {
         }
     }
 
+    @Test("A scope with a space is refused and stores nothing: it cannot come back as an admin scope")
+    func noSmuggledScope() async throws {
+        try await TestServer.with { server in
+            let admin = TestHTTP(server)
+            let before = try await Self.keyList(admin).count
+            let response = try await admin.request(
+                "POST",
+                "/v1/keys",
+                body: #"{"name":"sneaky","scopes":["publish:x admin"]}"#
+            )
+            try response.expectProblem("bad_request")
+            let keys = try await Self.keyList(admin)
+            #expect(keys.count == before)
+            #expect(!keys.contains { $0["name"]?.stringValue == "sneaky" })
+        }
+    }
+
     @Test("A publish-scoped key publishes only where its scope allows; a subscribe-only key not at all")
     func scopes() async throws {
         try await TestServer.with { server in
