@@ -31,8 +31,23 @@ final class WebhookTargets: Sendable {
     private let pinLifetime: Duration = .seconds(60)
 
     private let connectionsPerHost: Int
+    /// Name lookups block a thread (getaddrinfo) for as long as DNS takes to answer: they run on
+    /// threads of their own, so that targets whose names resolve slowly or never cannot take the
+    /// shared pool's threads, which the store's reads need.
+    private let resolver = NIOThreadPool(numberOfThreads: 4)
+    /// The blocking lookup itself (getaddrinfo; a test's own to hold a lookup open).
+    private let lookup: @Sendable (_ host: String, _ port: Int) throws -> SocketAddress
 
-    init(allowsPrivate: Bool, timeout: Duration, connectionsPerHost: Int) {
+    init(
+        allowsPrivate: Bool,
+        timeout: Duration,
+        connectionsPerHost: Int,
+        lookup: @escaping @Sendable (_ host: String, _ port: Int) throws -> SocketAddress = {
+            try SocketAddress.makeAddressResolvingHost($0, port: $1)
+        }
+    ) {
+        resolver.start()
+        self.lookup = lookup
         self.policy = TargetAddressPolicy(allowsPrivate: allowsPrivate)
         self.timeout = timeout
         self.connectionsPerHost = connectionsPerHost
@@ -100,14 +115,15 @@ final class WebhookTargets: Sendable {
         for client in clients {
             try? await client.shutdown()
         }
+        // Not awaited: a lookup still waiting for DNS must not hold up the server's exit.
+        resolver.shutdownGracefully { _ in }
     }
 
     private func resolve(host: String, port: Int) async throws -> SocketAddress {
         do {
-            // getaddrinfo blocks: run it on the thread pool, never on an event loop.
-            return try await NIOThreadPool.singleton.runIfActive {
-                try SocketAddress.makeAddressResolvingHost(host, port: port)
-            }
+            // getaddrinfo blocks: run it on the resolver's threads, never on an event loop.
+            let lookup = lookup
+            return try await resolver.runIfActive { try lookup(host, port) }
         } catch {
             throw Refusal(description: "cannot resolve \(host): \(error)")
         }
