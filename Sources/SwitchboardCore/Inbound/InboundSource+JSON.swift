@@ -39,6 +39,9 @@ extension InboundSource {
             )
         }
         let secrets = try json["secrets"].map(Self.strings) ?? base?.secrets ?? []
+        if let channel = json["channel"], channel.stringValue == nil {
+            throw SwitchboardError(.badRequest, "channel must be a string")
+        }
         guard let channelText = json["channel"]?.stringValue ?? base?.channel.rawValue else {
             throw SwitchboardError(.badRequest, "channel is required")
         }

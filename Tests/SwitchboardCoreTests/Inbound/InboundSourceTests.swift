@@ -68,6 +68,9 @@ struct InboundSourceTests {
         #expect(rotated.channel == base.channel)
         #expect(rotated.scheme == .github)
         #expect(throws: SwitchboardError.self) { try Self.parse(#"{"name":"other"}"#, base: base) }
+        // A channel that is not a string is refused, as on create, not ignored.
+        #expect(throws: SwitchboardError.self) { try Self.parse(#"{"channel":{}}"#, base: base) }
+        #expect(throws: SwitchboardError.self) { try Self.parse(#"{"channel":null}"#, base: base) }
 
         // Changing the scheme brings the new scheme's defaults where the old defaults were in use.
         let moved = try Self.parse(#"{"verify":"stripe","secrets":["whsec_x"]}"#, base: base)

@@ -39,6 +39,10 @@ struct PresenceAPITests {
             let listed = try await admin.request("GET", "/v1/channels/room:1/presence")
             #expect(try listed.json["channel"] == .string("room:1"))
             #expect(try Self.users(listed) == ["alice", "bob"])
+            // A percent-encoded path names the same channel, as for history and publishing.
+            #expect(
+                try Self.users(try await admin.request("GET", "/v1/channels/room%3A1/presence")) == ["alice", "bob"]
+            )
 
             // A client token that may read the channel sees the same list.
             let reader = TestHTTP(

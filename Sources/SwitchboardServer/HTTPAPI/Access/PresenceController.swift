@@ -13,7 +13,7 @@ struct PresenceController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func members(_ request: Request, context: Context) async throws -> Response {
-        let channel = try ChannelName(try context.parameters.require("channel"))
+        let channel = try APIContext.channel(fromPathSegment: try context.parameters.require("channel"))
         let principal = try await api.readerPrincipal(of: request)
         try api.access.authorizeSubscribe(principal, to: channel)
         try api.engine.configuration.namespaces.requirePresence(channel)

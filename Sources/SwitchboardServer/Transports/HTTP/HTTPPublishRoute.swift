@@ -30,11 +30,12 @@ enum HTTPPublishRoute {
         guard lengths.count == 1, let length = Int(lengths[0]), (0...maximumBodyBytes).contains(length) else {
             return nil
         }
-        let keys = headers[canonicalForm: "Idempotency-Key"]
+        // Raw values, as the router reads them: an empty key is refused there, not taken as no key.
+        let keys = headers["Idempotency-Key"]
         guard keys.count <= 1 else { return nil }
         return Request(
             channelSegment: segment,
-            idempotencyKey: keys.first.map(String.init),
+            idempotencyKey: keys.first,
             contentLength: length,
             keepAlive: head.isKeepAlive
         )

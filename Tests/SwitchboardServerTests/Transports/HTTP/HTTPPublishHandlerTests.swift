@@ -172,4 +172,17 @@ struct HTTPPublishHandlerTests {
             await socket.close()
         }
     }
+
+    @Test("An empty Idempotency-Key is refused as the router refuses it, not taken as no key")
+    func emptyIdempotencyKey() async throws {
+        try await Self.withWarmServer { server, socket in
+            try await socket.send(
+                Self.publish("empty-key", data: "x", key: server.adminKey, extra: "Idempotency-Key:\r\n")
+            )
+            let received = try #require(await socket.readUntil(containing: "bad_request"))
+            #expect(Self.statusLines(received) == ["HTTP/1.1 400 Bad Request"])
+            #expect(try await TestHTTP(server).storedEvents("empty-key").isEmpty)
+            await socket.close()
+        }
+    }
 }
