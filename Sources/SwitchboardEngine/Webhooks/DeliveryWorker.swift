@@ -96,7 +96,8 @@ public final class DeliveryWorker: Service, Sendable {
         wake()
     }
 
-    /// Delivers until shutdown; attempts in flight then finish and are recorded.
+    /// Delivers until shutdown; attempts in flight then get `settings.shutdownGrace` to finish and be
+    /// recorded.
     public func run() async throws {
         do {
             let queue = queue
@@ -118,6 +119,11 @@ public final class DeliveryWorker: Service, Sendable {
                     if started.claimedAny && started.free > 0 { continue }
                     await waitForBell(upTo: await nextWait(rateWait: started.rateWait))
                 }
+                // Stopping: attempts in flight get a short grace to finish and be recorded; the rest are
+                // cancelled, their leases run out, and they are attempted again after the restart (at
+                // least once, never lost), so a slow target cannot hold the shutdown for its timeout.
+                await waitForAttempts(upTo: settings.shutdownGrace)
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.state.withLockedValue { $0.isStopping = true }
@@ -212,6 +218,16 @@ public final class DeliveryWorker: Service, Sendable {
         return wait
     }
 
+    /// Returns when no attempt is in flight (every slot is free), or after `grace`.
+    private func waitForAttempts(upTo grace: Duration) async {
+        let deadline = ambient.monotonicClock() + grace
+        while state.withLockedValue({ $0.capacity.free }) < settings.concurrency {
+            let remaining = deadline - ambient.monotonicClock()
+            guard remaining > .zero else { return }
+            await bell.wait(upTo: remaining)
+        }
+    }
+
     private func waitForBell(upTo duration: Duration) async {
         guard !state.withLockedValue({ $0.isStopping }) else { return }
         await bell.wait(upTo: duration)
@@ -241,6 +257,9 @@ public final class DeliveryWorker: Service, Sendable {
         var retryAfter: Duration?
         if let event = delivery.event {
             let response = await sender.send(event: event, delivery: delivery.id, to: endpoint, at: time)
+            // Cancelled by a shutdown past its grace: not an attempt the target answered. Nothing is
+            // recorded; the lease is released at the next start and the delivery is attempted again.
+            if Task.isCancelled { return answered() }
             record = AttemptRecord(
                 number: number,
                 time: time,
@@ -298,6 +317,17 @@ public final class DeliveryWorker: Service, Sendable {
                 try await queue.record([result], now: at, disableFailingAfter: after)
             }
         } catch {
+            // An endpoint removed while its attempt was out takes its deliveries with it: nothing is left
+            // to record, and nothing is wrong.
+            var isRemoved = false
+            do { isRemoved = try await adminStore.endpoint(id: endpoint.id) == nil } catch {}
+            if isRemoved {
+                logger.debug(
+                    "attempt not recorded: its endpoint was removed",
+                    metadata: ["sb.delivery": "\(delivery.id)"]
+                )
+                return
+            }
             // The lease runs out and the delivery is attempted again: at least once, never lost.
             logger.error(
                 "recording a webhook attempt failed",

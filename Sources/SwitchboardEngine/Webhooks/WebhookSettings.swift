@@ -20,6 +20,9 @@ public struct WebhookSettings: Sendable, Equatable {
     public var history: Duration
     /// Longest wait between checks for due deliveries when nothing wakes the worker.
     public var pollInterval: Duration
+    /// How long a graceful shutdown waits for attempts in flight before it cancels them (they are
+    /// attempted again after the restart).
+    public var shutdownGrace: Duration
 
     /// Makes settings; the defaults are PROTOCOL.md's.
     public init(
@@ -31,7 +34,8 @@ public struct WebhookSettings: Sendable, Equatable {
         disableFailingAfter: Duration = .seconds(5 * 86_400),
         rotationOverlap: Duration = .seconds(86_400),
         history: Duration = .seconds(30 * 86_400),
-        pollInterval: Duration = .seconds(1)
+        pollInterval: Duration = .seconds(1),
+        shutdownGrace: Duration = .seconds(5)
     ) {
         self.schedule = schedule
         self.timeout = timeout
@@ -42,6 +46,7 @@ public struct WebhookSettings: Sendable, Equatable {
         self.rotationOverlap = rotationOverlap
         self.history = history
         self.pollInterval = pollInterval
+        self.shutdownGrace = shutdownGrace
     }
 
     /// A lease outlives the attempt it covers.
