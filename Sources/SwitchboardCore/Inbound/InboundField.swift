@@ -8,10 +8,13 @@ public enum InboundField: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `header:<name>` or `json:<path>`.
     public init(_ text: String) throws(SwitchboardError) {
-        if text.hasPrefix("header:"), text.count > 7 {
-            self = .header(String(text.dropFirst(7)))
-        } else if text.hasPrefix("json:"), text.count > 5 {
-            let path = text.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // Compared as bytes: a combining mark right after the colon must not hide the prefix.
+        let bytes = Array(text.utf8)
+        if bytes.starts(with: "header:".utf8), bytes.count > 7 {
+            self = .header(String(decoding: bytes.dropFirst(7), as: UTF8.self))
+        } else if bytes.starts(with: "json:".utf8), bytes.count > 5 {
+            let path = String(decoding: bytes.dropFirst(5), as: UTF8.self)
+                .split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard !path.contains(where: \.isEmpty) else {
                 throw SwitchboardError(.badRequest, "\(JSONWriter.quoted(text)) has an empty path segment")
             }

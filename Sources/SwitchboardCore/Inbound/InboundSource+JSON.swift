@@ -15,7 +15,7 @@ extension InboundSource {
         let name: String
         if let base {
             if let given = json["name"], given.stringValue != base.name {
-                throw SwitchboardError(.badRequest, "a source's name cannot change")
+                throw SwitchboardError(.conflict, "a source's name cannot change")
             }
             name = base.name
         } else {
@@ -148,6 +148,9 @@ extension InboundSource {
     private static func hmacRule(_ value: JSONValue?, base: HMACHeaderRule?) throws(SwitchboardError)
         -> HMACHeaderRule
     {
+        if let header = value?["header"], header.stringValue == nil {
+            throw SwitchboardError(.badRequest, "hmac.header must be a string")
+        }
         let header = value?["header"]?.stringValue ?? base?.header
         guard let value, case .object = value, let header, !header.isEmpty else {
             throw SwitchboardError(

@@ -67,10 +67,14 @@ struct InboundSourceTests {
         #expect(rotated.secrets == ["new", "old"])
         #expect(rotated.channel == base.channel)
         #expect(rotated.scheme == .github)
-        #expect(throws: SwitchboardError.self) { try Self.parse(#"{"name":"other"}"#, base: base) }
+        let renamed = #expect(throws: SwitchboardError.self) { try Self.parse(#"{"name":"other"}"#, base: base) }
+        #expect(renamed?.code == .conflict)
         // A channel that is not a string is refused, as on create, not ignored.
         #expect(throws: SwitchboardError.self) { try Self.parse(#"{"channel":{}}"#, base: base) }
         #expect(throws: SwitchboardError.self) { try Self.parse(#"{"channel":null}"#, base: base) }
+        #expect(throws: SwitchboardError.self) {
+            try Self.parse(#"{"verify":"hmac","secrets":["s"],"hmac":{"header":{}}}"#, base: base)
+        }
 
         // Changing the scheme brings the new scheme's defaults where the old defaults were in use.
         let moved = try Self.parse(#"{"verify":"stripe","secrets":["whsec_x"]}"#, base: base)

@@ -92,7 +92,7 @@ struct PresenceAPITests {
             try await outsider.request("GET", "/v1/channels/room:1/presence").expectProblem("forbidden")
             try await TestHTTP.anonymous(server).request("GET", "/v1/channels/room:1/presence")
                 .expectProblem("unauthorized")
-            try await TestHTTP(server).request("GET", "/v1/channels/orders/presence").expectProblem("bad_request")
+            try await TestHTTP(server).request("GET", "/v1/channels/orders/presence").expectProblem("not_found")
             try await TestHTTP(server).request("GET", "/v1/channels/bad%20name/presence").expectProblem(
                 "invalid_channel"
             )

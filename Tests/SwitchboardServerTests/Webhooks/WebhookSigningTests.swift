@@ -110,6 +110,16 @@ struct WebhookSigningTests {
             #expect(Self.verifies(request, publicKey: publicKey))
             #expect(!Self.verifies(request, publicKey: Curve25519.Signing.PrivateKey().publicKey))
             #expect(!Self.verifies(request, body: Array(#"{"total":13}"#.utf8), publicKey: publicKey))
+
+            // It makes its own key pair: a secret offered to its rotation conflicts with its signing.
+            try await http.request(
+                "POST",
+                "/v1/endpoints/\(id)/rotate-secret",
+                body: #"{"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#
+            ).expectProblem("conflict")
+            #expect(
+                try await http.request("GET", "/v1/endpoints/\(id)").json["publicKey"]?.stringValue == publicKeyText
+            )
         }
     }
 }

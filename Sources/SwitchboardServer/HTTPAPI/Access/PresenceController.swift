@@ -16,7 +16,10 @@ struct PresenceController<Context: RequestContext>: Sendable {
         let channel = try APIContext.channel(fromPathSegment: try context.parameters.require("channel"))
         let principal = try await api.readerPrincipal(of: request)
         try api.access.authorizeSubscribe(principal, to: channel)
-        try api.engine.configuration.namespaces.requirePresence(channel)
+        // The members of a channel that keeps no presence are not a resource here: 404.
+        guard api.engine.configuration.namespaces.keepsPresence(channel) else {
+            throw SwitchboardError(.notFound, "\(channel) keeps no presence: its namespace has no presence")
+        }
         return APIContext.json(try await api.engine.presence.membersJSON(of: channel, op: false))
     }
 }

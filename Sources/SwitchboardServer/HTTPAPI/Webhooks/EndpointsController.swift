@@ -108,6 +108,9 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         case (.hmac, .none): next = .hmac(WebhookSecret.random(using: &generator))
         case (.hmac, .some(.string(let text))): next = .hmac(try WebhookSecret(text))
         case (.ed25519, .none): next = .newEd25519()
+        case (.ed25519, .some):
+            // A well-formed request the endpoint's current signing cannot take.
+            throw SwitchboardError(.conflict, "an Ed25519 endpoint makes its own key: send no secret")
         default: throw SwitchboardError(.badRequest, "the body may hold {\"secret\":\"whsec_…\"} for an HMAC endpoint")
         }
         let now = api.engine.ambient.wallClock()
