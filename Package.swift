@@ -88,7 +88,7 @@ let package = Package(
                 .embedInCode("Assets/client.js"), .embedInCode("Assets/client.d.ts"),
                 .embedInCode("Assets/console.html"), .embedInCode("Assets/console.css"),
                 .embedInCode("Assets/console.js"), .embedInCode("Assets/chat.html"),
-                .embedInCode("Assets/orders.html"),
+                .embedInCode("Assets/orders.html"), .embedInCode("Assets/openapi.json"),
             ],
             swiftSettings: swiftSettings
         ),

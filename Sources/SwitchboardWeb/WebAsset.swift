@@ -25,6 +25,7 @@ public struct WebAsset: Sendable {
         case "ts": "application/typescript; charset=utf-8"
         case "html": "text/html; charset=utf-8"
         case "css": "text/css; charset=utf-8"
+        case "json": "application/json"
         case "svg": "image/svg+xml"
         case "png": "image/png"
         default: "application/octet-stream"

@@ -4,8 +4,9 @@ import NIOCore
 import SwitchboardCore
 import SwitchboardWeb
 
-/// Serves the browser-facing files: `/v1/client.js` (and its `.d.ts`) to any page, the operator
-/// console at `/console`, and the example pages under `/examples/` in development mode only.
+/// Serves the browser-facing files: `/v1/client.js` (and its `.d.ts`) and the API's OpenAPI document
+/// `/v1/openapi.json` to any page, the operator console at `/console`, and the example pages under
+/// `/examples/` in development mode only.
 struct WebController<Context: RequestContext>: Sendable {
     let source: WebAssetSource
     let isDevelopmentMode: Bool
@@ -21,6 +22,7 @@ struct WebController<Context: RequestContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.get("v1/client.js") { request, _ in try await serve("client.js", to: request, isPublic: true) }
         router.get("v1/client.d.ts") { request, _ in try await serve("client.d.ts", to: request, isPublic: true) }
+        router.get("v1/openapi.json") { request, _ in try await serve("openapi.json", to: request, isPublic: true) }
         router.get("console") { request, _ in try await serve("console.html", to: request, policy: Self.consolePolicy) }
         router.get("console/console.js") { request, _ in try await serve("console.js", to: request) }
         router.get("console/console.css") { request, _ in try await serve("console.css", to: request) }
