@@ -149,25 +149,19 @@ def test_presence_needs_the_signature_over_the_channel_data(pusher_server, pyshe
     assert http_client(pusher_server).users_info(channel) == {"users": []}
 
 
-def test_an_unknown_key_is_told_4001_and_disconnected(pusher_server):
+@pytest.mark.parametrize("path, code", [
+    ("/app/nobody?protocol=7", 4001),        # no app has this key
+    (f"/app/{KEY}?protocol=2", 4007),        # a protocol version this server does not speak
+    (f"/app/{KEY}", 4007),                   # none at all
+])
+def test_a_connection_that_cannot_be_served_is_told_why_and_closed(pusher_server, path, code):
     async def scenario():
-        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/nobody?protocol=7", proxy=None) as ws:
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}{path}", proxy=None) as ws:
             message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
             assert message["event"] == "pusher:error"
-            assert message["data"]["code"] == 4001
+            assert message["data"]["code"] == code
             await asyncio.wait_for(ws.wait_closed(), WAIT)
-            assert ws.close_code == 4001
-
-    run(scenario())
-
-
-def test_an_unsupported_protocol_version_is_told_4007(pusher_server):
-    async def scenario():
-        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=2", proxy=None) as ws:
-            message = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
-            assert message["data"]["code"] == 4007
-            await asyncio.wait_for(ws.wait_closed(), WAIT)
-            assert ws.close_code == 4007
+            assert ws.close_code == code
 
     run(scenario())
 
