@@ -149,6 +149,26 @@ def test_presence_needs_the_signature_over_the_channel_data(pusher_server, pyshe
     assert http_client(pusher_server).users_info(channel) == {"users": []}
 
 
+def test_cache_channels_start_with_their_last_event_or_a_cache_miss(pusher_server, pysher_client):
+    empty = "cache-" + unique_channel("empty")
+    client = pysher_client()
+    client.subscribe(empty)
+    assert client.next() == ("pusher_internal:subscription_succeeded", empty, "{}")
+    assert client.next() == ("pusher:cache_miss", empty, None)
+
+    cached = "private-cache-" + unique_channel("prices")
+    for price in (10, 11, 12):
+        pusher_server.publish(cached, "price", {"p": price})
+    client.subscribe(cached)
+    assert client.next() == ("pusher_internal:subscription_succeeded", cached, "{}")
+    event, on, data = client.next()
+    assert (event, on, json.loads(data)) == ("price", cached, {"p": 12})
+    # Then live, as any channel.
+    http_client(pusher_server).trigger(cached, "price", {"p": 13})
+    event, on, data = client.next()
+    assert (event, on, json.loads(data)) == ("price", cached, {"p": 13})
+
+
 @pytest.mark.parametrize("path, code", [
     ("/app/nobody?protocol=7", 4001),        # no app has this key
     (f"/app/{KEY}?protocol=2", 4007),        # a protocol version this server does not speak

@@ -30,6 +30,11 @@ public enum PusherMessage {
             "{\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\(JSONWriter.quoted(channel.rawValue)),\"data\":\(JSONWriter.quoted(data))}"
     }
 
+    /// `pusher:cache_miss`: a cache channel has no event to start with.
+    public static func cacheMiss(channel: ChannelName) -> String {
+        "{\"event\":\"pusher:cache_miss\",\"channel\":\(JSONWriter.quoted(channel.rawValue))}"
+    }
+
     /// `pusher_internal:member_added`: a user's first connection joined the presence channel.
     public static func memberAdded(channel: String, id: String, info: JSONValue?) -> String {
         let data = "{\"user_id\":\(JSONWriter.quoted(id)),\"user_info\":\(info?.jsonText ?? "null")}"

@@ -63,6 +63,16 @@ struct PusherConnectionRulesTests {
         #expect(throws: SwitchboardError.self) { try WebSocketConnection.presenceMember(channelData) }
     }
 
+    @Test("Cache channels are cache-, private-cache- and presence-cache-")
+    func cacheChannels() {
+        for name in ["cache-prices", "private-cache-prices", "presence-cache-room"] {
+            #expect(WebSocketConnection.isCacheChannel(name))
+        }
+        for name in ["prices", "private-prices", "presence-room", "cached-x", "private-cached"] {
+            #expect(!WebSocketConnection.isCacheChannel(name))
+        }
+    }
+
     @Test("Close codes tell Pusher clients to come back after a slow read or a rate limit, not after a refusal")
     func closeCodes() {
         #expect(WebSocketConnection.pusherCloseCode(.slowConsumer) == 4200)

@@ -74,7 +74,7 @@ extension WebSocketConnection: PresenceWatcher, RegisteredConnection {
 
     /// Leaves `channel`'s presence, if a member.
     func leavePresence(_ channel: ChannelName) {
-        let pusherUser = pusherPresence.removeValue(forKey: channel)?.user
+        let pusherUser = pusherChannels.removeValue(forKey: channel)?.user
         guard presentIn.remove(channel) != nil, let user = principal.user ?? pusherUser else { return }
         engine.presence.leave(channel, client: clientID, user: user)
     }

@@ -1,6 +1,7 @@
 import NIOCore
 import SwitchboardCore
 import SwitchboardEngine
+import SwitchboardStore
 
 /// The Pusher protocol (version 7) on `/app/{key}`: the same connection, limits, catch-up and
 /// deliveries as Switchboard's own protocol, with Pusher's messages. A Pusher channel is the
@@ -80,60 +81,85 @@ extension WebSocketConnection {
             since = offset
         }
         // A repeated subscribe of a channel already held is answered as Pusher does: success again.
-        guard subscriptions[channel] == nil, pusherPresence[channel] == nil else {
+        guard subscriptions[channel] == nil, pusherChannels[channel] == nil else {
             return send(PusherMessage.subscriptionSucceeded(channel: channel))
         }
-        guard name.hasPrefix("presence-") else { return subscribe(channel, since: since, ref: nil, isAuthorized: true) }
-        let member: (id: String, info: JSONValue?)
-        do throws(SwitchboardError) {
-            member = try Self.presenceMember(data["channel_data"]?.stringValue ?? "")
-        } catch {
-            return send(PusherMessage.subscriptionError(channel: name, message: error.detail, status: 400))
+        var member: (id: String, info: JSONValue?)?
+        if name.hasPrefix("presence-") {
+            do throws(SwitchboardError) {
+                member = try Self.presenceMember(data["channel_data"]?.stringValue ?? "")
+            } catch {
+                return send(PusherMessage.subscriptionError(channel: name, message: error.detail, status: 400))
+            }
+            // Each join (and its leave) is a durable event: churning subscriptions may not flood the log.
+            guard presenceBucket.take(at: engine.ambient.monotonicClock()) else {
+                engine.metrics.refused(by: "presence_join_rate")
+                return send(
+                    PusherMessage.subscriptionError(channel: name, message: "too many presence joins", status: 429)
+                )
+            }
         }
-        // Each join (and its leave) is a durable event: churning subscriptions may not flood the log.
-        guard presenceBucket.take(at: engine.ambient.monotonicClock()) else {
-            engine.metrics.refused(by: "presence_join_rate")
-            return send(PusherMessage.subscriptionError(channel: name, message: "too many presence joins", status: 429))
-        }
-        pusherPresence[channel] = (member.id, nil)
-        let presence = engine.presence
-        let loop = eventLoop
+        // A cache channel starts with its last event (unless the client resumes with `since`).
+        let readsLast = Self.isCacheChannel(name) && since == nil
+        guard member != nil || readsLast else { return subscribe(channel, since: since, ref: nil, isAuthorized: true) }
+        pusherChannels[channel] = (member?.id, nil)
+        let (presence, log, loop) = (engine.presence, engine.log, eventLoop)
         Task {
-            let listed = try? await presence.members(of: channel)
-            loop.execute { self.joinPusherPresence(channel, as: member, listed: listed, since: since) }
+            var listed: [String]? = []
+            if member != nil { listed = try? await presence.members(of: channel) }
+            var head: Int64? = 0
+            if readsLast { head = try? await log.head(of: channel) }
+            loop.execute {
+                self.startPusherSubscription(channel, as: member, listed: listed, head: head, since: since)
+            }
         }
     }
 
-    /// Subscribes to a presence channel once its members are known, then joins it: the first answer
-    /// lists the members with this connection's user among them.
-    private func joinPusherPresence(
+    /// Whether a Pusher channel is a cache channel (`cache-`, `private-cache-`, `presence-cache-`).
+    static func isCacheChannel(_ name: String) -> Bool {
+        name.hasPrefix("cache-") || name.hasPrefix("private-cache-") || name.hasPrefix("presence-cache-")
+    }
+
+    /// Subscribes once what the first answer needs is read: a presence channel's members (with this
+    /// connection's user among them, which then joins), a cache channel's head (its last event is
+    /// delivered first, or `pusher:cache_miss` follows the success when it has none).
+    private func startPusherSubscription(
         _ channel: ChannelName,
-        as member: (id: String, info: JSONValue?),
+        as member: (id: String, info: JSONValue?)?,
         listed: [String]?,
+        head: Int64?,
         since: Int64?
     ) {
-        guard !isClosing, pusherPresence[channel] != nil, subscriptions[channel] == nil else { return }
-        guard let listed else {
-            pusherPresence[channel] = nil
-            return send(
-                PusherMessage.subscriptionError(
-                    channel: channel.rawValue,
-                    message: "presence is unavailable",
-                    status: 503
-                )
-            )
+        guard !isClosing, pusherChannels[channel] != nil, subscriptions[channel] == nil else { return }
+        guard let listed, let head else {
+            pusherChannels[channel] = nil
+            let what = listed == nil ? "presence is unavailable" : "the event log is unavailable"
+            return send(PusherMessage.subscriptionError(channel: channel.rawValue, message: what, status: 503))
         }
-        var members: [(id: String, info: JSONValue?)] = listed.compactMap { json in
-            guard let parsed = try? JSONParser.parse(json), let user = parsed["user"]?.stringValue else { return nil }
-            return (user, parsed["info"])
+        var first: [String]
+        if let member {
+            var members: [(id: String, info: JSONValue?)] = listed.compactMap { json in
+                guard let parsed = try? JSONParser.parse(json), let user = parsed["user"]?.stringValue else {
+                    return nil
+                }
+                return (user, parsed["info"])
+            }
+            if !members.contains(where: { $0.id == member.id }) { members.append(member) }
+            first = [PusherMessage.presenceSucceeded(channel: channel, members: members)]
+        } else {
+            first = [PusherMessage.subscriptionSucceeded(channel: channel)]
         }
-        if !members.contains(where: { $0.id == member.id }) { members.append(member) }
-        pusherPresence[channel] = (member.id, PusherMessage.presenceSucceeded(channel: channel, members: members))
-        subscribe(channel, since: since, ref: nil, isAuthorized: true)
+        var start = since
+        if Self.isCacheChannel(channel.rawValue), since == nil {
+            if head > 0 { start = head - 1 } else { first.append(PusherMessage.cacheMiss(channel: channel)) }
+        }
+        pusherChannels[channel] = (member?.id, first)
+        subscribe(channel, since: start, ref: nil, isAuthorized: true)
         guard subscriptions[channel] != nil else {
-            pusherPresence[channel] = nil
+            pusherChannels[channel] = nil
             return
         }
+        guard let member else { return }
         presentIn.insert(channel)
         engine.presence.join(
             channel,

@@ -138,9 +138,12 @@ extension WebSocketConnection {
             subscription.pendingReply = nil
             let isTruncated = page?.isTruncated ?? false
             if pusherApp != nil {
-                let presence = pusherPresence[channel]?.reply
-                pusherPresence[channel]?.reply = nil
-                send(presence ?? PusherMessage.subscriptionSucceeded(channel: channel))
+                if let first = pusherChannels[channel]?.firstAnswer {
+                    pusherChannels[channel]?.firstAnswer = nil
+                    for message in first { send(message) }
+                } else {
+                    send(PusherMessage.subscriptionSucceeded(channel: channel))
+                }
             } else {
                 send(
                     ServerMessage.subscribed(

@@ -120,9 +120,10 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     }
     /// The socket id a Pusher client signs its subscriptions with (`digits.digits`; empty otherwise).
     let pusherSocketID: String
-    /// A Pusher connection's presence channels: the user it is present as, and the subscription's
-    /// first answer (the member list) until it is sent.
-    var pusherPresence: [ChannelName: (user: String, reply: String?)] = [:]
+    /// A Pusher connection's channels that answer more than a plain success: the user a presence
+    /// channel is held as, and the messages the subscription answers with first (the member list, a
+    /// cache miss) until they are sent.
+    var pusherChannels: [ChannelName: (user: String?, firstAnswer: [String]?)] = [:]
 
     var engine: Engine { settings.engine }
 
