@@ -22,12 +22,21 @@ SECRET = "interop-ws-secret-0123456789abcd"
 WAIT = 15
 
 
+# A second app on the same server, without client events.
+QUIET_KEY = "interop-ws-quiet-key"
+QUIET_SECRET = "interop-ws-quiet-secret-0123456789"
+
+
 @pytest.fixture(scope="module")
 def pusher_server(module_server_factory):
     return module_server_factory(dev=True, env={
         "SWITCHBOARD_PUSHER_APP_ID": APP_ID,
         "SWITCHBOARD_PUSHER_KEY": KEY,
         "SWITCHBOARD_PUSHER_SECRET": SECRET,
+        "SWITCHBOARD_PUSHER_CLIENT_EVENTS": "true",
+        "SWITCHBOARD_PUSHER_APPS": "4444",
+        "SWITCHBOARD_PUSHER_APP_4444_KEY": QUIET_KEY,
+        "SWITCHBOARD_PUSHER_APP_4444_SECRET": QUIET_SECRET,
     })
 
 
@@ -147,6 +156,43 @@ def test_presence_needs_the_signature_over_the_channel_data(pusher_server, pyshe
     event, on, data = forged.next()
     assert (event, on, json.loads(data)["status"]) == ("pusher:subscription_error", channel, 401)
     assert http_client(pusher_server).users_info(channel) == {"users": []}
+
+
+def test_client_events_reach_the_others_not_the_sender(pusher_server, pysher_client):
+    channel = "private-" + unique_channel("typing")
+    ada, bob = pysher_client(), pysher_client()
+    for client in (ada, bob):
+        client.subscribe(channel)
+        assert client.next() == ("pusher_internal:subscription_succeeded", channel, "{}")
+    ada.pusher.channel(channel).trigger("client-typing", {"who": "ada"})
+    event, on, data = bob.next()
+    assert (event, on, json.loads(data)) == ("client-typing", channel, {"who": "ada"})
+    # Not echoed to its sender; and it is an event like any other: durable, in the history.
+    bob.pusher.channel(channel).trigger("client-typing", {"who": "bob"})
+    event, on, data = ada.next()
+    assert (event, on, json.loads(data)) == ("client-typing", channel, {"who": "bob"})
+    with pytest.raises(queue.Empty):
+        ada.messages.get(timeout=1)
+    assert [e["data"] for e in pusher_server.history(channel)["events"]] == [{"who": "ada"}, {"who": "bob"}]
+
+
+def test_client_events_are_refused_where_not_allowed(pusher_server, pysher_client):
+    public = unique_channel("open")
+    client = pysher_client()
+    client.subscribe(public)
+    assert client.next() == ("pusher_internal:subscription_succeeded", public, "{}")
+    client.pusher.connection.send_event("client-x", {"n": 1}, channel_name=public)
+    event, _, data = client.next()
+    assert event == "pusher:error" and "private or presence" in data["message"]
+
+    quiet = pysher_client(key=QUIET_KEY, secret=QUIET_SECRET)
+    channel = "private-" + unique_channel("quiet")
+    quiet.subscribe(channel)
+    assert quiet.next() == ("pusher_internal:subscription_succeeded", channel, "{}")
+    quiet.pusher.channel(channel).trigger("client-x", {"n": 1})
+    event, _, data = quiet.next()
+    assert event == "pusher:error" and "not enabled" in data["message"]
+    assert pusher_server.history(public)["events"] == [] and pusher_server.history(channel)["events"] == []
 
 
 def test_cache_channels_start_with_their_last_event_or_a_cache_miss(pusher_server, pysher_client):

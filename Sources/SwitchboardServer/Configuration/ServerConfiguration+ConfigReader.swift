@@ -30,6 +30,7 @@ extension ServerConfiguration {
         "timeouts.request_body_seconds",
         "timeouts.close_seconds", "limits.max_page_bytes", "limits.max_waiting_connections_per_address",
         "limits.presence_join_rate", "pusher.app_id", "pusher.key", "pusher.secret", "pusher.apps",
+        "pusher.client_events",
     ]
 
     /// Reads the configuration: flags, then `SWITCHBOARD_…` environment variables, then the file, then defaults.

@@ -2,18 +2,26 @@ import Configuration
 
 extension ServerConfiguration {
     /// Fields of `pusher.app.<id>.*`.
-    public static let pusherAppFields = ["key", "secret"]
+    public static let pusherAppFields = ["key", "secret", "client_events"]
 
     /// The Pusher apps: one from `pusher.app_id`, `pusher.key` and `pusher.secret` (also
     /// `SWITCHBOARD_PUSHER_APP_ID`, `…_KEY`, `…_SECRET`), and any more named by `pusher.apps`, each with
-    /// `pusher.app.<id>.key` and `pusher.app.<id>.secret`. None: the Pusher endpoints are off.
+    /// `pusher.app.<id>.key` and `pusher.app.<id>.secret`; `pusher.client_events` and
+    /// `pusher.app.<id>.client_events` let clients send `client-` events. None: the Pusher endpoints are
+    /// off.
     static func pusherApps(_ reader: ConfigReader) throws(ConfigurationError) -> PusherApps {
         func value(_ key: String, isSecret: Bool = false) -> String? {
             reader.string(forKey: ConfigKey(key), isSecret: isSecret).flatMap { $0.isEmpty ? nil : $0 }
         }
         func app(id: String, key: String, secret: String, scope: String) throws(ConfigurationError) -> PusherApp {
+            let clientEvents: Bool
+            switch value("\(scope).client_events") {
+            case nil, "false": clientEvents = false
+            case "true": clientEvents = true
+            default: throw ConfigurationError(key: "\(scope).client_events", message: "must be true or false")
+            }
             do {
-                return try PusherApp(id: id, key: key, secret: secret)
+                return try PusherApp(id: id, key: key, secret: secret, clientEvents: clientEvents)
             } catch {
                 let field =
                     error.field == "app_id"

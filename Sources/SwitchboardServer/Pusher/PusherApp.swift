@@ -8,12 +8,15 @@ public struct PusherApp: Sendable, Equatable {
     public let key: String
     /// The signing secret, at least `minimumSecretBytes` long.
     public let secret: String
+    /// Whether clients may send `client-` events on the private and presence channels they hold (off
+    /// by default, as on Pusher).
+    public let clientEvents: Bool
 
     /// The shortest secret accepted (Pusher's own are 20 characters).
     public static let minimumSecretBytes = 16
 
     /// An app, or why its settings are refused.
-    public init(id: String, key: String, secret: String) throws(PusherAppError) {
+    public init(id: String, key: String, secret: String, clientEvents: Bool = false) throws(PusherAppError) {
         guard Self.isToken(id) else { throw PusherAppError(field: "app_id", "must be 1–64 of A–Z a–z 0–9 _ -") }
         guard Self.isToken(key) else { throw PusherAppError(field: "key", "must be 1–64 of A–Z a–z 0–9 _ -") }
         guard secret.utf8.count >= Self.minimumSecretBytes else {
@@ -22,6 +25,7 @@ public struct PusherApp: Sendable, Equatable {
         self.id = id
         self.key = key
         self.secret = secret
+        self.clientEvents = clientEvents
     }
 
     /// The secret's bytes, as the HMACs take them.

@@ -43,6 +43,17 @@ struct PusherConfigurationTests {
         #expect(apps.app(id: "2")?.key == "second-key")
         #expect(apps.app(key: "main-key")?.id == "1")
         #expect(apps.app(key: "nobody") == nil)
+        #expect(apps.all.map(\.clientEvents) == [false, false])
+        let talkative = try read([
+            "SWITCHBOARD_PUSHER_APP_ID": "1", "SWITCHBOARD_PUSHER_KEY": "k", "SWITCHBOARD_PUSHER_SECRET": Self.secret,
+            "SWITCHBOARD_PUSHER_CLIENT_EVENTS": "true",
+        ])
+        #expect(talkative.pusherApps.app(id: "1")?.clientEvents == true)
+        let error = refusal([
+            "SWITCHBOARD_PUSHER_APP_ID": "1", "SWITCHBOARD_PUSHER_KEY": "k", "SWITCHBOARD_PUSHER_SECRET": Self.secret,
+            "SWITCHBOARD_PUSHER_CLIENT_EVENTS": "yes",
+        ])
+        #expect(error?.key == "pusher.client_events")
     }
 
     @Test(

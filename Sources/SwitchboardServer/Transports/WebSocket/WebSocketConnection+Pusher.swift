@@ -34,7 +34,7 @@ extension WebSocketConnection {
             if endSubscription(channel) { updateMailbox() }
         default:
             if event.hasPrefix("client-") {
-                send(PusherMessage.error("client events are not supported yet", code: nil))
+                pusherClientEvent(event, on: json["channel"]?.stringValue, data: json["data"], app: app)
             } else {
                 send(PusherMessage.error("unknown event \(event.prefix(64))", code: nil))
             }
@@ -186,6 +186,74 @@ extension WebSocketConnection {
             throw SwitchboardError(.badRequest, "user_info is limited to 1 KiB")
         }
         return (id, info)
+    }
+
+    /// Bound on the own client events remembered until they come back (a sender past it may see one).
+    static let maximumOwnPusherEvents = 256
+
+    /// A `client-` event: on a private or presence channel this connection holds, when the app allows
+    /// them. It is published like any event (durable, seen by native clients and webhooks), with an
+    /// id of its own so that the sender is left out when it comes back.
+    private func pusherClientEvent(_ name: String, on channelName: String?, data: JSONValue?, app: PusherApp) {
+        guard app.clientEvents else {
+            return send(PusherMessage.error("client events are not enabled for this app", code: nil))
+        }
+        guard let channelName, channelName.hasPrefix("private-") || channelName.hasPrefix("presence-"),
+            let channel = try? PusherChannel.name(channelName), subscriptions[channel] != nil
+        else {
+            return send(
+                PusherMessage.error(
+                    "client events go to a private or presence channel this connection holds",
+                    code: nil
+                )
+            )
+        }
+        let text: String
+        switch data {
+        case .string(let value)?: text = value
+        case let value?: text = value.jsonText
+        case nil: text = "{}"
+        }
+        let stored = PusherData.stored(from: text)
+        let type: EventType
+        do throws(SwitchboardError) {
+            type = try EventType(name)
+            let limit = engine.configuration.limits.maximumDataBytes
+            guard stored.utf8.count <= limit else {
+                throw SwitchboardError(.tooLarge, "the event's data is over \(limit) bytes")
+            }
+        } catch {
+            return sendError(error, ref: nil)
+        }
+        guard takePublishToken(ref: nil) else { return }
+        var generator = engine.ambient.randomNumberGenerator
+        let id = EventID(stored: EventID.clientPrefix + "pusher_" + RandomToken.base62(count: 22, using: &generator))
+        if pusherOwnEvents.count >= Self.maximumOwnPusherEvents { pusherOwnEvents.removeFirst() }
+        pusherOwnEvents.append(id.rawValue)
+        let draft = EventDraft(
+            channel: channel,
+            type: type,
+            data: stored,
+            idempotencyKey: id,
+            origin: .client(user: pusherChannels[channel]?.user)
+        )
+        let loop = eventLoop
+        engine.publisher.publish([draft]) { result in
+            guard case .failure(let error) = result else { return }
+            loop.execute {
+                self.pusherOwnEvents.removeAll { $0 == id.rawValue }
+                self.sendError(error, ref: nil)
+            }
+        }
+    }
+
+    /// Whether `event` is one of this connection's own client events coming back (then forgotten).
+    func isOwnPusherEvent(_ event: Event) -> Bool {
+        guard !pusherOwnEvents.isEmpty, let index = pusherOwnEvents.firstIndex(of: event.id.rawValue) else {
+            return false
+        }
+        pusherOwnEvents.remove(at: index)
+        return true
     }
 
     /// A message's `data`: an object, or (as some clients send it) JSON text of one.

@@ -158,7 +158,7 @@ extension WebSocketConnection {
         }
         subscriptions[channel] = subscription
         if let context, !events.isEmpty {
-            for event in events {
+            for event in events where !isOwnPusherEvent(event) {
                 let message = pusherApp == nil ? ServerMessage.event(event) : PusherMessage.event(event)
                 writeRaw(WebSocketFrameBytes.text(message, allocator: context.channel.allocator))
             }
@@ -210,6 +210,7 @@ extension WebSocketConnection {
                 return written
             case .write:
                 if pusherApp != nil {
+                    if isOwnPusherEvent(encoded.event) { continue }
                     guard
                         let frame = encoded.pusherFrame
                             ?? context.map({

@@ -124,6 +124,9 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     /// channel is held as, and the messages the subscription answers with first (the member list, a
     /// cache miss) until they are sent.
     var pusherChannels: [ChannelName: (user: String?, firstAnswer: [String]?)] = [:]
+    /// The ids of this Pusher connection's own client events not yet seen coming back from the Hub:
+    /// a client event reaches every subscriber but its sender.
+    var pusherOwnEvents: [String] = []
 
     var engine: Engine { settings.engine }
 
