@@ -176,6 +176,24 @@ def test_client_events_reach_the_others_not_the_sender(pusher_server, pysher_cli
     assert [e["data"] for e in pusher_server.history(channel)["events"]] == [{"who": "ada"}, {"who": "bob"}]
 
 
+def test_a_trigger_with_a_socket_id_leaves_that_connection_out(pusher_server, pysher_client):
+    channel = unique_channel("others")
+    sender, other = pysher_client(), pysher_client()
+    for client in (sender, other):
+        client.subscribe(channel)
+        assert client.next() == ("pusher_internal:subscription_succeeded", channel, "{}")
+    p = http_client(pusher_server)
+    p.trigger(channel, "saved", {"n": 1}, socket_id=sender.socket_id)
+    p.trigger_batch([{"channel": channel, "name": "saved", "data": json.dumps({"n": 2}),
+                      "socket_id": sender.socket_id}])
+    p.trigger(channel, "saved", {"n": 3})
+    for n in (1, 2, 3):
+        event, on, data = other.next()
+        assert (event, on, json.loads(data)) == ("saved", channel, {"n": n})
+    event, on, data = sender.next()
+    assert (event, on, json.loads(data)) == ("saved", channel, {"n": 3})
+
+
 def test_client_events_are_refused_where_not_allowed(pusher_server, pysher_client):
     public = unique_channel("open")
     client = pysher_client()

@@ -12,6 +12,8 @@ struct APIContext: Sendable {
     let engine: Engine
     let authenticator: Authenticator
     let publishRate: KeyRateLimiter
+    /// This node's Pusher connections by socket id (empty without a Pusher app).
+    var pusherSockets = PusherSockets()
 
     var limits: Limits { engine.configuration.limits }
     var access: AccessPolicy { engine.configuration.accessPolicy }

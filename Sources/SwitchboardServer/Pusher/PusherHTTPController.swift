@@ -46,8 +46,9 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
                 "an event goes to 1 to \(PusherChannel.maximumChannelsPerTrigger) channels"
             )
         }
-        var drafts: [EventDraft] = []
-        for name in channels { drafts.append(try draft(json, channel: name, app: app)) }
+        for name in channels { _ = try draft(json, channel: name, app: app, id: nil) }
+        let ids = try await leftOut(json["socket_id"]?.stringValue, count: channels.count)
+        let drafts = try zip(channels, ids).map { name, id in try draft(json, channel: name, app: app, id: id) }
         try await publish(drafts, app: app)
         return APIContext.json("{}")
     }
@@ -67,18 +68,25 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
                 guard let name = item["channel"]?.stringValue else {
                     throw SwitchboardError(.invalidChannel, "\"channel\" is required and must be a string")
                 }
-                drafts.append(try draft(item, channel: name, app: app))
+                drafts.append(try draft(item, channel: name, app: app, id: nil))
             } catch {
                 throw error.at(index: index)
             }
+        }
+        for (index, item) in items.enumerated() {
+            guard let socketID = item["socket_id"]?.stringValue,
+                let id = try await leftOut(socketID, count: 1).first ?? nil
+            else { continue }
+            let channel = item["channel"]?.stringValue ?? ""
+            drafts[index] = try draft(item, channel: channel, app: app, id: id)
         }
         try await publish(drafts, app: app)
         return APIContext.json("{}")
     }
 
     /// A Pusher event (`name`, `data`) for one channel, checked as any publish is.
-    private func draft(_ event: JSONValue, channel name: String, app: PusherApp) throws(SwitchboardError)
-        -> EventDraft
+    private func draft(_ event: JSONValue, channel name: String, app: PusherApp, id: EventID?)
+        throws(SwitchboardError) -> EventDraft
     {
         let channel = try PusherChannel.name(name)
         guard let eventName = event["name"]?.stringValue else {
@@ -101,9 +109,17 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
             channel: channel,
             type: try EventType(eventName),
             data: stored,
-            idempotencyKey: nil,
+            idempotencyKey: id,
             origin: .api(key: PusherChannel.origin(of: app))
         )
+    }
+
+    /// Ids for `count` events that the connection with `socketID` leaves out, when it is on this node
+    /// (nil ids otherwise: the events are published as usual).
+    private func leftOut(_ socketID: String?, count: Int) async throws -> [EventID?] {
+        guard let socketID else { return Array(repeating: nil, count: count) }
+        var generator = api.engine.ambient.randomNumberGenerator
+        return await api.pusherSockets.exclude(socketID: socketID, count: count, using: &generator)
     }
 
     private func publish(_ drafts: [EventDraft], app: PusherApp) async throws {

@@ -227,9 +227,8 @@ extension WebSocketConnection {
         }
         guard takePublishToken(ref: nil) else { return }
         var generator = engine.ambient.randomNumberGenerator
-        let id = EventID(stored: EventID.clientPrefix + "pusher_" + RandomToken.base62(count: 22, using: &generator))
-        if pusherOwnEvents.count >= Self.maximumOwnPusherEvents { pusherOwnEvents.removeFirst() }
-        pusherOwnEvents.append(id.rawValue)
+        let id = PusherSockets.newEventID(using: &generator)
+        leaveOut([id.rawValue])
         let draft = EventDraft(
             channel: channel,
             type: type,
@@ -247,7 +246,16 @@ extension WebSocketConnection {
         }
     }
 
-    /// Whether `event` is one of this connection's own client events coming back (then forgotten).
+    /// Remembers events this connection must not receive (its own client events, a trigger's
+    /// `socket_id`), the oldest forgotten past the bound.
+    func leaveOut(_ ids: [String]) {
+        for id in ids {
+            if pusherOwnEvents.count >= Self.maximumOwnPusherEvents { pusherOwnEvents.removeFirst() }
+            pusherOwnEvents.append(id)
+        }
+    }
+
+    /// Whether `event` is one this connection leaves out, coming back (then forgotten).
     func isOwnPusherEvent(_ event: Event) -> Bool {
         guard !pusherOwnEvents.isEmpty, let index = pusherOwnEvents.firstIndex(of: event.id.rawValue) else {
             return false

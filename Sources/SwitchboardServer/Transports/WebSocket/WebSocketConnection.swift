@@ -212,6 +212,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     /// The socket is closed: releases everything, including the connection's places in the limits.
     private func tearDown() {
         guard closing.event(.socketClosed) == .release else { return }
+        if pusherApp != nil { settings.transports.api.pusherSockets.deregister(pusherSocketID) }
         closeTimer?.cancel()
         closeTimer = nil
         settings.heartbeats.deregister(self)
@@ -257,6 +258,7 @@ final class WebSocketConnection: ChannelInboundHandler, HubSubscriber, Heartbeat
     func becomeReady() {
         isReady = true
         if pusherApp != nil {
+            settings.transports.api.pusherSockets.register(pusherSocketID, self)
             send(
                 PusherMessage.connectionEstablished(
                     socketID: pusherSocketID,
