@@ -12,6 +12,7 @@ import queue
 import pusher
 import pysher
 import pytest
+import requests
 from websockets.asyncio.client import connect
 
 from interop_support import run, unique_channel
@@ -231,6 +232,37 @@ def test_cache_channels_start_with_their_last_event_or_a_cache_miss(pusher_serve
     http_client(pusher_server).trigger(cached, "price", {"p": 13})
     event, on, data = client.next()
     assert (event, on, json.loads(data)) == ("price", cached, {"p": 13})
+
+
+def test_user_signin_and_terminate_connections(pusher_server):
+    p = http_client(pusher_server)
+
+    async def scenario():
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=7", proxy=None) as ws:
+            established = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            socket_id = json.loads(established["data"])["socket_id"]
+            # The official server library signs the user data, as an application's endpoint would.
+            signed = p.authenticate_user(socket_id, {"id": "u-7", "name": "Ada"})
+            await ws.send(json.dumps({"event": "pusher:signin", "data": signed}))
+            success = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            assert success["event"] == "pusher:signin_success"
+            assert json.loads(json.loads(success["data"])["user_data"]) == {"id": "u-7", "name": "Ada"}
+            counted = requests.get(pusher_server.url("/v1/users/u-7/connections"), timeout=10).json()
+            assert counted["connections"] == 1
+            await asyncio.to_thread(p.terminate_user_connections, "u-7")
+            await asyncio.wait_for(ws.wait_closed(), WAIT)
+            assert ws.close_code == 4009
+
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=7", proxy=None) as ws:
+            established = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            socket_id = json.loads(established["data"])["socket_id"]
+            forged = p.authenticate_user("1.2", {"id": "u-8"})   # signed for another socket
+            await ws.send(json.dumps({"event": "pusher:signin", "data": forged}))
+            await asyncio.wait_for(ws.wait_closed(), WAIT)
+            assert ws.close_code == 4009
+            assert socket_id != "1.2"
+
+    run(scenario())
 
 
 @pytest.mark.parametrize("path, code", [

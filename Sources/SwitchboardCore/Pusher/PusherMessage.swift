@@ -30,6 +30,12 @@ public enum PusherMessage {
             "{\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\(JSONWriter.quoted(channel.rawValue)),\"data\":\(JSONWriter.quoted(data))}"
     }
 
+    /// `pusher:signin_success`: the connection is signed in as the user of `userData`.
+    public static func signinSuccess(userData: String) -> String {
+        let data = "{\"user_data\":\(JSONWriter.quoted(userData))}"
+        return "{\"event\":\"pusher:signin_success\",\"data\":\(JSONWriter.quoted(data))}"
+    }
+
     /// `pusher:cache_miss`: a cache channel has no event to start with.
     public static func cacheMiss(channel: ChannelName) -> String {
         "{\"event\":\"pusher:cache_miss\",\"channel\":\(JSONWriter.quoted(channel.rawValue))}"

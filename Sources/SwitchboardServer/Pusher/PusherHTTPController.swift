@@ -20,6 +20,9 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
         group.get("channels", use: channels)
         group.get("channels/{channel_name}", use: channel)
         group.get("channels/{channel_name}/users", use: users)
+        group.post("users/{user_id}/terminate_connections", use: terminate)
+        // Pusher's Python library posts this one without the app in the path: the key names the app.
+        router.post("users/{user_id}/terminate_connections", use: terminate)
     }
 
     // MARK: Publishing
@@ -192,16 +195,29 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
             .filter { seen.insert($0).inserted }
     }
 
+    /// `POST /apps/{app_id}/users/{user_id}/terminate_connections`: closes every connection of this
+    /// node signed in as the user (Pusher clients with 4009, native ones with 4003).
+    @Sendable func terminate(_ request: Request, context: Context) async throws -> Response {
+        let (_, _) = try await authenticated(request, context: context)
+        let user = try context.parameters.require("user_id")
+        _ = api.engine.connections.disconnect(user: user, reason: "connections terminated through the Pusher API")
+        return APIContext.json("{}")
+    }
+
     // MARK: Authentication
 
     /// The app named in the path, once the request's signature is checked, and the request's body.
     private func authenticated(_ request: Request, context: Context) async throws -> (PusherApp, ByteBuffer) {
-        guard let app = apps.app(id: try context.parameters.require("app_id")) else {
-            throw SwitchboardError(.notFound, "no Pusher app has this id")
-        }
         guard let parameters = PusherQuery.pairs(request.uri.query) else {
             throw SwitchboardError(.badRequest, "the query string is not valid percent-encoding")
         }
+        let named =
+            if let id = context.parameters.get("app_id") {
+                apps.app(id: id)
+            } else {
+                parameters.first { $0.0 == "auth_key" }.flatMap { apps.app(key: $0.1) }
+            }
+        guard let app = named else { throw SwitchboardError(.notFound, "no Pusher app has this id") }
         let body = try await APIContext.body(of: request, upTo: api.limits.maximumRequestBytes)
         if let refusal = PusherAPIAuthentication.refusal(
             method: request.method.rawValue,

@@ -56,4 +56,14 @@ struct PusherMessageTests {
         let data = try parse(try #require(try parse(text)["data"]?.stringValue))
         #expect(data.jsonText == #"{"presence":{"ids":["ada","42"],"hash":{"ada":{"n":1},"42":null},"count":2}}"#)
     }
+
+    @Test("signin_success and cache_miss are as Pusher's clients read them")
+    func signinAndCacheMiss() throws {
+        let success = try parse(PusherMessage.signinSuccess(userData: #"{"id":"u-7"}"#))
+        #expect(success["event"]?.stringValue == "pusher:signin_success")
+        let data = try parse(try #require(success["data"]?.stringValue))
+        #expect(data["user_data"]?.stringValue == #"{"id":"u-7"}"#)
+        let miss = try parse(PusherMessage.cacheMiss(channel: try ChannelName("cache-a")))
+        #expect(miss.jsonText == #"{"event":"pusher:cache_miss","channel":"cache-a"}"#)
+    }
 }

@@ -27,6 +27,8 @@ extension WebSocketConnection {
             break
         case "pusher:subscribe":
             pusherSubscribe(Self.pusherData(of: json), app: app)
+        case "pusher:signin":
+            pusherSignIn(Self.pusherData(of: json), app: app)
         case "pusher:unsubscribe":
             guard let name = Self.pusherData(of: json)["channel"]?.stringValue,
                 let channel = try? PusherChannel.name(name)
@@ -186,6 +188,40 @@ extension WebSocketConnection {
             throw SwitchboardError(.badRequest, "user_info is limited to 1 KiB")
         }
         return (id, info)
+    }
+
+    /// `pusher:signin`: the user data signed by the application's user authentication endpoint
+    /// (`socket_id::user::user_data`) names the connection's user, whom `terminate_connections` (and
+    /// `DELETE /v1/users/{user}/connections`) can then disconnect. Once per connection.
+    private func pusherSignIn(_ data: JSONValue, app: PusherApp) {
+        guard registeredUser == nil else {
+            return send(PusherMessage.error("this connection is signed in already", code: nil))
+        }
+        guard let userData = data["user_data"]?.stringValue, userData.utf8.count <= 4096,
+            let user = (try? JSONParser.parse(userData))?["id"]?.stringValue, !user.isEmpty, user.utf8.count <= 128
+        else {
+            return send(
+                PusherMessage.error("pusher:signin needs user_data: JSON text with an id of 1–128 bytes", code: nil)
+            )
+        }
+        let expected = PusherSignature.userAuth(
+            key: app.key,
+            secret: app.secretBytes,
+            socketID: pusherSocketID,
+            userData: userData
+        )
+        guard let auth = data["auth"]?.stringValue, PusherSignature.matches(auth, expected: expected) else {
+            engine.metrics.refused(by: "pusher_signin")
+            return close(.unauthorized, reason: "the sign-in's auth signature does not match")
+        }
+        do {
+            try engine.connections.attach(self, user: user)
+        } catch {
+            engine.metrics.refused(by: "connections_per_user")
+            return close(.rateLimited, reason: error.detail)
+        }
+        registeredUser = user
+        send(PusherMessage.signinSuccess(userData: userData))
     }
 
     /// Bound on the own client events remembered until they come back (a sender past it may see one).
