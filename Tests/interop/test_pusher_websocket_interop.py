@@ -319,3 +319,24 @@ def test_a_reconnecting_client_resumes_after_its_last_offset(pusher_server):
                 ("step", {"n": 2}, 2), ("step", {"n": 3}, 3)]
 
     run(scenario())
+
+
+def test_an_unsubscribe_while_a_presence_subscription_is_set_up_leaves_nothing_behind(pusher_server):
+    channel = "presence-cache-" + unique_channel("gone")
+    p = http_client(pusher_server)
+
+    async def scenario():
+        async with connect(f"ws://127.0.0.1:{pusher_server.port}/app/{KEY}?protocol=7", proxy=None) as ws:
+            established = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+            socket_id = json.loads(established["data"])["socket_id"]
+            signed = p.authenticate(channel, socket_id, custom_data={"user_id": "ghost"})
+            await ws.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": channel, **signed}}))
+            await ws.send(json.dumps({"event": "pusher:unsubscribe", "data": {"channel": channel}}))
+            await ws.send(json.dumps({"event": "pusher:ping", "data": {}}))
+            # The answer to the ping comes; no subscription success, and nobody is present.
+            assert json.loads(await asyncio.wait_for(ws.recv(), WAIT))["event"] == "pusher:pong"
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ws.recv(), 1)
+            assert p.users_info(channel) == {"users": []}
+
+    run(scenario())

@@ -33,6 +33,8 @@ extension WebSocketConnection {
             guard let name = Self.pusherData(of: json)["channel"]?.stringValue,
                 let channel = try? PusherChannel.name(name)
             else { return }
+            // One still being set up (a presence or cache channel's first read) is dropped too.
+            if subscriptions[channel] == nil { pusherChannels[channel] = nil }
             if endSubscription(channel) { updateMailbox() }
         default:
             if event.hasPrefix("client-") {
@@ -104,6 +106,19 @@ extension WebSocketConnection {
         // A cache channel starts with its last event (unless the client resumes with `since`).
         let readsLast = Self.isCacheChannel(name) && since == nil
         guard member != nil || readsLast else { return subscribe(channel, since: since, ref: nil, isAuthorized: true) }
+        // Subscriptions still being set up count against the per-connection limit too.
+        let maximum = engine.configuration.limits.maximumSubscriptionsPerConnection
+        let settingUp = pusherChannels.keys.reduce(0) { $0 + (subscriptions[$1] == nil ? 1 : 0) }
+        guard subscriptions.count + settingUp < maximum else {
+            engine.metrics.refused(by: "subscriptions")
+            return send(
+                PusherMessage.subscriptionError(
+                    channel: name,
+                    message: "at most \(maximum) subscriptions per connection",
+                    status: 429
+                )
+            )
+        }
         pusherChannels[channel] = (member?.id, nil)
         let (presence, log, loop) = (engine.presence, engine.log, eventLoop)
         Task {
