@@ -49,10 +49,10 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
                 "an event goes to 1 to \(PusherChannel.maximumChannelsPerTrigger) channels"
             )
         }
-        for name in channels { _ = try draft(json, channel: name, app: app, id: nil) }
+        var drafts: [EventDraft] = []
+        for name in channels { drafts.append(try draft(json, channel: name, app: app)) }
         let ids = try await leftOut(json["socket_id"]?.stringValue, count: channels.count)
-        let drafts = try zip(channels, ids).map { name, id in try draft(json, channel: name, app: app, id: id) }
-        try await publish(drafts, app: app)
+        try await publish(zip(drafts, ids).map { Self.identified($0, as: $1) }, app: app)
         return APIContext.json("{}")
     }
 
@@ -71,7 +71,7 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
                 guard let name = item["channel"]?.stringValue else {
                     throw SwitchboardError(.invalidChannel, "\"channel\" is required and must be a string")
                 }
-                drafts.append(try draft(item, channel: name, app: app, id: nil))
+                drafts.append(try draft(item, channel: name, app: app))
             } catch {
                 throw error.at(index: index)
             }
@@ -80,16 +80,15 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
             guard let socketID = item["socket_id"]?.stringValue,
                 let id = try await leftOut(socketID, count: 1).first ?? nil
             else { continue }
-            let channel = item["channel"]?.stringValue ?? ""
-            drafts[index] = try draft(item, channel: channel, app: app, id: id)
+            drafts[index] = Self.identified(drafts[index], as: id)
         }
         try await publish(drafts, app: app)
         return APIContext.json("{}")
     }
 
     /// A Pusher event (`name`, `data`) for one channel, checked as any publish is.
-    private func draft(_ event: JSONValue, channel name: String, app: PusherApp, id: EventID?)
-        throws(SwitchboardError) -> EventDraft
+    private func draft(_ event: JSONValue, channel name: String, app: PusherApp) throws(SwitchboardError)
+        -> EventDraft
     {
         let channel = try PusherChannel.name(name)
         guard let eventName = event["name"]?.stringValue else {
@@ -112,8 +111,20 @@ struct PusherHTTPController<Context: RequestContext>: Sendable {
             channel: channel,
             type: try EventType(eventName),
             data: stored,
-            idempotencyKey: id,
+            idempotencyKey: nil,
             origin: .api(key: PusherChannel.origin(of: app))
+        )
+    }
+
+    /// `draft` under the id a `socket_id`'s connection leaves out (unchanged without one).
+    private static func identified(_ draft: EventDraft, as id: EventID?) -> EventDraft {
+        guard let id else { return draft }
+        return EventDraft(
+            channel: draft.channel,
+            type: draft.type,
+            data: draft.data,
+            idempotencyKey: id,
+            origin: draft.origin
         )
     }
 
