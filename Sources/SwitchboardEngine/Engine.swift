@@ -144,11 +144,21 @@ public final class Engine: Sendable {
             self.presence = registry
             presenceService = cluster
         } else {
-            let journal = PresenceJournal(metrics: metrics, logger: logger) { drafts throws(SwitchboardError) in
+            let journal = PresenceJournal(dropped: metrics.presenceRecordsDropped, logger: logger) {
+                drafts throws(SwitchboardError) in
                 _ = try await publisher.publish(drafts)
             }
             self.presence = PresenceRegistry(journal: journal)
             presenceService = journal
+        }
+        var occupancyServices: [any Service] = []
+        if configuration.journalsOccupancy {
+            let journal = PresenceJournal(dropped: metrics.occupancyRecordsDropped, logger: logger) {
+                drafts throws(SwitchboardError) in
+                _ = try await publisher.publish(drafts)
+            }
+            hub.setOccupancyObserver(Self.occupancyRecorder(journal))
+            occupancyServices.append(journal)
         }
         self.connections = ConnectionRegistry(
             maximumPerUser: configuration.limits.maximumConnectionsPerUser,
@@ -178,7 +188,22 @@ public final class Engine: Sendable {
                 ),
                 deliveryWorker,
                 presenceService,
-            ]
+            ] + occupancyServices
+    }
+
+    /// Journals `channel.occupied` and `channel.vacated` on `$occupancy:<channel>`.
+    private static func occupancyRecorder(_ journal: PresenceJournal) -> Hub.OccupancyObserver {
+        let (occupied, vacated) = (PusherWebhook.occupiedType, PusherWebhook.vacatedType)
+        return { channel, isOccupied in
+            journal.record(
+                EventDraft(
+                    channel: channel.occupancyJournal,
+                    type: isOccupied ? occupied : vacated,
+                    data: "{}",
+                    idempotencyKey: nil
+                )
+            )
+        }
     }
 
     /// Closes the store's connections; call after the services stopped.

@@ -18,6 +18,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var webhooks: WebhookSettings
     /// Inbound webhook sources of the configuration file (read-only; others are made through the API).
     public var inboundSources: [InboundSource]
+    /// Channels gaining their first subscriber on this node and losing their last are journaled on
+    /// `$occupancy:<channel>` (for Pusher's `channel_occupied` and `channel_vacated` webhooks).
+    public var journalsOccupancy: Bool
 
     /// Makes a configuration.
     public init(
@@ -27,7 +30,8 @@ public struct EngineConfiguration: Sendable, Equatable {
         isDevelopmentMode: Bool = false,
         retentionInterval: Duration = .seconds(30),
         webhooks: WebhookSettings = WebhookSettings(),
-        inboundSources: [InboundSource] = []
+        inboundSources: [InboundSource] = [],
+        journalsOccupancy: Bool = false
     ) {
         self.store = store
         self.namespaces = namespaces
@@ -36,6 +40,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.retentionInterval = retentionInterval
         self.webhooks = webhooks
         self.inboundSources = inboundSources
+        self.journalsOccupancy = journalsOccupancy
     }
 
     /// The access rules these settings imply.

@@ -31,7 +31,11 @@ public enum SwitchboardApplication {
     ) async throws {
         let dataDirectory = configuration.engine.store.dataDirectory
         try AdminKeyBootstrap.prepareDataDirectory(dataDirectory)
-        let engine = try await Engine.open(configuration: configuration.engine, ambient: ambient, logger: logger) {
+        let engine = try await Engine.open(
+            configuration: configuration.engineWithPusherApps,
+            ambient: ambient,
+            logger: logger
+        ) {
             environment in
             if let database = configuration.engine.store.database {
                 return try await PostgresStorage.openStore(

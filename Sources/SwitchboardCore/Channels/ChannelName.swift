@@ -1,12 +1,14 @@
 /// A validated channel name: 1–200 characters of `A–Z a–z 0–9 _ - . : =`, optionally after a leading `$`.
 ///
-/// A server-written name may be longer by the length of `$presence:`, so that every channel has its
-/// presence journal.
+/// A server-written journal's name may be longer by the length of its prefix (`$presence:`,
+/// `$occupancy:`), so that every channel has its journals.
 public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The longest name accepted.
     public static let maximumLength = 200
     /// The prefix of a channel's presence journal.
     public static let presencePrefix = "$presence:"
+    /// The prefix of a channel's occupancy journal (`channel.occupied`, `channel.vacated`).
+    public static let occupancyPrefix = "$occupancy:"
 
     /// The name as written.
     public let rawValue: String
@@ -16,11 +18,18 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
     public init(_ rawValue: String) throws(SwitchboardError) {
         var body = Substring(rawValue)
         if body.first == "$" { body = body.dropFirst() }
-        let limit = Self.maximumLength + (rawValue.hasPrefix(Self.presencePrefix) ? Self.presencePrefix.utf8.count : 0)
+        var limit = Self.maximumLength
+        if body.utf8.count != rawValue.utf8.count {
+            if rawValue.hasPrefix(Self.presencePrefix) {
+                limit += Self.presencePrefix.utf8.count
+            } else if rawValue.hasPrefix(Self.occupancyPrefix) {
+                limit += Self.occupancyPrefix.utf8.count
+            }
+        }
         guard !body.isEmpty, rawValue.utf8.count <= limit else {
             throw SwitchboardError(
                 .invalidChannel,
-                "channel names are 1 to 200 characters long (plus the \(Self.presencePrefix) prefix of a presence journal)"
+                "channel names are 1 to 200 characters long (plus the \(Self.presencePrefix) or \(Self.occupancyPrefix) prefix of a journal)"
             )
         }
         for byte in body.utf8 where !Self.isAllowed(byte) {
@@ -62,6 +71,18 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
     public var presenceSubject: ChannelName? {
         guard rawValue.hasPrefix(Self.presencePrefix) else { return nil }
         return try? ChannelName(String(rawValue.dropFirst(Self.presencePrefix.count)))
+    }
+
+    /// `$occupancy:<this channel>`, where this node journals the channel gaining its first subscriber
+    /// and losing its last.
+    public var occupancyJournal: ChannelName {
+        ChannelName(unchecked: Self.occupancyPrefix + rawValue)
+    }
+
+    /// The channel whose occupancy this `$occupancy:` channel journals, if it is one.
+    public var occupancySubject: ChannelName? {
+        guard rawValue.hasPrefix(Self.occupancyPrefix) else { return nil }
+        return try? ChannelName(String(rawValue.dropFirst(Self.occupancyPrefix.count)))
     }
 
     /// The part after the namespace's `:` (nil when the name has no `:`).

@@ -14,6 +14,10 @@ public struct DeliveryDecision: Hashable, Sendable {
     /// Why the endpoint is disabled by this attempt, if it is.
     public var disablesEndpoint: String?
 
+    /// An attempt that had nothing to send (an event the endpoint's format has no place for, such as
+    /// a plain event on a Pusher endpoint): the delivery is done without a request.
+    public static let nothingToSend = DeliveryDecision(status: .succeeded, nextAttempt: nil, disablesEndpoint: nil)
+
     /// Decides after an attempt made at `time` answered with `httpStatus` (nil: no response) and
     /// `retryAfter`, when `attemptsInRound` attempts of this round came before it.
     public static func after(

@@ -49,7 +49,8 @@ public struct EndpointSettings: Hashable, Sendable {
     /// Headers the server sets itself, which an endpoint may not override.
     public static let reservedHeaders: Set<String> = [
         "content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding",
-        "webhook-id", "webhook-timestamp", "webhook-signature", "te", "upgrade", "expect",
+        "webhook-id", "webhook-timestamp", "webhook-signature", "te", "upgrade", "expect", "x-pusher-key",
+        "x-pusher-signature",
     ]
 
     /// Parses a create request (`url` and `channels` required) or, with `base`, applies a `PATCH` to it.
@@ -59,6 +60,7 @@ public struct EndpointSettings: Hashable, Sendable {
         }
         let known: Set<String> = [
             "url", "channels", "types", "description", "rateLimit", "ordered", "headers", "secret", "signing",
+            "pusherApp",
         ]
         for (key, _) in members where !known.contains(key) {
             throw SwitchboardError(.badRequest, "unknown field \(JSONWriter.quoted(key))")

@@ -2,12 +2,15 @@ import Crypto
 import FoundationEssentials
 
 /// How an endpoint's deliveries are signed: Standard Webhooks `v1` (HMAC-SHA256 with a shared secret),
-/// or `v1a` (Ed25519; the receiver holds only the public key).
+/// `v1a` (Ed25519; the receiver holds only the public key), or as a Pusher app's webhooks (the body in
+/// Pusher's format, `X-Pusher-Signature` with the app's secret, which the configuration holds).
 public enum WebhookSigningKey: Hashable, Sendable {
     /// `v1`: HMAC-SHA256 with the secret's key bytes.
     case hmac(WebhookSecret)
     /// `v1a`: Ed25519 with this private key (its 32 raw bytes).
     case ed25519(privateKey: [UInt8])
+    /// Pusher's webhooks of the configured Pusher app with this id (see `PusherWebhook`).
+    case pusher(app: String)
 
     /// A new Ed25519 key.
     public static func newEd25519() -> WebhookSigningKey {
@@ -19,9 +22,15 @@ public enum WebhookSigningKey: Hashable, Sendable {
     /// `whpk_<base64 public key>`, what receivers of `v1a` signatures configure.
     public static let ed25519PublicPrefix = "whpk_"
 
-    /// A stored secret (`whsec_…` or `whsk_…`) back as a key.
+    /// `pusherapp_<app id>`, the stored form of a Pusher app's signing (the secret is the app's, in the
+    /// configuration, never in the store).
+    public static let pusherAppPrefix = "pusherapp_"
+
+    /// A stored secret (`whsec_…`, `whsk_…` or `pusherapp_…`) back as a key.
     public init(stored text: String) throws(SwitchboardError) {
-        if text.hasPrefix(Self.ed25519SecretPrefix) {
+        if text.hasPrefix(Self.pusherAppPrefix), text.utf8.count > Self.pusherAppPrefix.utf8.count {
+            self = .pusher(app: String(text.dropFirst(Self.pusherAppPrefix.count)))
+        } else if text.hasPrefix(Self.ed25519SecretPrefix) {
             guard let data = Data(base64Encoded: String(text.dropFirst(Self.ed25519SecretPrefix.count))),
                 (try? Curve25519.Signing.PrivateKey(rawRepresentation: data)) != nil
             else { throw SwitchboardError(.badRequest, "an Ed25519 secret is whsk_ followed by base64 of 32 bytes") }
@@ -31,11 +40,12 @@ public enum WebhookSigningKey: Hashable, Sendable {
         }
     }
 
-    /// The stored form: `whsec_…` or `whsk_…`.
+    /// The stored form: `whsec_…`, `whsk_…` or `pusherapp_…`.
     public var storedText: String {
         switch self {
         case .hmac(let secret): secret.text
         case .ed25519(let key): Self.ed25519SecretPrefix + Data(key).base64EncodedString()
+        case .pusher(let app): Self.pusherAppPrefix + app
         }
     }
 
@@ -47,15 +57,23 @@ public enum WebhookSigningKey: Hashable, Sendable {
         return Self.ed25519PublicPrefix + key.publicKey.rawRepresentation.base64EncodedString()
     }
 
-    /// `"hmac-sha256"` or `"ed25519"`.
+    /// `"hmac-sha256"`, `"ed25519"` or `"pusher"`.
     public var schemeName: String {
         switch self {
         case .hmac: "hmac-sha256"
         case .ed25519: "ed25519"
+        case .pusher: "pusher"
         }
     }
 
+    /// The Pusher app whose webhooks these are, for `.pusher`.
+    public var pusherApp: String? {
+        guard case .pusher(let app) = self else { return nil }
+        return app
+    }
+
     /// The signature of one delivery: `v1,<base64>` or `v1a,<base64>` over `{id}.{timestamp}.{body}`.
+    /// A Pusher app's webhooks carry no Standard Webhooks signature: empty (`PusherWebhook` signs them).
     public func sign(id: String, timestamp: Int64, body: [UInt8]) -> String {
         var content = Array("\(id).\(timestamp).".utf8)
         content.append(contentsOf: body)
@@ -69,6 +87,8 @@ public enum WebhookSigningKey: Hashable, Sendable {
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
             let signature = (try? key?.signature(for: content)) ?? Data()
             return "v1a," + signature.base64EncodedString()
+        case .pusher:
+            return ""
         }
     }
 }

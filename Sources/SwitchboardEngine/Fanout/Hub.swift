@@ -29,7 +29,13 @@ public final class Hub: Sendable {
         var subscriptionCount = 0
         var flushers: [ObjectIdentifier: LoopFlusher] = [:]
         var interest: (any ChannelInterest)?
+        var occupancy: OccupancyObserver?
     }
+
+    /// Told when one of the application's channels (not a `$` one) gains its first local subscriber
+    /// (`true`) or loses its last (`false`). Called under the hub's lock, so calls come in the order
+    /// the changes happened; it must only queue.
+    public typealias OccupancyObserver = @Sendable (ChannelName, Bool) -> Void
 
     private let state = NIOLockedValueBox(State())
     private let allocator = ByteBufferAllocator()
@@ -48,6 +54,12 @@ public final class Hub: Sendable {
         state.withLockedValue { $0.interest = interest }
     }
 
+    /// Tells `observer` of every change of a channel's occupancy from now on (set once, before any
+    /// reader registers).
+    public func setOccupancyObserver(_ observer: @escaping OccupancyObserver) {
+        state.withLockedValue { $0.occupancy = observer }
+    }
+
     /// Returns once the events of `channel` committed from now on reach the Hub: at once on a node
     /// alone; on a node sharing its store, once the channel is followed. Readers await it after
     /// registering (`subscribe`, `makeWaiter`) and before reading the log.
@@ -62,10 +74,12 @@ public final class Hub: Sendable {
             var entry = state.channels[channel] ?? ChannelEntry()
             var loop = entry.loops[loopKey] ?? LoopSubscribers(loop: subscriber.eventLoop)
             guard !loop.subscribers.contains(where: { $0 === subscriber }) else { return (false, nil) }
+            let wasVacant = entry.isEmpty
             loop.subscribers.append(subscriber)
             entry.loops[loopKey] = loop
             if subscriber.transport == .pusher { entry.pusherSubscribers += 1 }
             state.channels[channel] = entry
+            if wasVacant, !channel.isServerWritten { state.occupancy?(channel, true) }
             state.subscriptionCount += 1
             return (true, state.interest)
         }
@@ -85,6 +99,7 @@ public final class Hub: Sendable {
             entry.loops[loopKey] = loop.subscribers.isEmpty ? nil : loop
             if subscriber.transport == .pusher { entry.pusherSubscribers -= 1 }
             state.channels[channel] = entry.isEmpty ? nil : entry
+            if entry.isEmpty, !channel.isServerWritten { state.occupancy?(channel, false) }
             state.subscriptionCount -= 1
             return (true, state.interest)
         }

@@ -44,6 +44,8 @@ public final class EngineMetrics: Sendable {
 
     /// Presence joins and leaves that could not be journaled.
     public let presenceRecordsDropped: Counter
+    /// Channel occupancy changes that could not be journaled.
+    public let occupancyRecordsDropped: Counter
     /// Requests and connections refused by a limit, by limit.
     public let refusedByLimit: [String: Counter]
 
@@ -135,6 +137,11 @@ public final class EngineMetrics: Sendable {
         presenceRecordsDropped = registry.makeCounter(
             name: "switchboard_presence_records_dropped_total",
             help: "Presence joins and leaves that could not be journaled on $presence channels"
+        )
+        occupancyRecordsDropped = registry.makeCounter(
+            name: "switchboard_occupancy_records_dropped_total",
+            help:
+                "Channels gaining their first or losing their last subscriber that could not be journaled on $occupancy channels"
         )
         var inbound: [String: Counter] = [:]
         for outcome in InboundRequestRecord.Outcome.metricLabels {

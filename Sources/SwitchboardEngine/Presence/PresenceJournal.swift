@@ -4,8 +4,9 @@ import Prometheus
 public import ServiceLifecycle
 import SwitchboardCore
 
-/// Publishes `presence.join` and `presence.leave` on `$presence:<channel>`, in the order they happened,
-/// from one task: joins and leaves are recorded without waiting, and leave the server in batches.
+/// Publishes server-written events in the order they happened, from one task: `presence.join` and
+/// `presence.leave` on `$presence:<channel>`, or a node's `channel.occupied` and `channel.vacated` on
+/// `$occupancy:<channel>`. They are recorded without waiting, and leave the server in batches.
 ///
 /// The queue is bounded; past it, records are dropped, counted in the metrics and logged, rather than
 /// holding memory without limit when the store is down.
@@ -16,28 +17,27 @@ public final class PresenceJournal: Service, Sendable {
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
     private let publish: @Sendable ([EventDraft]) async throws(SwitchboardError) -> Void
-    private let metrics: EngineMetrics
+    private let dropped: Counter
     private let logger: Logger
 
     init(
-        metrics: EngineMetrics,
+        dropped: Counter,
         logger: Logger,
         publish: @escaping @Sendable ([EventDraft]) async throws(SwitchboardError) -> Void
     ) {
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.publish = publish
-        self.metrics = metrics
+        self.dropped = dropped
         self.logger = logger
     }
 
     func record(_ type: String, member: PresenceMember, channel: ChannelName) {
         guard let eventType = try? EventType(type) else { return }
-        let draft = EventDraft(
-            channel: channel.presenceJournal,
-            type: eventType,
-            data: member.json,
-            idempotencyKey: nil
-        )
+        record(EventDraft(channel: channel.presenceJournal, type: eventType, data: member.json, idempotencyKey: nil))
+    }
+
+    /// Queues `draft` after those recorded before it.
+    func record(_ draft: EventDraft) {
         let accepted = pending.withLockedValue { pending -> Bool in
             guard pending.count < Self.capacity else { return false }
             pending.append(draft)
@@ -46,7 +46,7 @@ public final class PresenceJournal: Service, Sendable {
         if accepted {
             wakeContinuation.yield()
         } else {
-            metrics.presenceRecordsDropped.increment()
+            dropped.increment()
         }
     }
 
@@ -71,8 +71,8 @@ public final class PresenceJournal: Service, Sendable {
             do {
                 try await publish(batch)
             } catch {
-                metrics.presenceRecordsDropped.increment(by: Int64(batch.count))
-                logger.warning("journaling presence failed", metadata: ["sb.error": "\(error)"])
+                dropped.increment(by: Int64(batch.count))
+                logger.warning("journaling server events failed", metadata: ["sb.error": "\(error)"])
                 return
             }
         }

@@ -64,7 +64,13 @@ public final class DeliveryWorker: Service, Sendable {
             timeout: settings.timeout,
             connectionsPerHost: settings.concurrency
         )
-        self.sender = WebhookSender(targets: targets, relays: relays, timeout: settings.timeout, userAgent: userAgent)
+        self.sender = WebhookSender(
+            targets: targets,
+            relays: relays,
+            timeout: settings.timeout,
+            userAgent: userAgent,
+            pusherApps: settings.pusherApps
+        )
         self.ambient = ambient
         self.publish = publish
         self.logger = logger
@@ -255,6 +261,7 @@ public final class DeliveryWorker: Service, Sendable {
         let number = delivery.attemptsMade + 1
         let record: AttemptRecord
         var retryAfter: Duration?
+        var hadNothingToSend = false
         if let event = delivery.event {
             let response = await sender.send(event: event, delivery: delivery.id, to: endpoint, at: time)
             // Cancelled by a shutdown past its grace: not an attempt the target answered. Nothing is
@@ -270,6 +277,7 @@ public final class DeliveryWorker: Service, Sendable {
                 responseBody: response.body
             )
             retryAfter = response.retryAfter
+            hadNothingToSend = response.hadNothingToSend
         } else {
             record = AttemptRecord(
                 number: number,
@@ -282,16 +290,21 @@ public final class DeliveryWorker: Service, Sendable {
             )
         }
         answered()
-        let decision = DeliveryDecision.after(
-            attemptAt: time,
-            httpStatus: record.status,
-            retryAfter: retryAfter,
-            isEventRetained: delivery.event != nil,
-            attemptsInRound: delivery.attemptsInRound,
-            schedule: settings.schedule,
-            using: &generator
-        )
-        if decision.status == .succeeded {
+        let decision =
+            hadNothingToSend
+            ? .nothingToSend
+            : DeliveryDecision.after(
+                attemptAt: time,
+                httpStatus: record.status,
+                retryAfter: retryAfter,
+                isEventRetained: delivery.event != nil,
+                attemptsInRound: delivery.attemptsInRound,
+                schedule: settings.schedule,
+                using: &generator
+            )
+        if hadNothingToSend {
+            // No request: neither a success nor a failure of the target.
+        } else if decision.status == .succeeded {
             metrics.webhookAttemptsSucceeded.increment()
             if let event = delivery.event {
                 metrics.webhookDeliveryLatency.record(

@@ -15,6 +15,9 @@ struct WebhookSender: Sendable {
         var error: String?
         var retryAfter: Duration?
         var latency: Duration
+        /// The event has no place in the endpoint's format (a plain event on a Pusher endpoint): no
+        /// request was made, and the delivery is done.
+        var hadNothingToSend = false
         var wasNetworkFailure: Bool { status == nil }
     }
 
@@ -27,6 +30,33 @@ struct WebhookSender: Sendable {
     let relays: WebhookRelays
     let timeout: Duration
     let userAgent: String
+    /// The configured Pusher apps, which sign the webhooks of endpoints with Pusher signing.
+    var pusherApps: [String: PusherAppKey] = [:]
+
+    /// What one attempt sends, or why it sends nothing.
+    enum Request {
+        case send(body: [UInt8], headers: [(String, String)])
+        case nothingToSend
+        case failed(String)
+    }
+
+    /// The body and headers of one attempt at `time`: Standard Webhooks, or a Pusher app's webhook.
+    func request(for event: Event, to endpoint: Endpoint, at time: Timestamp) -> Request {
+        guard let app = endpoint.signingKey.pusherApp else {
+            let body = WebhookPayload.body(for: event)
+            return .send(body: body, headers: headers(for: event, body: body, to: endpoint, at: time))
+        }
+        guard let pusherEvent = PusherWebhook.event(for: event) else { return .nothingToSend }
+        guard let appKey = pusherApps[app] else {
+            return .failed("the Pusher app \(JSONWriter.quoted(app)) is not configured on this server")
+        }
+        let body = PusherWebhook.body(events: [pusherEvent], at: time)
+        let headers =
+            endpoint.settings.headers.map { ($0.name, $0.value) } + [
+                ("content-type", "application/json"), ("user-agent", userAgent), ("webhook-id", event.id.rawValue),
+            ] + PusherWebhook.headers(body: body, key: appKey.key, secret: appKey.secret)
+        return .send(body: body, headers: headers)
+    }
 
     /// The request headers of one attempt: the endpoint's own, then the signed Standard Webhooks ones.
     func headers(for event: Event, body: [UInt8], to endpoint: Endpoint, at time: Timestamp) -> [(String, String)] {
@@ -43,8 +73,17 @@ struct WebhookSender: Sendable {
 
     /// POSTs the event to the endpoint, signed at `time` (or relays it to a `switchboard listen`).
     func send(event: Event, delivery: String, to endpoint: Endpoint, at time: Timestamp) async -> Response {
-        let body = WebhookPayload.body(for: event)
-        let headers = headers(for: event, body: body, to: endpoint, at: time)
+        let (body, headers): ([UInt8], [(String, String)])
+        switch request(for: event, to: endpoint, at: time) {
+        case .send(let requestBody, let requestHeaders): (body, headers) = (requestBody, requestHeaders)
+        case .nothingToSend:
+            return Response(
+                error: "nothing sent: this event is none of Pusher's webhook events",
+                latency: .zero,
+                hadNothingToSend: true
+            )
+        case .failed(let error): return Response(error: error, latency: .zero)
+        }
         let started = ContinuousClock.now
         if endpoint.settings.isRelay {
             let outcome = await relays.relay(

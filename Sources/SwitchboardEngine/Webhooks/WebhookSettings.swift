@@ -23,6 +23,8 @@ public struct WebhookSettings: Sendable, Equatable {
     /// How long a graceful shutdown waits for attempts in flight before it cancels them (they are
     /// attempted again after the restart).
     public var shutdownGrace: Duration
+    /// The configured Pusher apps by id: what signs the webhooks of endpoints with Pusher signing.
+    public var pusherApps: [String: PusherAppKey]
 
     /// Makes settings; the defaults are PROTOCOL.md's.
     public init(
@@ -35,7 +37,8 @@ public struct WebhookSettings: Sendable, Equatable {
         rotationOverlap: Duration = .seconds(86_400),
         history: Duration = .seconds(30 * 86_400),
         pollInterval: Duration = .seconds(1),
-        shutdownGrace: Duration = .seconds(5)
+        shutdownGrace: Duration = .seconds(5),
+        pusherApps: [String: PusherAppKey] = [:]
     ) {
         self.schedule = schedule
         self.timeout = timeout
@@ -47,6 +50,7 @@ public struct WebhookSettings: Sendable, Equatable {
         self.history = history
         self.pollInterval = pollInterval
         self.shutdownGrace = shutdownGrace
+        self.pusherApps = pusherApps
     }
 
     /// A lease outlives the attempt it covers.

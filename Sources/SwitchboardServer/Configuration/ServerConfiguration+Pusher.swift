@@ -1,4 +1,6 @@
 import Configuration
+import SwitchboardCore
+import SwitchboardEngine
 
 extension ServerConfiguration {
     /// Fields of `pusher.app.<id>.*`.
@@ -53,5 +55,19 @@ extension ServerConfiguration {
         } catch {
             throw ConfigurationError(key: "pusher.\(error.field)", message: error.message)
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// The engine's configuration with what the Pusher apps need of it: their keys, which sign the
+    /// webhooks of endpoints with Pusher signing, and occupancy journaled while any app is configured.
+    var engineWithPusherApps: EngineConfiguration {
+        var engine = engine
+        engine.webhooks.pusherApps = Dictionary(
+            pusherApps.all.map { ($0.id, PusherAppKey(key: $0.key, secret: $0.secretBytes)) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        engine.journalsOccupancy = engine.journalsOccupancy || pusherApps.isEnabled
+        return engine
     }
 }

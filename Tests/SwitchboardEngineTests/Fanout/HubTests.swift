@@ -265,4 +265,32 @@ struct HubTests {
         task.cancel()
         await task.value
     }
+
+    // MARK: Occupancy
+
+    @Test("A channel's first subscriber and its last one leaving are told, in order; others and $ channels are not")
+    func occupancyChanges() throws {
+        let hub = Hub(metrics: EngineMetrics())
+        let changes = NIOLockedValueBox<[String]>([])
+        hub.setOccupancyObserver { channel, occupied in
+            changes.withLockedValue { $0.append("\(channel) \(occupied ? "occupied" : "vacated")") }
+        }
+        let loops = [EmbeddedEventLoop(), EmbeddedEventLoop()]
+        let (first, second) = (RecordingSubscriber(on: loops[0]), RecordingSubscriber(on: loops[1]))
+        let journal = try ChannelName("$presence:orders")
+
+        hub.subscribe(first, to: orders)
+        hub.subscribe(second, to: orders)
+        hub.subscribe(first, to: orders)
+        hub.subscribe(first, to: journal)
+        #expect(changes.withLockedValue { $0 } == ["orders occupied"])
+
+        hub.unsubscribe(first, from: orders)
+        hub.unsubscribe(first, from: orders)
+        #expect(changes.withLockedValue { $0 } == ["orders occupied"], "a subscriber is still there")
+        hub.unsubscribe(second, from: orders)
+        hub.unsubscribe(first, from: journal)
+        hub.subscribe(second, to: orders)
+        #expect(changes.withLockedValue { $0 } == ["orders occupied", "orders vacated", "orders occupied"])
+    }
 }

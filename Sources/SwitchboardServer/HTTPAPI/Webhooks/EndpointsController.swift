@@ -23,8 +23,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
 
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
-        let body = try await api.jsonBody(of: request)
-        let settings = try EndpointSettings(json: body)
+        var body = try await api.jsonBody(of: request)
         var generator = api.engine.ambient.randomNumberGenerator
         let key: WebhookSigningKey
         switch (body["signing"], body["secret"]) {
@@ -36,12 +35,21 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             key = .newEd25519()
         case (.some(.string("ed25519")), .some):
             throw SwitchboardError(.badRequest, "an ed25519 endpoint's key is made by the server; omit secret")
+        case (.some(.string("pusher")), .none):
+            key = .pusher(app: try pusherApp(of: body))
+            body = PusherEndpoint.withJournals(body, isNew: true)
+        case (.some(.string("pusher")), .some):
+            throw SwitchboardError(.badRequest, "a Pusher endpoint is signed with its app's secret; omit secret")
         default:
             throw SwitchboardError(
                 .badRequest,
-                "signing is \"hmac-sha256\" (default) or \"ed25519\"; secret is a whsec_ string"
+                "signing is \"hmac-sha256\" (default), \"ed25519\" or \"pusher\"; secret is a whsec_ string"
             )
         }
+        if key.pusherApp == nil, body["pusherApp"] != nil {
+            throw SwitchboardError(.badRequest, "pusherApp goes with \"signing\": \"pusher\"")
+        }
+        let settings = try EndpointSettings(json: body)
         let now = api.engine.ambient.wallClock()
         let endpoint = Endpoint(
             id: Endpoint.makeID(using: &generator),
@@ -52,6 +60,20 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         )
         try await api.engine.createEndpoint(endpoint)
         return APIContext.json(WebhookJSON.endpoint(endpoint, secret: Self.secretText(key)).jsonText, status: .created)
+    }
+
+    /// The configured Pusher app a Pusher endpoint's `pusherApp` names.
+    private func pusherApp(of body: JSONValue) throws(SwitchboardError) -> String {
+        guard case .string(let app)? = body["pusherApp"] else {
+            throw SwitchboardError(.badRequest, "a Pusher endpoint needs pusherApp: the id of a configured Pusher app")
+        }
+        guard api.engine.configuration.webhooks.pusherApps[app] != nil else {
+            throw SwitchboardError(
+                .badRequest,
+                "no Pusher app \(JSONWriter.quoted(String(app.prefix(64)))) is configured (pusher.* in the configuration)"
+            )
+        }
+        return app
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
@@ -70,11 +92,15 @@ struct EndpointsController<Context: RequestContext>: Sendable {
     @Sendable func change(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let body = try await api.jsonBody(of: request)
-        if body["secret"] != nil || body["signing"] != nil {
-            throw SwitchboardError(.badRequest, "secrets change with POST /v1/endpoints/{id}/rotate-secret")
+        if body["secret"] != nil || body["signing"] != nil || body["pusherApp"] != nil {
+            throw SwitchboardError(
+                .badRequest,
+                "secrets change with POST /v1/endpoints/{id}/rotate-secret; signing and pusherApp do not change"
+            )
         }
         var endpoint = try await endpoint(in: context)
-        endpoint.settings = try EndpointSettings(json: body, base: endpoint.settings)
+        let changes = endpoint.signingKey.pusherApp == nil ? body : PusherEndpoint.withJournals(body, isNew: false)
+        endpoint.settings = try EndpointSettings(json: changes, base: endpoint.settings)
         endpoint.updated = api.engine.ambient.wallClock()
         return try await save(endpoint, secret: nil)
     }
@@ -92,8 +118,9 @@ struct EndpointsController<Context: RequestContext>: Sendable {
     @Sendable func secret(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let endpoint = try await endpoint(in: context)
+        guard let secret = Self.secretText(endpoint.signingKey) else { throw PusherEndpoint.signedByAppSecret }
         return APIContext.json(
-            JSONValue.object([("secret", .string(Self.secretText(endpoint.signingKey)))]).jsonText,
+            JSONValue.object([("secret", .string(secret))]).jsonText,
             headers: [.cacheControl: "no-store"]
         )
     }
@@ -111,6 +138,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         case (.ed25519, .some):
             // A well-formed request the endpoint's current signing cannot take.
             throw SwitchboardError(.conflict, "an Ed25519 endpoint makes its own key: send no secret")
+        case (.pusher, _): throw PusherEndpoint.signedByAppSecret
         default: throw SwitchboardError(.badRequest, "the body may hold {\"secret\":\"whsec_…\"} for an HMAC endpoint")
         }
         let now = api.engine.ambient.wallClock()
@@ -143,6 +171,12 @@ struct EndpointsController<Context: RequestContext>: Sendable {
     @Sendable func test(_ request: Request, context: Context) async throws -> Response {
         try await api.requireAdmin(request)
         let endpoint = try await endpoint(in: context)
+        guard endpoint.signingKey.pusherApp == nil else {
+            throw SwitchboardError(
+                .conflict,
+                "a Pusher endpoint receives only Pusher's webhook events: subscribe a client to see channel_occupied"
+            )
+        }
         var generator = api.engine.ambient.randomNumberGenerator
         let now = api.engine.ambient.wallClock()
         let event = Event(
@@ -179,8 +213,10 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         return endpoint
     }
 
-    /// What a receiver configures: the `whsec_…` secret, or the `whpk_…` public key for Ed25519.
-    private static func secretText(_ key: WebhookSigningKey) -> String {
-        key.publicKeyText ?? key.storedText
+    /// What a receiver configures: the `whsec_…` secret, or the `whpk_…` public key for Ed25519; nil
+    /// for a Pusher endpoint (its app's secret is the configuration's).
+    private static func secretText(_ key: WebhookSigningKey) -> String? {
+        if key.pusherApp != nil { return nil }
+        return key.publicKeyText ?? key.storedText
     }
 }

@@ -20,6 +20,7 @@ enum WebhookJSON {
             ("created", .string(endpoint.created.description)), ("updated", .string(endpoint.updated.description)),
         ]
         if let publicKey = endpoint.signingKey.publicKeyText { members.append(("publicKey", .string(publicKey))) }
+        if let app = endpoint.signingKey.pusherApp { members.append(("pusherApp", .string(app))) }
         if let secret { members.append(("secret", .string(secret))) }
         return .object(members)
     }

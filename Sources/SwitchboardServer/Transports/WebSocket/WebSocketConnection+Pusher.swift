@@ -278,7 +278,7 @@ extension WebSocketConnection {
         }
         guard takePublishToken(ref: nil) else { return }
         var generator = engine.ambient.randomNumberGenerator
-        let id = PusherSockets.newEventID(using: &generator)
+        let id = PusherWebhook.clientEventID(socketID: pusherSocketID, using: &generator)
         leaveOut([id.rawValue])
         let draft = EventDraft(
             channel: channel,
