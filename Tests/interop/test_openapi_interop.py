@@ -30,15 +30,33 @@ MAX_EXAMPLES = "25"
 SEED = "20261205"
 
 
+# The server runs with a Pusher app, so that Pusher endpoints (`"signing": "pusher"`) are made too.
+PUSHER_APP = {
+    "SWITCHBOARD_PUSHER_APP_ID": "openapi-app",
+    "SWITCHBOARD_PUSHER_KEY": "openapi-key",
+    "SWITCHBOARD_PUSHER_SECRET": "openapi-secret-0123456789abcdef",
+}
+
+
+@pytest.fixture(scope="module")
+def keyed_server(module_server_factory):
+    """A server with keys (not --dev) and a Pusher app."""
+    return module_server_factory(dev=False, env=PUSHER_APP)
+
+
 def served_document_without_waits(base_url: str, directory: Path) -> Path:
     """The document as the server serves it, less the long-poll's `wait` parameter: a generated wait
-    of up to a minute per request would only test the clock (test_longpoll_interop.py covers it)."""
+    of up to a minute per request would only test the clock (test_longpoll_interop.py covers it).
+    A Pusher endpoint's `pusherApp` is narrowed to the configured app: which apps exist is the
+    server's configuration, which the document cannot know."""
     document = requests.get(f"{base_url}/v1/openapi.json", timeout=10).json()
     for item in document["paths"].values():
         for operation in item.values():
             if isinstance(operation, dict) and "parameters" in operation:
                 operation["parameters"] = [p for p in operation["parameters"]
                                            if not (isinstance(p, dict) and p.get("name") == "wait")]
+    pusher_app = document["components"]["schemas"]["EndpointCreate"]["properties"]["pusherApp"]
+    pusher_app["enum"] = [PUSHER_APP["SWITCHBOARD_PUSHER_APP_ID"]]
     path = directory / "openapi.json"
     path.write_text(json.dumps(document))
     return path
@@ -106,12 +124,12 @@ def test_document_is_served_and_is_openapi_3_1(server):
     assert "/v1/channels/{channel}/events" in document["paths"]
 
 
-def test_server_with_keys_answers_the_admin_key_as_documented(auth_server, tmp_path):
+def test_server_with_keys_answers_the_admin_key_as_documented(keyed_server, tmp_path):
     # Not revokeKey: its stateful links would revoke the very key the run uses (once another admin key
     # exists), and every later request would be a 401. Revocation has its own tests (KeysAPITests).
-    run_schemathesis(auth_server.base_url, tmp_path, "--header", f"Authorization: Bearer {auth_server.api_key}",
+    run_schemathesis(keyed_server.base_url, tmp_path, "--header", f"Authorization: Bearer {keyed_server.api_key}",
                      "--exclude-operation-id", "revokeKey")
 
 
-def test_server_with_keys_refuses_requests_without_credentials_as_documented(auth_server, tmp_path):
-    run_schemathesis(auth_server.base_url, tmp_path, exclude=STREAMING_OR_PUBLIC)
+def test_server_with_keys_refuses_requests_without_credentials_as_documented(keyed_server, tmp_path):
+    run_schemathesis(keyed_server.base_url, tmp_path, exclude=STREAMING_OR_PUBLIC)

@@ -8,8 +8,16 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     /// Parses a pattern: the characters of a name (`A–Z a–z 0–9 _ - . : =`, a leading `$`), and `*`
     /// only at the end. Anything else could match no name, and a space would split a key's stored
     /// scopes (`publish:x admin` must never read back as two scopes).
+    /// A pattern of a journal (`$presence:…`, `$occupancy:…`) may be longer by its prefix, as its
+    /// channels are.
     public init(_ rawValue: String) throws(SwitchboardError) {
-        guard !rawValue.isEmpty, rawValue.utf8.count <= 201 else {
+        var limit = 201
+        if rawValue.hasPrefix(ChannelName.presencePrefix) {
+            limit += ChannelName.presencePrefix.utf8.count
+        } else if rawValue.hasPrefix(ChannelName.occupancyPrefix) {
+            limit += ChannelName.occupancyPrefix.utf8.count
+        }
+        guard !rawValue.isEmpty, rawValue.utf8.count <= limit else {
             throw SwitchboardError(.badRequest, "a pattern is 1 to 200 characters, optionally followed by *")
         }
         let star = rawValue.firstIndex(of: "*")

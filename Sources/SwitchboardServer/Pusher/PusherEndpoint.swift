@@ -17,29 +17,36 @@ enum PusherEndpoint {
         "a Pusher endpoint is signed with its app's secret, which is set in the configuration (pusher.*)"
     )
 
-    /// A create request (`isNew`: `channels` defaults to every channel, `types` to all of Pusher's) or a
-    /// `PATCH` with each channel pattern followed by its journals' patterns.
-    static func withJournals(_ body: JSONValue, isNew: Bool) -> JSONValue {
-        guard case .object(var members) = body else { return body }
-        if let index = members.firstIndex(where: { $0.0 == "channels" }), case .array(let patterns) = members[index].1 {
-            members[index].1 = .array(expanded(patterns))
-        } else if isNew {
-            members.append(("channels", .array(expanded([.string("*")]))))
-        }
-        if isNew, body["types"] == nil { members.append(("types", .array(defaultTypes.map { .string($0) }))) }
+    /// A create request with every channel when it names none.
+    static func withDefaultChannels(_ body: JSONValue) -> JSONValue {
+        guard case .object(var members) = body, body["channels"] == nil else { return body }
+        members.append(("channels", .array([.string("*")])))
         return .object(members)
     }
 
-    /// Each application channel pattern, then its `$presence:` and `$occupancy:` forms (once each).
-    private static func expanded(_ patterns: [JSONValue]) -> [JSONValue] {
-        var result: [JSONValue] = []
-        for pattern in patterns {
-            var forms = [pattern]
-            if case .string(let text) = pattern, !text.hasPrefix("$") {
-                forms += [.string(ChannelName.presencePrefix + text), .string(ChannelName.occupancyPrefix + text)]
-            }
-            for form in forms where !result.contains(form) { result.append(form) }
+    /// `settings` (parsed from `body`) with each channel pattern followed by its journals' patterns
+    /// and, for a new endpoint whose request named no types, the types Pusher's webhooks are made of.
+    static func withJournals(
+        _ settings: EndpointSettings,
+        body: JSONValue,
+        isNew: Bool
+    ) throws(SwitchboardError) -> EndpointSettings {
+        var settings = settings
+        var types = settings.filter.types
+        if isNew, body["types"] == nil {
+            types = []
+            for type in defaultTypes { types.append(try NamePattern(type)) }
         }
-        return result
+        var channels: [NamePattern] = []
+        for pattern in settings.filter.channels {
+            var forms = [pattern]
+            if !pattern.rawValue.hasPrefix("$") {
+                forms.append(try NamePattern(ChannelName.presencePrefix + pattern.rawValue))
+                forms.append(try NamePattern(ChannelName.occupancyPrefix + pattern.rawValue))
+            }
+            for form in forms where !channels.contains(form) { channels.append(form) }
+        }
+        settings.filter = try EndpointFilter(channels: channels, types: types)
+        return settings
     }
 }

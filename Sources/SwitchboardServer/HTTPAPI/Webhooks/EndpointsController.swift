@@ -37,7 +37,7 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             throw SwitchboardError(.badRequest, "an ed25519 endpoint's key is made by the server; omit secret")
         case (.some(.string("pusher")), .none):
             key = .pusher(app: try pusherApp(of: body))
-            body = PusherEndpoint.withJournals(body, isNew: true)
+            body = PusherEndpoint.withDefaultChannels(body)
         case (.some(.string("pusher")), .some):
             throw SwitchboardError(.badRequest, "a Pusher endpoint is signed with its app's secret; omit secret")
         default:
@@ -49,7 +49,8 @@ struct EndpointsController<Context: RequestContext>: Sendable {
         if key.pusherApp == nil, body["pusherApp"] != nil {
             throw SwitchboardError(.badRequest, "pusherApp goes with \"signing\": \"pusher\"")
         }
-        let settings = try EndpointSettings(json: body)
+        var settings = try EndpointSettings(json: body)
+        if key.pusherApp != nil { settings = try PusherEndpoint.withJournals(settings, body: body, isNew: true) }
         let now = api.engine.ambient.wallClock()
         let endpoint = Endpoint(
             id: Endpoint.makeID(using: &generator),
@@ -99,8 +100,10 @@ struct EndpointsController<Context: RequestContext>: Sendable {
             )
         }
         var endpoint = try await endpoint(in: context)
-        let changes = endpoint.signingKey.pusherApp == nil ? body : PusherEndpoint.withJournals(body, isNew: false)
-        endpoint.settings = try EndpointSettings(json: changes, base: endpoint.settings)
+        endpoint.settings = try EndpointSettings(json: body, base: endpoint.settings)
+        if endpoint.signingKey.pusherApp != nil {
+            endpoint.settings = try PusherEndpoint.withJournals(endpoint.settings, body: body, isNew: false)
+        }
         endpoint.updated = api.engine.ambient.wallClock()
         return try await save(endpoint, secret: nil)
     }
