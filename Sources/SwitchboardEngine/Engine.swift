@@ -129,7 +129,10 @@ public final class Engine: Sendable {
         )
         worker.withLockedValue { $0 = deliveryWorker }
         let presenceService: any Service
+        var occupancyServices: [any Service] = []
         if let sharedPresence = store.sharedPresence {
+            var generator = ambient.randomNumberGenerator
+            let occupancy = configuration.journalsOccupancy ? SharedOccupancy(using: &generator) : nil
             let (registry, cluster) = PresenceRegistry.shared(store: sharedPresence, hub: hub) { localMemberships in
                 ClusterPresence(
                     store: sharedPresence,
@@ -138,9 +141,10 @@ public final class Engine: Sendable {
                     metrics: metrics,
                     logger: logger,
                     publish: { drafts in _ = try await publisher.publish(drafts) },
-                    localMemberships: localMemberships
+                    localMemberships: { localMemberships() + (occupancy?.memberships(of: hub) ?? []) }
                 )
             }
+            if let occupancy { hub.setOccupancyObserver(occupancy.observer(carriedBy: cluster)) }
             self.presence = registry
             presenceService = cluster
         } else {
@@ -151,8 +155,7 @@ public final class Engine: Sendable {
             self.presence = PresenceRegistry(journal: journal)
             presenceService = journal
         }
-        var occupancyServices: [any Service] = []
-        if configuration.journalsOccupancy {
+        if configuration.journalsOccupancy, store.sharedPresence == nil {
             let journal = PresenceJournal(dropped: metrics.occupancyRecordsDropped, logger: logger) {
                 drafts throws(SwitchboardError) in
                 _ = try await publisher.publish(drafts)

@@ -158,14 +158,7 @@ public final class PostgresPresence: SharedPresenceStore {
                     // Written by the functions above from checked values; a row that does not parse is
                     // dropped rather than blocking the journal.
                     guard let channel = try? ChannelName(channel), let type = try? EventType(type) else { continue }
-                    drafts.append(
-                        EventDraft(
-                            channel: channel.presenceJournal,
-                            type: type,
-                            data: member,
-                            idempotencyKey: EventID(stored: eventID)
-                        )
-                    )
+                    drafts.append(Self.draft(channel: channel, type: type, member: member, eventID: eventID))
                 }
                 guard !ids.isEmpty else { return 0 }
                 if !drafts.isEmpty { try await publish(drafts) }
@@ -174,5 +167,25 @@ public final class PostgresPresence: SharedPresenceStore {
             }
             if published < Self.journalPage { return }
         }
+    }
+
+    /// The event a journal entry becomes: a join or leave on the channel's `$presence:` journal; for an
+    /// `$occupancy:` channel (its nodes' shared occupant, see the engine's `SharedOccupancy`), the first
+    /// join is `channel.occupied` and the last leave `channel.vacated` on that channel itself.
+    static func draft(channel: ChannelName, type: EventType, member: String, eventID: String) -> EventDraft {
+        guard channel.occupancySubject != nil else {
+            return EventDraft(
+                channel: channel.presenceJournal,
+                type: type,
+                data: member,
+                idempotencyKey: EventID(stored: eventID)
+            )
+        }
+        return EventDraft(
+            channel: channel,
+            type: type.rawValue == "presence.join" ? PusherWebhook.occupiedType : PusherWebhook.vacatedType,
+            data: "{}",
+            idempotencyKey: EventID(stored: eventID)
+        )
     }
 }

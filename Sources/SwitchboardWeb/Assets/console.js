@@ -1068,14 +1068,17 @@ function pageEndpoint(id) {
       facts([["Channels", (ep.channels || []).join(", ")], ["Types", ep.types?.length ? ep.types.join(", ") : "every type"],
         ["Rate limit", ep.rateLimit ? `${ep.rateLimit} / s` : "none"],
         Object.keys(ep.headers || {}).length && ["Headers", Object.keys(ep.headers).join(", ")],
-        ["Signing", ep.signing || "hmac-sha256"], ["Created", timeEl(ep.created)]], { inline: true })]);
+        ["Signing", ep.pusherApp ? `Pusher app ${ep.pusherApp}` : ep.signing || "hmac-sha256"], ["Created", timeEl(ep.created)]], { inline: true })]);
+    // A Pusher endpoint is signed with its app's secret (the configuration's) and takes only Pusher's
+    // webhook events: no test event, no secret to reveal or rotate.
+    const ownSecret = !ep.pusherApp;
     renderIfChanged(actions, ep.enabled, () => [
-      h("button", { type: "button", onclick: sendTest }, "Send test event"),
+      ownSecret ? h("button", { type: "button", onclick: sendTest }, "Send test event") : null,
       ep.enabled
         ? confirmButton("Disable", "Stop deliveries to this endpoint?", () => setEnabled(false))
         : h("button", { type: "button", class: "primary", onclick: () => setEnabled(true) }, "Enable"),
-      h("button", { type: "button", onclick: revealSecret, id: "reveal-secret" }, "Reveal secret"),
-      confirmButton("Rotate secret", "Make a new secret? The old one keeps signing for 24 h.", rotate),
+      ownSecret ? h("button", { type: "button", onclick: revealSecret, id: "reveal-secret" }, "Reveal secret") : null,
+      ownSecret ? confirmButton("Rotate secret", "Make a new secret? The old one keeps signing for 24 h.", rotate) : null,
       confirmButton("Delete", "Delete the endpoint with all its deliveries?", remove, { danger: true })]);
   }
 
