@@ -33,6 +33,10 @@ public protocol EventLog: Sendable {
     /// backend can.
     func heads(of channels: [ChannelName]) async throws -> [ChannelName: Int64]
 
+    /// The channels whose name starts with `prefix` and whose newest retained event is of type `type`
+    /// (a journal left in a state, such as an occupancy journal a crash left `channel.occupied`).
+    func channels(withPrefix prefix: String, endingWith type: EventType) async throws -> [ChannelName]
+
     /// Removes events beyond each namespace's retention and idempotency keys older than the window;
     /// returns how many events were removed.
     func trim(policies: NamespacePolicies, now: Timestamp) async throws -> Int

@@ -485,6 +485,35 @@ struct EventLogConformanceTests {
         }
     }
 
+    @Test(
+        "Channels by prefix whose newest event is of a type: only those, whatever the neighbours' names",
+        arguments: StoreBackend.underTest
+    )
+    func channelsByPrefixAndLastType(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            let drafts = try [
+                ("$occupancy:a", "channel.occupied"), ("$occupancy:a", "channel.vacated"),
+                ("$occupancy:b", "channel.occupied"), ("$occupancy:c", "channel.vacated"),
+                ("$occupancy:c", "channel.occupied"), ("$occupancy:b:c", "channel.occupied"),
+                ("$occupancy", "channel.occupied"), ("$occupancz:x", "channel.occupied"),
+                ("$occupancy=x", "channel.occupied"), ("$presence:b", "channel.occupied"),
+                ("occupancy:b", "channel.occupied"),
+            ].map { try EventDraft.test($0.0, type: $0.1) }
+            _ = try await store.log.append(drafts)
+            let occupied = try await store.log.channels(
+                withPrefix: "$occupancy:",
+                endingWith: try EventType("channel.occupied")
+            )
+            #expect(occupied.map(\.rawValue).sorted() == ["$occupancy:b", "$occupancy:b:c", "$occupancy:c"])
+            let vacated = try await store.log.channels(
+                withPrefix: "$occupancy:",
+                endingWith: try EventType("channel.vacated")
+            )
+            #expect(vacated.map(\.rawValue) == ["$occupancy:a"])
+            #expect(try await store.log.channels(withPrefix: "$none:", endingWith: try EventType("x")).isEmpty)
+        }
+    }
+
     // MARK: Retention
 
     /// A read of a 10-event channel trimmed to its last 4 events (7…10).

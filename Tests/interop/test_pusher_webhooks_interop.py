@@ -148,3 +148,23 @@ def test_a_pusher_endpoint_needs_a_configured_app(pusher_server, receiver):
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "bad_request"
+
+
+def test_a_channel_left_occupied_by_a_crash_is_vacated_when_the_server_starts_again(server_factory, receiver):
+    env = {"SWITCHBOARD_PUSHER_APP_ID": APP_ID, "SWITCHBOARD_PUSHER_KEY": KEY, "SWITCHBOARD_PUSHER_SECRET": SECRET}
+    first = server_factory(dev=True, env=env)
+    channel = unique_channel("crash")
+    create_pusher_endpoint(first, receiver.url(), channels=[channel])
+    client = PysherClient(first, key=KEY, secret=SECRET)
+    try:
+        client.subscribe(channel)
+        assert client.next()[0] == "pusher_internal:subscription_succeeded"
+        wait_for_events(receiver, [("channel_occupied", channel)])
+        first.crash()  # no graceful shutdown: nothing said the channel was vacated
+    finally:
+        client.close()
+    second = server_factory(dev=True, env=env, data_dir=first.data_dir)
+    # The journal says occupied; no subscriber survived the crash: the channel is vacated at start.
+    journal = second.history(f"$occupancy:{channel}", after=1, wait=20, timeout=30)
+    assert [e["type"] for e in journal["events"]] == ["channel.vacated"]
+    wait_for_events(receiver, [("channel_occupied", channel), ("channel_vacated", channel)])

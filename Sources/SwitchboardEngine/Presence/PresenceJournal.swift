@@ -17,16 +17,19 @@ public final class PresenceJournal: Service, Sendable {
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
     private let publish: @Sendable ([EventDraft]) async throws(SwitchboardError) -> Void
+    private let prelude: @Sendable () async -> [EventDraft]
     private let dropped: Counter
     private let logger: Logger
 
     init(
         dropped: Counter,
         logger: Logger,
+        prelude: @escaping @Sendable () async -> [EventDraft] = { [] },
         publish: @escaping @Sendable ([EventDraft]) async throws(SwitchboardError) -> Void
     ) {
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.publish = publish
+        self.prelude = prelude
         self.dropped = dropped
         self.logger = logger
     }
@@ -50,8 +53,14 @@ public final class PresenceJournal: Service, Sendable {
         }
     }
 
-    /// Publishes until shutdown, then what is still queued.
+    /// Publishes the prelude's drafts ahead of everything recorded meanwhile, then until shutdown, then
+    /// what is still queued.
     public func run() async {
+        let first = await prelude()
+        if !first.isEmpty {
+            pending.withLockedValue { $0.insert(contentsOf: first, at: 0) }
+            wakeContinuation.yield()
+        }
         await cancelWhenGracefulShutdown {
             for await _ in self.wake {
                 await self.drain()

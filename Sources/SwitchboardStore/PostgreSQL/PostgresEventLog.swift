@@ -72,6 +72,23 @@ public final class PostgresEventLog: EventLog {
         return heads
     }
 
+    /// See `EventLog.channels(withPrefix:endingWith:)` (`starts_with`, whatever the collation).
+    public func channels(withPrefix prefix: String, endingWith type: EventType) async throws -> [ChannelName] {
+        try await StoreDeadline.run("reading journals' states") {
+            let rows = try await self.storage.query(
+                """
+                SELECT c.name FROM channels c JOIN events e ON e.channel = c.name AND e."offset" = c.head
+                WHERE starts_with(c.name, \(prefix)) AND e.type = \(type.rawValue)
+                """
+            )
+            var channels: [ChannelName] = []
+            for try await name in rows.decode(String.self) {
+                if let channel = try? ChannelName(name) { channels.append(channel) }
+            }
+            return channels
+        }
+    }
+
     /// Reads a page of `channel` after `after`; see `EventLog.read`. Two statements, each on its own
     /// snapshot, as on SQLite: `HistoryRead` makes a consistent page of what they saw.
     public func read(channel: ChannelName, after: Int64, limit: Int, maximumBytes: Int) async throws -> HistoryPage {

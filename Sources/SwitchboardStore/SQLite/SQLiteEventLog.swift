@@ -46,6 +46,18 @@ public final class SQLiteEventLog: EventLog {
         return Int64(rows.first?.column("head")?.integer ?? 0)
     }
 
+    /// See `EventLog.channels(withPrefix:endingWith:)`: one range scan of the channels' primary key.
+    public func channels(withPrefix prefix: String, endingWith type: EventType) async throws -> [ChannelName] {
+        let rows = try await database.read(
+            """
+            SELECT c.name AS name FROM channels c JOIN events e ON e.channel = c.name AND e."offset" = c.head
+            WHERE c.name >= ? AND c.name < ? AND e.type = ?
+            """,
+            [.text(prefix), .text(ChannelPrefix.upperBound(of: prefix)), .text(type.rawValue)]
+        )
+        return rows.compactMap { $0.column("name")?.string.flatMap { try? ChannelName($0) } }
+    }
+
     /// The retained event with this id, and its origin.
     public func storedEvent(id: EventID) async throws -> StoredEvent? {
         let rows = try await database.read(
