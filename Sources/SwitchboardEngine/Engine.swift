@@ -156,14 +156,11 @@ public final class Engine: Sendable {
             presenceService = journal
         }
         if configuration.journalsOccupancy, store.sharedPresence == nil {
-            let journal = PresenceJournal(
-                dropped: metrics.occupancyRecordsDropped,
-                logger: logger,
-                prelude: { await Self.vacatingLeftovers(of: log, logger: logger) }
-            ) { drafts throws(SwitchboardError) in
+            let journal = LocalOccupancy.journal(of: log, metrics: metrics, logger: logger) {
+                drafts throws(SwitchboardError) in
                 _ = try await publisher.publish(drafts)
             }
-            hub.setOccupancyObserver(Self.occupancyRecorder(journal))
+            hub.setOccupancyObserver(LocalOccupancy.observer(recordingIn: journal))
             occupancyServices.append(journal)
         }
         self.connections = ConnectionRegistry(
@@ -195,42 +192,6 @@ public final class Engine: Sendable {
                 deliveryWorker,
                 presenceService,
             ] + occupancyServices
-    }
-
-    /// `channel.vacated` for every channel the log still has occupied: a node alone starts with no
-    /// subscriber, and a crash (no graceful shutdown) left its channels occupied. Read before the
-    /// journal publishes anything of this run, so they go first.
-    private static func vacatingLeftovers(of log: any EventLog, logger: Logger) async -> [EventDraft] {
-        do {
-            let channels = try await log.channels(
-                withPrefix: ChannelName.occupancyPrefix,
-                endingWith: PusherWebhook.occupiedType
-            )
-            return channels.map {
-                EventDraft(channel: $0, type: PusherWebhook.vacatedType, data: "{}", idempotencyKey: nil)
-            }
-        } catch {
-            logger.warning(
-                "reading the channels left occupied failed",
-                metadata: ["sb.error": "\(StoreError.logText(error))"]
-            )
-            return []
-        }
-    }
-
-    /// Journals `channel.occupied` and `channel.vacated` on `$occupancy:<channel>`.
-    private static func occupancyRecorder(_ journal: PresenceJournal) -> Hub.OccupancyObserver {
-        let (occupied, vacated) = (PusherWebhook.occupiedType, PusherWebhook.vacatedType)
-        return { channel, isOccupied in
-            journal.record(
-                EventDraft(
-                    channel: channel.occupancyJournal,
-                    type: isOccupied ? occupied : vacated,
-                    data: "{}",
-                    idempotencyKey: nil
-                )
-            )
-        }
     }
 
     /// Closes the store's connections; call after the services stopped.

@@ -102,16 +102,28 @@ struct PusherWebhookDeliveryTests {
         )
     }
 
-    @Test("Pusher clients' subscriptions, members and client events reach a Pusher endpoint as Pusher's webhooks")
-    func webhooksFromPusherClients() async throws {
+    /// Runs `body` against a server with the app, and a Pusher endpoint of it (`more` members added to
+    /// the create request) pointing at a receiver answering `200`.
+    private static func withPusherEndpoint(
+        _ more: String = "",
+        _ body: (_ server: TestServer, _ http: TestHTTP, _ endpoint: JSONValue, _ receiver: TestWebhookReceiver)
+            async throws -> Void
+    ) async throws {
         let receiver = try await TestWebhookReceiver.start()
         defer { Task { await receiver.stop() } }
         try await TestServer.with(configure: Self.configure) { server in
             let http = TestHTTP(server)
             let endpoint = try await WebhookTest.createEndpoint(
                 http,
-                body: #"{"url":"\#(receiver.url)","signing":"pusher","pusherApp":"\#(Self.app)"}"#
+                body: #"{"url":"\#(receiver.url)","signing":"pusher","pusherApp":"\#(app)"\#(more)}"#
             )
+            try await body(server, http, endpoint, receiver)
+        }
+    }
+
+    @Test("Pusher clients' subscriptions, members and client events reach a Pusher endpoint as Pusher's webhooks")
+    func webhooksFromPusherClients() async throws {
+        try await Self.withPusherEndpoint { server, _, endpoint, receiver in
             #expect(endpoint["signing"] == .string("pusher"))
             #expect(endpoint["pusherApp"] == .string(Self.app))
             #expect(endpoint["secret"] == nil, "the app's secret is the configuration's, never shown")
@@ -153,14 +165,7 @@ struct PusherWebhookDeliveryTests {
 
     @Test("A native subscriber occupies a channel too, and a client- event published over HTTP has no socket id")
     func nativeClientsAndPublishers() async throws {
-        let receiver = try await TestWebhookReceiver.start()
-        defer { Task { await receiver.stop() } }
-        try await TestServer.with(configure: Self.configure) { server in
-            let http = TestHTTP(server)
-            let endpoint = try await WebhookTest.createEndpoint(
-                http,
-                body: #"{"url":"\#(receiver.url)","signing":"pusher","pusherApp":"\#(Self.app)","channels":["orders"]}"#
-            )
+        try await Self.withPusherEndpoint(#","channels":["orders"]"#) { server, http, endpoint, receiver in
             // A Pusher endpoint's channel stands for its presence and occupancy journals too.
             #expect(
                 endpoint["channels"] == .array(["orders", "$presence:orders", "$occupancy:orders"].map { .string($0) })
@@ -180,16 +185,8 @@ struct PusherWebhookDeliveryTests {
 
     @Test("An event that is none of Pusher's webhooks is delivered without a request, and says so")
     func nothingToSend() async throws {
-        let receiver = try await TestWebhookReceiver.start()
-        defer { Task { await receiver.stop() } }
-        try await TestServer.with(configure: Self.configure) { server in
-            let http = TestHTTP(server)
-            let endpoint = try WebhookTest.id(
-                of: try await WebhookTest.createEndpoint(
-                    http,
-                    body: #"{"url":"\#(receiver.url)","signing":"pusher","pusherApp":"\#(Self.app)"}"#
-                )
-            )
+        try await Self.withPusherEndpoint { _, http, created, _ in
+            let endpoint = try WebhookTest.id(of: created)
             // Matches the endpoint's types, but on a plain channel it is an application's event.
             _ = try await http.publish("notes", type: "presence.join", data: #"{"user":"x"}"#)
             let delivery = try await WebhookTest.delivery(http, endpoint: endpoint) {
