@@ -205,7 +205,7 @@ public struct SwitchboardClient: Sendable {
     ) {
         let result = ResultBox()
         let command =
-            "{\"op\":\"publish\",\"ref\":1,\"channel\":\"\(channel)\",\"type\":\"\(type)\",\"data\":\(data.jsonText)}"
+            "{\"op\":\"publish\",\"ref\":1,\"channel\":\"\(channel)\",\"type\":\(JSONWriter.quoted(type.rawValue)),\"data\":\(data.jsonText)}"
         try await connect(maxFrameSize: 1 << 20) { inbound, outbound, _ in
             try await outbound.write(.text(command))
             for try await message in inbound.messages(maxSize: 1 << 20) {

@@ -84,7 +84,7 @@ struct EndpointColumns: Sendable {
             guard case .array(let items)? = try? JSONParser.parse(Array(json.utf8)) else {
                 throw StoreError("malformed endpoints row: \(column)")
             }
-            return try items.compactMap(\.stringValue).map { try NamePattern($0) }
+            return try items.compactMap(\.stringValue).map { try NamePattern($0, ofTypes: column == "types") }
         }
         let settings = EndpointSettings(
             url: url,

@@ -315,3 +315,17 @@ def test_an_unsubscribe_while_a_presence_subscription_is_set_up_drops_it(pusher_
             assert p.users_info(channel) == {"users": [{"id": "ghost"}]}
 
     run(scenario())
+
+
+def test_laravels_default_event_names_arrive_unchanged(pusher_server, pysher_client):
+    # Laravel broadcasts an event under its class name unless it defines broadcastAs(), and Echo
+    # listens for that name: the backslashes must survive every hop.
+    channel = unique_channel("laravel")
+    client = pysher_client()
+    client.subscribe(channel)
+    assert client.next() == ("pusher_internal:subscription_succeeded", channel, "{}")
+    name = "App\\Events\\OrderShipped"
+    http_client(pusher_server).trigger(channel, name, {"order": 7})
+    event, on, data = client.next()
+    assert (event, on, json.loads(data)) == (name, channel, {"order": 7})
+    assert [e["type"] for e in pusher_server.history(channel)["events"]] == [name]

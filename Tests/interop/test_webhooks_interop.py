@@ -144,6 +144,19 @@ def test_every_delivery_verifies_with_standardwebhooks_and_svix(server, receiver
     assert all(d["event"] != skipped["id"] for d in list_deliveries(server, ep["id"]))
 
 
+def test_a_laravel_class_name_type_is_filtered_sent_and_signed_unchanged(server, receiver):
+    ch = unique_channel("wh-laravel")
+    ep = create_endpoint(server, receiver.url(), [ch], types=["App\\Events\\*"])
+    assert ep["types"] == ["App\\Events\\*"]
+    server.publish(ch, "order.shipped", {"n": 0})
+    pub = server.publish(ch, "App\\Events\\OrderShipped", {"n": 1})
+    # Deliveries are made with the commit: only the type the pattern matches has one.
+    assert [d["event"] for d in list_deliveries(server, ep["id"])] == [pub["id"]]
+    req = receiver.wait_for_ids({pub["id"]}, timeout=30)[pub["id"]][0]
+    verify_with_both(ep["secret"], req.body, req.headers)
+    assert req.json()["type"] == "App\\Events\\OrderShipped"
+
+
 def test_rotation_signs_with_old_and_new_secret(server, receiver):
     ch = unique_channel("wh-rotate")
     ep = create_endpoint(server, receiver.url(), [ch])

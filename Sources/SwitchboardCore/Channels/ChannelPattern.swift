@@ -5,12 +5,13 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     private let prefix: Substring
     private let isPrefix: Bool
 
-    /// Parses a pattern: the characters of a name (`A–Z a–z 0–9 _ - . : =`, a leading `$`), and `*`
+    /// Parses a pattern: the characters of a name (`A–Z a–z 0–9 _ - . : =`, a leading `$`; with
+    /// `ofTypes`, also a type's `\`), and `*`
     /// only at the end. Anything else could match no name, and a space would split a key's stored
     /// scopes (`publish:x admin` must never read back as two scopes).
     /// A pattern of a journal (`$presence:…`, `$occupancy:…`) may be longer by its prefix, as its
     /// channels are.
-    public init(_ rawValue: String) throws(SwitchboardError) {
+    public init(_ rawValue: String, ofTypes: Bool = false) throws(SwitchboardError) {
         var limit = 201
         if rawValue.hasPrefix(ChannelName.presencePrefix) {
             limit += ChannelName.presencePrefix.utf8.count
@@ -25,10 +26,15 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
             throw SwitchboardError(.badRequest, "* may appear only at the end of a pattern")
         }
         for (index, byte) in rawValue.utf8.enumerated()
-        where !(ChannelName.isAllowed(byte) || (byte == UInt8(ascii: "$") && index == 0) || byte == UInt8(ascii: "*")) {
+        where
+            !(ChannelName.isAllowed(byte) || (ofTypes && EventType.isAllowed(byte))
+            || (byte == UInt8(ascii: "$") && index == 0) || byte == UInt8(ascii: "*"))
+        {
             throw SwitchboardError(
                 .badRequest,
-                "a pattern may contain only A-Z a-z 0-9 _ - . : = (a leading $, a trailing *)"
+                ofTypes
+                    ? "a type pattern may contain only A-Z a-z 0-9 _ - . : = \\ (a leading $, a trailing *)"
+                    : "a pattern may contain only A-Z a-z 0-9 _ - . : = (a leading $, a trailing *)"
             )
         }
         self.rawValue = rawValue

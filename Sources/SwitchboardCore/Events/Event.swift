@@ -40,9 +40,9 @@ public struct Event: Hashable, Sendable {
         out += channel.rawValue
         out += "\",\"offset\":"
         out += String(offset)
-        out += ",\"type\":\""
-        out += type.rawValue
-        out += "\",\"time\":\""
+        out += ",\"type\":"
+        JSONWriter.writeString(type.rawValue, into: &out)
+        out += ",\"time\":\""
         out += time.description
         out += "\",\"data\":"
         out += data

@@ -182,7 +182,7 @@ public struct EndpointSettings: Hashable, Sendable {
             guard let text = item.stringValue else {
                 throw SwitchboardError(.badRequest, "\(field) must contain strings")
             }
-            return try NamePattern(text)
+            return try NamePattern(text, ofTypes: field == "types")
         }
     }
 }

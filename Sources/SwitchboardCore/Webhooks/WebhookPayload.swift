@@ -3,10 +3,10 @@
 public enum WebhookPayload {
     /// The body for `event`, as UTF-8 bytes.
     public static func body(for event: Event) -> [UInt8] {
-        var out = "{\"type\":\""
+        var out = "{\"type\":"
         out.reserveCapacity(event.data.utf8.count + 120)
-        out += event.type.rawValue
-        out += "\",\"timestamp\":\""
+        JSONWriter.writeString(event.type.rawValue, into: &out)
+        out += ",\"timestamp\":\""
         out += event.time.description
         out += "\",\"channel\":\""
         out += event.channel.rawValue

@@ -35,7 +35,7 @@ enum PusherEndpoint {
         var types = settings.filter.types
         if isNew, body["types"] == nil {
             types = []
-            for type in defaultTypes { types.append(try NamePattern(type)) }
+            for type in defaultTypes { types.append(try NamePattern(type, ofTypes: true)) }
         }
         var channels: [NamePattern] = []
         for pattern in settings.filter.channels {

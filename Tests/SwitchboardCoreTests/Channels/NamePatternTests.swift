@@ -53,4 +53,22 @@ struct NamePatternTests {
         #expect(try NamePattern("chat:*").description == "chat:*")
         #expect(try NamePattern("orders").rawValue == "orders")
     }
+
+    @Test("A type pattern may hold a type's backslash; a channel pattern (and so a scope) may not")
+    func backslashOnlyInTypePatterns() throws {
+        let laravel = try NamePattern(#"App\Events\*"#, ofTypes: true)
+        #expect(laravel.matches(#"App\Events\OrderShipped"#))
+        #expect(!laravel.matches("App.Events.OrderShipped"))
+        let error = #expect(throws: SwitchboardError.self) { try NamePattern(#"App\Events\*"#) }
+        #expect(error?.code == .badRequest)
+        #expect(throws: SwitchboardError.self) { try Scope(#"publish:a\b"#) }
+    }
+
+    @Test("A journal's pattern may be longer by its prefix")
+    func journalPatternsAreLongerByTheirPrefix() throws {
+        let name = String(repeating: "n", count: 200) + "*"
+        #expect(try NamePattern("$presence:" + name).rawValue.utf8.count == 211)
+        #expect(try NamePattern("$occupancy:" + name).rawValue.utf8.count == 212)
+        #expect(throws: SwitchboardError.self) { try NamePattern("$other:" + name) }
+    }
 }

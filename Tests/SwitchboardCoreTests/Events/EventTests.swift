@@ -54,6 +54,23 @@ struct EventTests {
         #expect(try JSONValue.parsing(event.receiptJSON)["id"] == .string(#"order"7\x"#))
     }
 
+    @Test("A type with backslashes (a Laravel class name) is escaped in the JSON and in a webhook's body")
+    func escapesBackslashesInTypes() throws {
+        let event = Event(
+            id: EventID(stored: "evt_1"),
+            channel: try ChannelName("orders"),
+            offset: 1,
+            type: try EventType(#"App\Events\OrderShipped"#),
+            time: Timestamp(millisecondsSinceEpoch: 0),
+            data: "{}"
+        )
+        #expect(event.canonicalJSON.contains(#""type":"App\\Events\\OrderShipped""#))
+        #expect(try JSONValue.parsing(event.canonicalJSON)["type"] == .string(#"App\Events\OrderShipped"#))
+        let body = try JSONParser.parse(WebhookPayload.body(for: event))
+        #expect(body["type"] == .string(#"App\Events\OrderShipped"#))
+        #expect(body.memberNames == ["type", "timestamp", "channel", "offset", "data"])
+    }
+
     @Test("The publish receipt carries id, channel, offset and time")
     func receiptJSON() throws {
         let event = try makeEvent()

@@ -5,8 +5,11 @@ import Testing
 @Suite("Event types")
 struct EventTypeTests {
     @Test(
-        "Types of 1 to 200 characters of A-Z a-z 0-9 _ - . : are accepted",
-        arguments: ["order.created", "a", "message", "user:joined", "X-Y_z.0:9", String(repeating: "t", count: 200)]
+        "Types of 1 to 200 characters of A-Z a-z 0-9 _ - . : \\ are accepted (Laravel's class names too)",
+        arguments: [
+            "order.created", "a", "message", "user:joined", "X-Y_z.0:9", String(repeating: "t", count: 200),
+            #"App\Events\OrderShipped"#, #"\"#,
+        ]
     )
     func acceptsValidTypes(type: String) throws {
         #expect(try EventType(type).rawValue == type)
