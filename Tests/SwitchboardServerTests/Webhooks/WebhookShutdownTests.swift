@@ -51,6 +51,8 @@ struct WebhookShutdownTests {
             configure(&$0)
             // Far beyond the suite's time limit: only the shutdown's own grace can end the attempt.
             $0.engine.webhooks.timeout = .seconds(300)
+            // The grace itself is configurable; a short one keeps the test from waiting twice 5 s.
+            $0.engine.webhooks.shutdownGrace = .milliseconds(100)
         }) { server in
             let http = TestHTTP(server)
             let endpoint = try await WebhookTest.createEndpoint(
