@@ -10,6 +10,14 @@ import pysher
 WAIT = 15
 
 
+def app_environment(app_id: str, key: str, secret: str, *, client_events: bool = False) -> dict[str, str]:
+    """The environment that configures one Pusher app on a server."""
+    env = {"SWITCHBOARD_PUSHER_APP_ID": app_id, "SWITCHBOARD_PUSHER_KEY": key, "SWITCHBOARD_PUSHER_SECRET": secret}
+    if client_events:
+        env["SWITCHBOARD_PUSHER_CLIENT_EVENTS"] = "true"
+    return env
+
+
 class PysherClient:
     """A pysher client whose connection and channel messages land in one queue, in the order they
     arrive (channel messages are taken where pysher routes them, so none is missed while a channel

@@ -14,6 +14,7 @@ import requests
 from interop_support import (
     recv_json, run, subscribe, unique_channel, welcome, ws_connect,
 )
+from pusher_support import app_environment
 
 APP_ID = "4242"
 KEY = "interop-pusher-key"
@@ -24,11 +25,7 @@ SECRET = "interop-pusher-secret-0123456789"
 def pusher_server(module_server_factory):
     """A development server (native clients need no credential) with one Pusher app from the
     environment: the Pusher API checks its signatures all the same."""
-    return module_server_factory(dev=True, env={
-        "SWITCHBOARD_PUSHER_APP_ID": APP_ID,
-        "SWITCHBOARD_PUSHER_KEY": KEY,
-        "SWITCHBOARD_PUSHER_SECRET": SECRET,
-    })
+    return module_server_factory(dev=True, env=app_environment(APP_ID, KEY, SECRET))
 
 
 def client(server, *, secret: str = SECRET, key: str = KEY, app_id: str = APP_ID) -> pusher.Pusher:

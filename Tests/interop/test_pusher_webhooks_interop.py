@@ -15,7 +15,7 @@ import pusher
 import pytest
 
 from interop_support import HTTP_TIMEOUT, unique_channel
-from pusher_support import PysherClient
+from pusher_support import PysherClient, app_environment
 from webhook_support import Receiver
 
 APP_ID = "5151"
@@ -26,12 +26,7 @@ WAIT = 30
 
 @pytest.fixture(scope="module")
 def pusher_server(module_server_factory):
-    return module_server_factory(dev=True, env={
-        "SWITCHBOARD_PUSHER_APP_ID": APP_ID,
-        "SWITCHBOARD_PUSHER_KEY": KEY,
-        "SWITCHBOARD_PUSHER_SECRET": SECRET,
-        "SWITCHBOARD_PUSHER_CLIENT_EVENTS": "true",
-    })
+    return module_server_factory(dev=True, env=app_environment(APP_ID, KEY, SECRET, client_events=True))
 
 
 @pytest.fixture
@@ -151,7 +146,7 @@ def test_a_pusher_endpoint_needs_a_configured_app(pusher_server, receiver):
 
 
 def test_a_channel_left_occupied_by_a_crash_is_vacated_when_the_server_starts_again(server_factory, receiver):
-    env = {"SWITCHBOARD_PUSHER_APP_ID": APP_ID, "SWITCHBOARD_PUSHER_KEY": KEY, "SWITCHBOARD_PUSHER_SECRET": SECRET}
+    env = app_environment(APP_ID, KEY, SECRET)
     first = server_factory(dev=True, env=env)
     channel = unique_channel("crash")
     create_pusher_endpoint(first, receiver.url(), channels=[channel])

@@ -14,7 +14,7 @@ import requests
 from websockets.asyncio.client import connect
 
 from interop_support import run, unique_channel
-from pusher_support import PysherClient
+from pusher_support import PysherClient, app_environment
 
 APP_ID = "4343"
 KEY = "interop-ws-key"
@@ -30,10 +30,7 @@ QUIET_SECRET = "interop-ws-quiet-secret-0123456789"
 @pytest.fixture(scope="module")
 def pusher_server(module_server_factory):
     return module_server_factory(dev=True, env={
-        "SWITCHBOARD_PUSHER_APP_ID": APP_ID,
-        "SWITCHBOARD_PUSHER_KEY": KEY,
-        "SWITCHBOARD_PUSHER_SECRET": SECRET,
-        "SWITCHBOARD_PUSHER_CLIENT_EVENTS": "true",
+        **app_environment(APP_ID, KEY, SECRET, client_events=True),
         "SWITCHBOARD_PUSHER_APPS": "4444",
         "SWITCHBOARD_PUSHER_APP_4444_KEY": QUIET_KEY,
         "SWITCHBOARD_PUSHER_APP_4444_SECRET": QUIET_SECRET,
