@@ -169,6 +169,11 @@ public struct AttemptResult: Hashable, Sendable {
         self.nextAttempt = nextAttempt
         self.disablesEndpoint = disablesEndpoint
     }
+
+    /// Whether the attempt counts against the endpoint's health: it was made and did not succeed. A
+    /// delivery done without a request (nothing in the endpoint's format to send) neither fails nor
+    /// heals its endpoint.
+    public var failedTheEndpoint: Bool { !attempt.succeeded && status != .succeeded }
 }
 
 /// An endpoint that `record` disabled, and why.

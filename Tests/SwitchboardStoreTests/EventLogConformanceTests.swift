@@ -551,6 +551,33 @@ struct EventLogConformanceTests {
     }
 
     @Test(
+        "Retention keeps an occupancy journal's newest event (the channel's state), whatever its age",
+        arguments: StoreBackend.underTest
+    )
+    func retentionKeepsAnOccupancyJournalsState(backend: StoreBackend) async throws {
+        try await StoreFixture.with(backend) { store in
+            _ = try await store.log.append(
+                try [
+                    EventDraft.test("$occupancy:room", type: "channel.occupied"),
+                    EventDraft.test("$occupancy:room", type: "channel.vacated"),
+                    EventDraft.test("$occupancy:room", type: "channel.occupied"),
+                    EventDraft.test("room"),
+                ]
+            )
+            let keepNone = NamespacePolicies(defaultPolicy: NamespacePolicy(retentionCount: 0, retentionSeconds: 1))
+            store.clock.advance(seconds: 3600)
+            #expect(try await store.log.trim(policies: keepNone, now: store.clock.now) == 3)
+            let journal = try await store.log.read(channel: try ChannelName("$occupancy:room"), after: 0, limit: 10)
+            #expect(journal.events.map(\.offset) == [3])
+            #expect(
+                try await store.log.channels(withPrefix: "$occupancy:", endingWith: try EventType("channel.occupied"))
+                    .map(\.rawValue) == ["$occupancy:room"]
+            )
+            #expect(try await store.log.read(channel: try ChannelName("room"), after: 0, limit: 10).events.isEmpty)
+        }
+    }
+
+    @Test(
         "A trim by age removes events older than the namespace's retention and moves the earliest offset",
         arguments: StoreBackend.underTest
     )

@@ -79,6 +79,11 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
         ChannelName(unchecked: Self.occupancyPrefix + rawValue)
     }
 
+    /// Whether retention keeps this channel's newest event whatever its age or count: an occupancy
+    /// journal's newest event is whether its channel is occupied, which a node alone reads back when
+    /// it starts after a crash.
+    public var retentionKeepsNewest: Bool { rawValue.hasPrefix(Self.occupancyPrefix) }
+
     /// The channel whose occupancy this `$occupancy:` channel journals, if it is one.
     public var occupancySubject: ChannelName? {
         guard rawValue.hasPrefix(Self.occupancyPrefix) else { return nil }

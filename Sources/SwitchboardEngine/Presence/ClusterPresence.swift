@@ -27,6 +27,9 @@ final class ClusterPresence: Service, Sendable {
     private let store: any SharedPresenceStore
     private let ttl: Duration
     private let pending = NIOLockedValueBox<[Operation]>([])
+    /// Operations dropped since the last warning about them (logged by the run loop, not by
+    /// `enqueue`, which the hub calls under its lock).
+    private let unreportedDrops = NIOLockedValueBox(0)
     private let bell = WakeSignal()
     private let ambient: Ambient
     private let metrics: EngineMetrics
@@ -53,7 +56,8 @@ final class ClusterPresence: Service, Sendable {
         self.localMemberships = localMemberships
     }
 
-    /// Queues `operation`; it reaches the store after those queued before it.
+    /// Queues `operation`; it reaches the store after those queued before it. Only queues (it is
+    /// called under the hub's lock): a drop is counted here and logged by the run loop.
     func enqueue(_ operation: Operation) {
         let accepted = pending.withLockedValue { pending -> Bool in
             guard pending.count < Self.capacity else { return false }
@@ -64,8 +68,22 @@ final class ClusterPresence: Service, Sendable {
             bell.ring()
         } else {
             metrics.presenceRecordsDropped.increment()
-            logger.warning("the presence queue is full: a join or leave was dropped")
+            unreportedDrops.withLockedValue { $0 += 1 }
+            bell.ring()
         }
+    }
+
+    /// Logs the operations dropped since the last call, if any.
+    private func reportDrops() {
+        let dropped = unreportedDrops.withLockedValue { count in
+            defer { count = 0 }
+            return count
+        }
+        guard dropped > 0 else { return }
+        logger.warning(
+            "the presence queue is full: joins or leaves were dropped",
+            metadata: ["sb.dropped": "\(dropped)"]
+        )
     }
 
     func run() async {
@@ -76,6 +94,7 @@ final class ClusterPresence: Service, Sendable {
                     await self.beat()
                     nextBeat = self.ambient.monotonicClock() + self.ttl / 3
                 }
+                self.reportDrops()
                 await self.carryOutPending()
                 await self.bell.wait(upTo: min(self.ttl / 3, nextBeat - self.ambient.monotonicClock()))
             }

@@ -59,7 +59,7 @@ enum PostgresAttemptWriter {
                     )
                     if attempt.succeeded {
                         succeededEndpoints.insert(result.delivery.endpointID)
-                    } else {
+                    } else if result.failedTheEndpoint {
                         failed.append((result, pending.now, pending.disableFailingAfter, index))
                     }
                 }

@@ -181,7 +181,9 @@ public final class PostgresEventLog: EventLog {
                 // Offsets at or below `countCut`, and times before `timeCut`, go (-1 / min: no such rule).
                 let countCut = policy.retentionCount.map { head - Int64($0) } ?? -1
                 let timeCut = policy.retentionSeconds.map { now.millisecondsSinceEpoch - Int64($0) * 1000 } ?? Int64.min
-                // Events still owed to an enabled webhook endpoint stay until delivered (or dead).
+                // Events still owed to an enabled webhook endpoint stay until delivered (or dead); so does
+                // a state journal's newest (`ChannelName.retentionKeepsNewest`).
+                let kept = channel.retentionKeepsNewest ? head : Int64.max
                 let deleted = try await connection.query(
                     """
                     WITH gone AS (
@@ -192,6 +194,7 @@ public final class PostgresEventLog: EventLog {
                             JOIN deliveries d ON d.endpoint_id = e.id AND d.channel = \(name)
                                 AND d.next_attempt_ms IS NOT NULL AND d.data IS NULL
                             WHERE e.enabled), 9223372036854775807)
+                        AND "offset" < \(kept)
                         RETURNING 1
                     )
                     SELECT count(*) FROM gone

@@ -77,7 +77,7 @@ enum SQLiteAttemptWriter {
         var disabledPerCall: [[DisabledEndpoint]] = []
         for pending in batch {
             var disabled: [DisabledEndpoint] = []
-            for result in pending.results where !result.attempt.succeeded {
+            for result in pending.results where result.failedTheEndpoint {
                 if let endpoint = try await updateHealth(
                     after: result,
                     now: pending.now,

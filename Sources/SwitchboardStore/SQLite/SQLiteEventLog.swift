@@ -162,7 +162,9 @@ public final class SQLiteEventLog: EventLog {
                         binds.append(.integer(Int(now.millisecondsSinceEpoch) - seconds * 1000))
                     }
                     guard !conditions.isEmpty else { continue }
-                    // Events still owed to an enabled webhook endpoint stay until delivered (or dead).
+                    // Events still owed to an enabled webhook endpoint stay until delivered (or dead); so
+                    // does a state journal's newest (`ChannelName.retentionKeepsNewest`).
+                    let kept = channel.retentionKeepsNewest ? head : Int.max
                     let deleted = try await connection.query(
                         """
                         DELETE FROM events WHERE channel = ? AND (\(conditions.joined(separator: " OR ")))
@@ -171,9 +173,10 @@ public final class SQLiteEventLog: EventLog {
                             JOIN deliveries d ON d.endpoint_id = e.id AND d.channel = ? AND d.next_attempt_ms IS NOT NULL
                                 AND d.data IS NULL
                             WHERE e.enabled = 1), 9223372036854775807)
+                        AND "offset" < ?
                         RETURNING "offset"
                         """,
-                        binds + [.text(name)]
+                        binds + [.text(name), .integer(kept)]
                     )
                     guard !deleted.isEmpty else { continue }
                     removed += deleted.count

@@ -198,6 +198,10 @@ struct PusherWebhookDeliveryTests {
             }
             #expect(attempt["status"] == .null, "no request was made")
             #expect(attempt["error"]?.stringValue?.hasPrefix("nothing sent") == true)
+            // Not a failure of the endpoint: no failing streak starts.
+            let read = try await http.request("GET", "/v1/endpoints/\(endpoint)").json
+            #expect(read["failingSince"] == .null)
+            #expect(read["enabled"] == .bool(true))
         }
     }
 
