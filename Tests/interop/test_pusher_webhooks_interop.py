@@ -107,6 +107,7 @@ def test_pysher_activity_arrives_as_webhooks_pusher_validates(pusher_server, rec
     assert client_event["event"] == "client-wave"
     assert json.loads(client_event["data"]) == {"to": "bob"}
     assert client_event["socket_id"] == ada.socket_id
+    assert client_event["user_id"] == "ada"
     assert {e["user_id"] for e in events if e["name"] == "member_added"} == {"ada", "bob"}
 
     bob.close()

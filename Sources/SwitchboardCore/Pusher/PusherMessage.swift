@@ -79,7 +79,9 @@ public enum PusherMessage {
     /// An event as a Pusher client receives it: its type as the event name, its data as a string
     /// (`PusherData`), and its offset, which a reconnecting client may hand back to resume after it.
     public static func event(_ event: Event) -> String {
-        "{\"event\":\(JSONWriter.quoted(event.type.rawValue)),\"channel\":\(JSONWriter.quoted(event.channel.rawValue)),"
-            + "\"data\":\(JSONWriter.quoted(PusherData.delivered(from: event.data))),\"offset\":\(event.offset)}"
+        let user = PusherWebhook.userID(inEventID: event.id.rawValue).map { ",\"user_id\":\(JSONWriter.quoted($0))" }
+        return
+            "{\"event\":\(JSONWriter.quoted(event.type.rawValue)),\"channel\":\(JSONWriter.quoted(event.channel.rawValue)),"
+            + "\"data\":\(JSONWriter.quoted(PusherData.delivered(from: event.data))),\"offset\":\(event.offset)\(user ?? "")}"
     }
 }

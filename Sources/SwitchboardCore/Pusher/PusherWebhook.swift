@@ -5,7 +5,7 @@
 /// | --- | --- |
 /// | `channel.occupied` / `channel.vacated` on `$occupancy:<c>` | `channel_occupied` / `channel_vacated` |
 /// | `presence.join` / `presence.leave` on `$presence:<c>` | `member_added` / `member_removed` |
-/// | a `client-…` event on `<c>` | `client_event` (with `socket_id` when a Pusher connection sent it) |
+/// | a `client-…` event on `<c>` | `client_event` (with `socket_id` when a Pusher connection sent it, and `user_id` on a presence channel) |
 ///
 /// The body is `{"time_ms":<signing time>,"events":[…]}`; `X-Pusher-Key` is the app's key and
 /// `X-Pusher-Signature` the hex HMAC-SHA256 of the body with the app's secret.
@@ -21,20 +21,45 @@ public enum PusherWebhook {
     public static let vacatedType = EventType(trusted: "channel.vacated")
 
     /// The prefix of the ids of client events Pusher connections publish: the sender's socket id
-    /// follows, then `_` and a random part.
+    /// follows, then `_` and a random part of `randomLength` characters, then, on a presence channel,
+    /// `_` and the sender's user id in base64url (Pusher gives a presence channel's client events the
+    /// sender's `user_id`).
     public static let clientEventIDPrefix = EventID.clientPrefix + "pusherc_"
+    private static let randomLength = 22
 
-    /// A fresh id for a client event sent by the Pusher connection `socketID`.
-    public static func clientEventID(socketID: String, using generator: inout some RandomNumberGenerator) -> EventID {
-        EventID(stored: clientEventIDPrefix + socketID + "_" + RandomToken.base62(count: 22, using: &generator))
+    /// A fresh id for a client event sent by the Pusher connection `socketID`, as `user` on a presence
+    /// channel.
+    public static func clientEventID(
+        socketID: String,
+        user: String? = nil,
+        using generator: inout some RandomNumberGenerator
+    ) -> EventID {
+        var id = clientEventIDPrefix + socketID + "_" + RandomToken.base62(count: randomLength, using: &generator)
+        if let user { id += "_" + Base64URL.encode(Array(user.utf8)) }
+        return EventID(stored: id)
     }
 
     /// The socket id a client event's id carries, if a Pusher connection sent it.
     public static func socketID(inEventID id: String) -> String? {
+        parts(of: id)?.socketID
+    }
+
+    /// The sender's user id a client event's id carries, if a Pusher connection sent it on a presence
+    /// channel.
+    public static func userID(inEventID id: String) -> String? {
+        parts(of: id)?.user
+    }
+
+    private static func parts(of id: String) -> (socketID: String, user: String?)? {
         guard id.hasPrefix(clientEventIDPrefix) else { return nil }
         let rest = id.utf8.dropFirst(clientEventIDPrefix.utf8.count)
         guard let end = rest.firstIndex(of: UInt8(ascii: "_")) else { return nil }
-        return String(rest[..<end])
+        let socketID = String(decoding: rest[..<end], as: UTF8.self)
+        let afterRandom = rest[rest.index(after: end)...].dropFirst(randomLength)
+        guard afterRandom.first == UInt8(ascii: "_"), let user = Base64URL.decode(afterRandom.dropFirst()) else {
+            return (socketID, nil)
+        }
+        return (socketID, String(decoding: user, as: UTF8.self))
     }
 
     /// The Pusher webhook event `event` is (a JSON object's text), or nil when it is none.
@@ -62,7 +87,10 @@ public enum PusherWebhook {
         var members: [(String, JSONValue)] = [
             ("event", .string(type)), ("data", .string(PusherData.delivered(from: event.data))),
         ]
-        if let socketID = socketID(inEventID: event.id.rawValue) { members.append(("socket_id", .string(socketID))) }
+        if let (socketID, user) = parts(of: event.id.rawValue) {
+            members.append(("socket_id", .string(socketID)))
+            if let user { members.append(("user_id", .string(user))) }
+        }
         return object("client_event", channel: event.channel, members)
     }
 

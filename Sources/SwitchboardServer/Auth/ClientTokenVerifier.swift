@@ -75,10 +75,8 @@ public final class ClientTokenVerifier: Sendable {
 
     /// Decodes one base64url segment as a JSON value.
     static func decodeJSON(_ segment: Substring) -> JSONValue? {
-        var text = String(segment.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-        while text.utf8.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text) else { return nil }
-        return try? JSONParser.parse(Array(data))
+        guard let bytes = Base64URL.decode(segment.utf8) else { return nil }
+        return try? JSONParser.parse(bytes)
     }
 
     /// A payload decoder that reads nothing: the claims are checked by `ClientTokenClaims` afterwards.

@@ -77,6 +77,28 @@ struct PusherWebhookTests {
         #expect(native["data"] == .string("hi"))
     }
 
+    @Test("On a presence channel a client event's id carries its sender's user id, whatever its characters")
+    func clientEventUser() throws {
+        var generator = RandomBitsGenerator.system
+        for user in ["ada", "42", "a_b-c", "Grüße 世界 🚀", String(repeating: "u", count: 128), "__", "_"] {
+            let id = PusherWebhook.clientEventID(socketID: "1.2", user: user, using: &generator)
+            #expect(PusherWebhook.userID(inEventID: id.rawValue) == user, "\(id.rawValue)")
+            #expect(PusherWebhook.socketID(inEventID: id.rawValue) == "1.2")
+            #expect(id.rawValue.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "an id stays printable ASCII")
+            let event = try Self.event("presence-room", "client-typing", id: id.rawValue)
+            #expect(try Self.object(PusherWebhook.event(for: event))["user_id"] == .string(user))
+            #expect(try JSONValue.parsing(PusherMessage.event(event))["user_id"] == .string(user))
+        }
+        let plain = PusherWebhook.clientEventID(socketID: "1.2", using: &generator)
+        #expect(PusherWebhook.userID(inEventID: plain.rawValue) == nil)
+        #expect(
+            try JSONValue.parsing(PusherMessage.event(try Self.event("private-room", "client-x", id: plain.rawValue)))[
+                "user_id"
+            ] == nil
+        )
+        #expect(PusherWebhook.userID(inEventID: "evu_pusherc_1.2_" + String(repeating: "a", count: 22) + "_%%") == nil)
+    }
+
     @Test("Other events are none of Pusher's webhooks")
     func others() throws {
         #expect(PusherWebhook.event(for: try Self.event("room", "message")) == nil)

@@ -149,6 +149,7 @@ struct PusherWebhookDeliveryTests {
             let sent = try await Self.receive([PusherEvent("client_event", "presence-lobby")], from: receiver)
             #expect(sent.first?["event"] == .string("client-typing"))
             #expect(sent.first?["socket_id"] == .string(socketID))
+            #expect(sent.first?["user_id"] == .string("ada"), "a presence channel's client event names its sender")
             #expect(sent.first?["data"] == .string(#"{"on":true}"#))
 
             try await socket.send(#"{"event":"pusher:unsubscribe","data":{"channel":"room"}}"#)

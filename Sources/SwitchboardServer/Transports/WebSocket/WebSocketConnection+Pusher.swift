@@ -278,7 +278,9 @@ extension WebSocketConnection {
         }
         guard takePublishToken(ref: nil) else { return }
         var generator = engine.ambient.randomNumberGenerator
-        let id = PusherWebhook.clientEventID(socketID: pusherSocketID, using: &generator)
+        // On a presence channel the others learn who sent it (Pusher's `user_id`), from the event's id.
+        let user = channelName.hasPrefix("presence-") ? pusherChannels[channel]?.user : nil
+        let id = PusherWebhook.clientEventID(socketID: pusherSocketID, user: user, using: &generator)
         leaveOut([id.rawValue])
         let draft = EventDraft(
             channel: channel,
