@@ -18,14 +18,8 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
     public init(_ rawValue: String) throws(SwitchboardError) {
         var body = Substring(rawValue)
         if body.first == "$" { body = body.dropFirst() }
-        var limit = Self.maximumLength
-        if body.utf8.count != rawValue.utf8.count {
-            if rawValue.hasPrefix(Self.presencePrefix) {
-                limit += Self.presencePrefix.utf8.count
-            } else if rawValue.hasPrefix(Self.occupancyPrefix) {
-                limit += Self.occupancyPrefix.utf8.count
-            }
-        }
+        let limit =
+            Self.maximumLength + (body.utf8.count != rawValue.utf8.count ? Self.journalPrefixLength(rawValue) : 0)
         guard !body.isEmpty, rawValue.utf8.count <= limit else {
             throw SwitchboardError(
                 .invalidChannel,
@@ -39,6 +33,14 @@ public struct ChannelName: Hashable, Sendable, Comparable, CustomStringConvertib
             )
         }
         self.rawValue = rawValue
+    }
+
+    /// The length of the journal prefix (`$presence:`, `$occupancy:`) `text` starts with, or 0: a
+    /// journal's name, and a pattern of journals, may be longer by it.
+    static func journalPrefixLength(_ text: String) -> Int {
+        if text.hasPrefix(presencePrefix) { return presencePrefix.utf8.count }
+        if text.hasPrefix(occupancyPrefix) { return occupancyPrefix.utf8.count }
+        return 0
     }
 
     static func isAllowed(_ byte: UInt8) -> Bool {

@@ -12,12 +12,7 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     /// A pattern of a journal (`$presence:…`, `$occupancy:…`) may be longer by its prefix, as its
     /// channels are.
     public init(_ rawValue: String, ofTypes: Bool = false) throws(SwitchboardError) {
-        var limit = 201
-        if rawValue.hasPrefix(ChannelName.presencePrefix) {
-            limit += ChannelName.presencePrefix.utf8.count
-        } else if rawValue.hasPrefix(ChannelName.occupancyPrefix) {
-            limit += ChannelName.occupancyPrefix.utf8.count
-        }
+        let limit = 201 + ChannelName.journalPrefixLength(rawValue)
         guard !rawValue.isEmpty, rawValue.utf8.count <= limit else {
             throw SwitchboardError(.badRequest, "a pattern is 1 to 200 characters, optionally followed by *")
         }

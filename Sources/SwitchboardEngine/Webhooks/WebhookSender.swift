@@ -52,17 +52,23 @@ struct WebhookSender: Sendable {
         }
         let body = PusherWebhook.body(events: [pusherEvent], at: time)
         let headers =
-            endpoint.settings.headers.map { ($0.name, $0.value) } + [
-                ("content-type", "application/json"), ("user-agent", userAgent), ("webhook-id", event.id.rawValue),
-            ] + PusherWebhook.headers(body: body, key: appKey.key, secret: appKey.secret)
+            baseHeaders(for: event, to: endpoint)
+            + PusherWebhook.headers(body: body, key: appKey.key, secret: appKey.secret)
         return .send(body: body, headers: headers)
     }
 
-    /// The request headers of one attempt: the endpoint's own, then the signed Standard Webhooks ones.
+    /// What every attempt carries: the endpoint's own headers, the content type, the user agent and the
+    /// event's id (the same on every retry).
+    private func baseHeaders(for event: Event, to endpoint: Endpoint) -> [(String, String)] {
+        endpoint.settings.headers.map { ($0.name, $0.value) } + [
+            ("content-type", "application/json"), ("user-agent", userAgent), ("webhook-id", event.id.rawValue),
+        ]
+    }
+
+    /// The request headers of one attempt: the base ones, then the signed Standard Webhooks ones.
     func headers(for event: Event, body: [UInt8], to endpoint: Endpoint, at time: Timestamp) -> [(String, String)] {
         let seconds = time.millisecondsSinceEpoch / 1000
-        return endpoint.settings.headers.map { ($0.name, $0.value) } + [
-            ("content-type", "application/json"), ("user-agent", userAgent), ("webhook-id", event.id.rawValue),
+        return baseHeaders(for: event, to: endpoint) + [
             ("webhook-timestamp", String(seconds)),
             (
                 "webhook-signature",
